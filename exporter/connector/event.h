@@ -67,6 +67,7 @@ struct Event {
   std::uint32_t what = 0;          // raw `what` from the kernel
   std::uint32_t cpu = 0;           // CPU that emitted it (0xffffffff for acks)
   std::uint32_t seq = 0;           // cn_msg.seq: per-CPU counter (our own seq for acks)
+  std::uint32_t ack = 0;           // cn_msg.ack: for acks, our request's ack + 1
   std::uint64_t timestamp_ns = 0;  // CLOCK_MONOTONIC nanoseconds (ktime_get_ns)
 
   // The subject task. For kFork: the child.

@@ -44,7 +44,8 @@ struct Message {
 
 /// Decodes one cn_msg data area (`proc_event`) into `out`. Returns false when `data` is too short
 /// for the event type it announces. Unknown `what` values decode as kUnknown with the header only.
-bool parse_proc_event(std::span<const std::byte> data, std::uint32_t seq, Event& out) noexcept;
+bool parse_proc_event(std::span<const std::byte> data, std::uint32_t seq, std::uint32_t ack,
+                      Event& out) noexcept;
 
 /// Iterates the netlink messages of one received datagram.
 ///   MessageCursor cursor(bytes);
