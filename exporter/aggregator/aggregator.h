@@ -1,0 +1,153 @@
+// Turns process events into per-group counters, live-process gauges, lifetime histograms and rates.
+//
+// Single writer: one thread calls handle()/tick()/seed()/resync(); fill_snapshot() must not run
+// concurrently with them (AggregatorWorker serialises both with one mutex).
+//
+// Model: a process is a thread-group leader (pid == tgid). The table tracks live processes with
+// the kernel fork timestamp; lifetime = exit timestamp - fork timestamp, both from the kernel.
+// Processes found at start-up (seed) or after a loss (resync) have no known start and count in
+// the live gauges only. A process belongs to the group its identity (comm, exe, cmdline, ...)
+// names at exec or rename; a forked child inherits its parent's group until it execs.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "aggregator/process_table.h"
+#include "aggregator/snapshot.h"
+#include "connector/event.h"
+#include "procfs/procfs.h"
+
+namespace procevents::config {
+class GroupNamer;
+}
+namespace procevents::attribution {
+class CgroupCache;
+class LabelLimiter;
+}
+
+namespace procevents::aggregator {
+
+/// Where process identities come from; /proc in production, a fake in tests.
+class ProcessInspector {
+ public:
+  virtual ~ProcessInspector() = default;
+  /// Reads what is known of process `pid` into `out` (cgroup text only if asked).
+  virtual procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) = 0;
+  /// Replaces `pids` with the pids of all live processes.
+  virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
+  /// Seconds per /proc start-time tick and the BOOTTIME-minus-MONOTONIC offset, for pid-reuse checks;
+  /// 0 disables the check.
+  virtual double seconds_per_tick() const { return 0; }
+  virtual double boot_offset_seconds() const { return 0; }
+  /// The user name for a uid ("" when names are not wanted).
+  virtual std::string_view user_name(std::uint32_t uid) = 0;
+};
+
+/// The production inspector: procfs::ProcReader plus cached user names.
+class ProcfsInspector final : public ProcessInspector {
+ public:
+  explicit ProcfsInspector(std::string proc_root = "/proc");
+  ~ProcfsInspector() override;
+  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override;
+  void list_processes(std::vector<std::int32_t>& pids) override;
+  double seconds_per_tick() const override { return seconds_per_tick_; }
+  double boot_offset_seconds() const override { return boot_offset_seconds_; }
+  std::string_view user_name(std::uint32_t uid) override;
+
+ private:
+  std::unique_ptr<procfs::ProcReader> reader_;
+  std::unique_ptr<procfs::UserNames> users_;
+  double seconds_per_tick_ = 0;
+  double boot_offset_seconds_ = 0;
+};
+
+struct AggregatorOptions {
+  std::size_t max_processes = 131072;
+  std::size_t max_groups = 500;
+  std::vector<double> lifetime_bounds = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
+  std::array<bool, kAttributionLabelCount> attribution{};  // unit, container, pod_uid, user
+  std::array<std::size_t, kAttributionLabelCount> attribution_limits = {200, 200, 200, 100};
+  bool read_cgroup = false;  // forced on by attribution or by a namer that needs cgroup data
+};
+
+class Aggregator {
+ public:
+  Aggregator(AggregatorOptions options, std::shared_ptr<const config::GroupNamer> namer,
+             ProcessInspector& inspector);
+  ~Aggregator();
+  Aggregator(const Aggregator&) = delete;
+  Aggregator& operator=(const Aggregator&) = delete;
+
+  /// Fills the table from the inspector's process list (no lifetimes, no counters).
+  void seed();
+  /// After lost events: adds live processes the table misses and drops those that are gone.
+  void resync();
+  void handle(const connector::Event& event);
+  /// Advances the EWMA rates; call about every kRateTick (extra calls are ignored).
+  void tick(std::chrono::steady_clock::time_point now);
+  /// Swaps the naming rules (SIGHUP). Existing groups and their counters persist; processes move
+  /// to new groups at their next exec or rename. `predeclared` groups are created with zeros.
+  void set_namer(std::shared_ptr<const config::GroupNamer> namer, const std::vector<std::string>& predeclared);
+
+  void fill_snapshot(Snapshot& out) const;
+
+  std::size_t tracked_processes() const noexcept { return table_.size(); }
+  static constexpr std::chrono::seconds kRateTick{5};
+
+ private:
+  struct Group;
+  static constexpr std::uint32_t kIgnored = 0xffffffffu;  // process matched nothing and `unmatched: ignore`
+
+  Group* group_at(std::uint32_t index) noexcept;
+  std::uint32_t group_index(std::string_view name, const std::array<std::string_view, kAttributionLabelCount>& attribution);
+  std::uint32_t named_group(std::string_view name);  // with empty attribution
+  /// Reads /proc for `pid` and returns its group; nullopt when /proc could not tell (failure counted).
+  std::optional<std::uint32_t> identify(std::int32_t pid, std::uint64_t expected_start_ns,
+                                        std::string_view comm_override);
+  /// The group of a live process, identifying (and tracking, start unknown) it if the table lacks it.
+  std::uint32_t group_of(std::int32_t tgid);
+  void track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns);
+  void move(ProcessEntry& entry, std::uint32_t to_group);
+  void on_fork(const connector::Event& event);
+  void on_exec(const connector::Event& event);
+  void on_comm(const connector::Event& event);
+  void on_exit(const connector::Event& event);
+  template <class Fn>
+  void count(std::uint32_t group, Fn&& fn);
+
+  AggregatorOptions options_;
+  std::shared_ptr<const config::GroupNamer> namer_;
+  ProcessInspector& inspector_;
+  ProcessTable table_;
+  std::vector<Group> groups_;
+  std::unordered_map<std::string, std::uint32_t> group_index_;
+  std::uint32_t other_group_ = kIgnored;
+  std::size_t named_groups_ = 0;  // groups counted against max_groups
+  std::unique_ptr<attribution::CgroupCache> cgroups_;
+  std::array<std::unique_ptr<attribution::LabelLimiter>, kAttributionLabelCount> limiters_;
+
+  procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
+  std::vector<std::int32_t> pid_scratch_;
+  std::string key_scratch_;
+
+  // Rates: events since the last tick, EWMA per window.
+  std::array<std::uint64_t, kRateEventCount> rate_pending_{};
+  std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates_{};
+  std::optional<std::chrono::steady_clock::time_point> last_tick_;
+
+  std::uint64_t events_processed_ = 0;
+  std::uint64_t table_evictions_ = 0;
+  std::uint64_t group_overflows_ = 0;
+  std::uint64_t resyncs_ = 0;
+  std::array<std::uint64_t, kEnrichmentFailureCount> enrichment_failures_{};
+};
+
+}  // namespace procevents::aggregator

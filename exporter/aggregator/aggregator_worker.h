@@ -1,0 +1,50 @@
+// The aggregator thread: pops events from the ring into an Aggregator and serves snapshots.
+//
+// One mutex guards the Aggregator. The worker holds it for one bounded batch at a time and a
+// scrape holds it only while copying the state (microseconds), so neither waits on the other for
+// long. When the receiver reports a loss, the worker re-synchronises the process table from /proc.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "aggregator/aggregator.h"
+#include "ring/spsc_ring.h"
+
+namespace procevents::aggregator {
+
+class AggregatorWorker {
+ public:
+  using EventRing = ring::SpscRing<connector::Event>;
+  /// Returns a number that grows whenever events may have been lost (e.g. the receiver's loss total).
+  using LossSignal = std::function<std::uint64_t()>;
+
+  /// Seeds the aggregator from /proc, then starts the thread.
+  AggregatorWorker(std::unique_ptr<Aggregator> aggregator, EventRing& ring, LossSignal loss_signal);
+  ~AggregatorWorker();  // stops and joins
+  AggregatorWorker(const AggregatorWorker&) = delete;
+  AggregatorWorker& operator=(const AggregatorWorker&) = delete;
+
+  /// A consistent copy of the state; safe from any thread.
+  Snapshot snapshot() const;
+  /// Runs `fn` on the aggregator under the lock (e.g. a config reload); safe from any thread.
+  void with_aggregator(const std::function<void(Aggregator&)>& fn);
+  /// Events handled so far (relaxed; for health checks).
+  std::uint64_t events_handled() const noexcept { return handled_.load(std::memory_order_relaxed); }
+
+ private:
+  void run(std::stop_token stop) noexcept;
+
+  std::unique_ptr<Aggregator> aggregator_;
+  EventRing& ring_;
+  LossSignal loss_signal_;
+  mutable std::mutex mutex_;
+  std::atomic<std::uint64_t> handled_{0};
+  std::jthread thread_;
+};
+
+}  // namespace procevents::aggregator

@@ -1,0 +1,122 @@
+// Fixed-capacity table of live processes, keyed by pid (= tgid of a thread-group leader).
+//
+// Open addressing with linear probing and backward-shift deletion: all memory is allocated once,
+// so inserting and removing on the event path never allocates. When full, an insert evicts an
+// arbitrary resident (found by a rotating cursor) and says so; the caller counts it.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace procevents::aggregator {
+
+struct ProcessEntry {
+  std::int32_t pid = 0;           // 0 marks an empty slot (pid 0 is never a user process)
+  std::uint32_t group = 0;        // index into the aggregator's group list
+  std::uint64_t start_ns = 0;     // kernel CLOCK_MONOTONIC fork time; 0 = unknown (seeded at start-up)
+};
+
+class ProcessTable {
+ public:
+  /// Holds up to `max_entries` processes (at least 1).
+  explicit ProcessTable(std::size_t max_entries)
+      : max_entries_(max_entries == 0 ? 1 : max_entries),
+        slots_(std::bit_ceil(max_entries_ * 2)),
+        mask_(slots_.size() - 1) {}
+
+  ProcessEntry* find(std::int32_t pid) noexcept {
+    if (pid == 0) return nullptr;
+    for (std::size_t i = home(pid);; i = (i + 1) & mask_) {
+      if (slots_[i].pid == pid) return &slots_[i];
+      if (slots_[i].pid == 0) return nullptr;
+    }
+  }
+
+  /// Inserts or overwrites `entry`. If the table was full, one other process is evicted first and
+  /// copied to `*evicted` (when given); returns true in that case.
+  bool upsert(const ProcessEntry& entry, ProcessEntry* evicted = nullptr) noexcept {
+    if (entry.pid == 0) return false;
+    if (ProcessEntry* existing = find(entry.pid)) {
+      *existing = entry;
+      return false;
+    }
+    bool did_evict = false;
+    if (size_ >= max_entries_) {
+      did_evict = true;
+      while (slots_[evict_cursor_].pid == 0) evict_cursor_ = (evict_cursor_ + 1) & mask_;
+      if (evicted) *evicted = slots_[evict_cursor_];
+      erase_slot(evict_cursor_);
+    }
+    std::size_t i = home(entry.pid);
+    while (slots_[i].pid != 0) i = (i + 1) & mask_;
+    slots_[i] = entry;
+    ++size_;
+    return did_evict;
+  }
+
+  /// Removes `pid`; copies the removed entry to `*out` and returns true when it was present.
+  bool erase(std::int32_t pid, ProcessEntry* out = nullptr) noexcept {
+    ProcessEntry* entry = find(pid);
+    if (!entry) return false;
+    if (out) *out = *entry;
+    erase_slot(static_cast<std::size_t>(entry - slots_.data()));
+    return true;
+  }
+
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const ProcessEntry& entry : slots_) {
+      if (entry.pid != 0) fn(entry);
+    }
+  }
+
+  /// Removes every entry for which `pred(entry)` is true, calling nothing else; returns how many.
+  template <class Pred>
+  std::size_t erase_if(Pred&& pred) {
+    std::size_t removed = 0;
+    for (std::size_t i = 0; i < slots_.size();) {
+      if (slots_[i].pid != 0 && pred(static_cast<const ProcessEntry&>(slots_[i]))) {
+        erase_slot(i);  // may shift a later entry into slot i: look at it again
+        ++removed;
+      } else {
+        ++i;
+      }
+    }
+    return removed;
+  }
+
+  std::size_t size() const noexcept { return size_; }
+  std::size_t max_entries() const noexcept { return max_entries_; }
+
+ private:
+  std::size_t home(std::int32_t pid) const noexcept {
+    // Fibonacci hashing spreads consecutive pids, which fork storms produce.
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) *
+                                     0x9E3779B97F4A7C15ull) >> 20) & mask_;
+  }
+
+  void erase_slot(std::size_t hole) noexcept {
+    --size_;
+    // Backward shift: pull later members of the probe run into the hole so lookups need no tombstones.
+    for (std::size_t next = (hole + 1) & mask_; slots_[next].pid != 0; next = (next + 1) & mask_) {
+      const std::size_t ideal = home(slots_[next].pid);
+      // Move `next` into `hole` unless its ideal slot lies cyclically in (hole, next].
+      const bool stays = hole <= next ? (hole < ideal && ideal <= next) : (hole < ideal || ideal <= next);
+      if (!stays) {
+        slots_[hole] = slots_[next];
+        hole = next;
+      }
+    }
+    slots_[hole] = ProcessEntry{};
+  }
+
+  std::size_t max_entries_;
+  std::vector<ProcessEntry> slots_;
+  std::size_t mask_;
+  std::size_t size_ = 0;
+  std::size_t evict_cursor_ = 0;
+};
+
+}  // namespace procevents::aggregator

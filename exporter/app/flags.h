@@ -1,0 +1,36 @@
+// Command-line flags in the Prometheus ecosystem's style (--web.listen-address=..., --flag value).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/log.h"
+
+namespace procevents::app {
+
+inline constexpr const char* kDefaultListenAddress = ":9662";
+
+struct Flags {
+  std::vector<std::string> listen_addresses;  // empty -> {kDefaultListenAddress}
+  std::string telemetry_path = "/metrics";
+  std::string config_file;      // empty -> built-in defaults
+  std::string web_config_file;  // empty -> no TLS, no auth
+  LogLevel log_level = LogLevel::kInfo;
+  std::string proc_root = "/proc";
+  bool self_check = true;
+  bool tail = false;
+  double tail_seconds = 0;
+  std::string tail_events;  // comma-separated event names, empty = all
+  bool version = false;
+  bool help = false;
+};
+
+/// Parses argv; nullopt with `error` set on an unknown flag or a bad value.
+std::optional<Flags> parse_flags(int argc, const char* const* argv, std::string& error);
+std::string usage_text();
+
+/// "fork,exec,exit" -> event bits (connector::event_bits); false on an unknown name.
+bool parse_event_list(const std::string& text, unsigned& mask, std::string& error);
+
+}  // namespace procevents::app

@@ -1,0 +1,308 @@
+#include "metrics/exposition.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+namespace procevents::metrics {
+
+using aggregator::GroupSnapshot;
+using aggregator::Snapshot;
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+namespace {
+
+struct Descriptor {
+  const char* name;
+  MetricType type;
+  const char* help;
+};
+
+// Every exported name in one place. Counters carry `_total` here: the serializer prints names as given.
+constexpr Descriptor kForks{"procevents_forks_total", MetricType::Counter,
+                           "Forks by the group of the parent process; kind=process for new processes, thread for new threads."};
+constexpr Descriptor kExecs{"procevents_execs_total", MetricType::Counter, "Execs, by the group of the program after exec."};
+constexpr Descriptor kExits{"procevents_exits_total", MetricType::Counter,
+                           "Process exits (thread-group leaders) by outcome: success (status 0), failure (non-zero status), signal."};
+constexpr Descriptor kSignalExits{"procevents_signal_exits_total", MetricType::Counter,
+                                 "Processes killed by a signal, by signal name."};
+constexpr Descriptor kCoredumps{"procevents_coredumps_total", MetricType::Counter, "Core dumps written."};
+constexpr Descriptor kCommChanges{"procevents_comm_changes_total", MetricType::Counter,
+                                 "Task renames (prctl(PR_SET_NAME) or writes to /proc/<pid>/comm)."};
+constexpr Descriptor kUidChanges{"procevents_uid_changes_total", MetricType::Counter,
+                                "User id changes; to_root=true when the new effective uid is 0."};
+constexpr Descriptor kGidChanges{"procevents_gid_changes_total", MetricType::Counter, "Group id changes."};
+constexpr Descriptor kSidChanges{"procevents_sid_changes_total", MetricType::Counter, "New sessions (setsid)."};
+constexpr Descriptor kPtrace{"procevents_ptrace_total", MetricType::Counter, "ptrace attaches and detaches of the group's processes."};
+constexpr Descriptor kLifetime{"procevents_process_lifetime_seconds", MetricType::Histogram,
+                              "Process lifetime from fork to exit, from kernel timestamps. Processes already running at start-up are not observed."};
+constexpr Descriptor kProcesses{"procevents_processes", MetricType::Gauge, "Live processes."};
+constexpr Descriptor kEventRate{"procevents_event_rate", MetricType::Gauge,
+                               "Events per second (threads included), exponentially weighted over the window, like the load average."};
+constexpr Descriptor kEvents{"procevents_events_total", MetricType::Counter,
+                            "Events received from the kernel by type, acks and unknown types included."};
+constexpr Descriptor kLost{"procevents_events_lost_total", MetricType::Counter,
+                          "Events lost: kernel_overrun = dropped by the kernel for a full socket buffer (exact from per-CPU sequence numbers when subscribed to all events, else at least one per overrun); ring_full = dropped because the aggregator fell behind."};
+constexpr Descriptor kSocketOverruns{"procevents_socket_overruns_total", MetricType::Counter,
+                                    "Receive calls that failed with ENOBUFS (the socket buffer overflowed)."};
+constexpr Descriptor kRingCapacity{"procevents_ring_capacity", MetricType::Gauge, "Slots in the receiver-to-aggregator ring."};
+constexpr Descriptor kRingUsed{"procevents_ring_used", MetricType::Gauge, "Events waiting in the ring at scrape time."};
+constexpr Descriptor kRingHigh{"procevents_ring_high_watermark", MetricType::Gauge, "Most events ever waiting in the ring since start."};
+constexpr Descriptor kParseErrors{"procevents_parse_errors_total", MetricType::Counter, "Netlink messages that could not be used, by reason."};
+constexpr Descriptor kEnrichment{"procevents_enrichment_failures_total", MetricType::Counter,
+                                "Processes whose /proc entry could not be read when needed, by reason; they are grouped from what is known."};
+constexpr Descriptor kTracked{"procevents_tracked_processes", MetricType::Gauge, "Processes in the process table."};
+constexpr Descriptor kEvictions{"procevents_table_evictions_total", MetricType::Counter,
+                               "Processes dropped from the full process table to make room."};
+constexpr Descriptor kResyncs{"procevents_table_resyncs_total", MetricType::Counter,
+                             "Re-synchronisations of the process table from /proc after lost events."};
+constexpr Descriptor kGroups{"procevents_groups", MetricType::Gauge, "Groups (label sets) exported."};
+constexpr Descriptor kGroupOverflows{"procevents_group_overflows_total", MetricType::Counter,
+                                    "Processes put into group \"other\" because max_groups was reached."};
+constexpr Descriptor kAttributionOverflows{"procevents_attribution_overflows_total", MetricType::Counter,
+                                          "Attribution label values replaced by \"other\" because the label's limit was reached."};
+constexpr Descriptor kKernelForks{"procevents_kernel_forks_total", MetricType::Counter,
+                                 "The kernel's own fork counter (/proc/stat processes, threads included), for cross-checks."};
+constexpr Descriptor kConnectorUp{"procevents_connector_up", MetricType::Gauge, "1 when subscribed to the process events connector."};
+constexpr Descriptor kFilterActive{"procevents_kernel_filter_active", MetricType::Gauge,
+                                  "1 when the kernel filters events for us (Linux >= 6.6 proc_input), 0 when filtering happens here."};
+constexpr Descriptor kReceiveBuffer{"procevents_socket_receive_buffer_bytes", MetricType::Gauge,
+                                   "Receive buffer size of the netlink socket as granted by the kernel."};
+constexpr Descriptor kBuildInfo{"procevents_build_info", MetricType::Gauge,
+                               "A metric with a constant '1' value labeled by version, revision and compiler from which procevents_exporter was built."};
+
+constexpr const char* kOutcomes[] = {"success", "failure", "signal"};
+constexpr const char* kRateEvents[] = {"fork", "exec", "exit"};
+constexpr const char* kRateWindows[] = {"1m", "5m", "15m"};
+constexpr const char* kEnrichmentReasons[] = {"gone", "pid_reused", "permission", "other"};
+
+MetricFamily family(const Descriptor& d) { return MetricFamily{d.name, d.help, d.type, {}}; }
+
+ClientMetric::Label label(const char* name, std::string value) { return {name, std::move(value)}; }
+
+ClientMetric with_value(MetricType type, double value, std::vector<ClientMetric::Label> labels) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  if (type == MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  return metric;
+}
+
+void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {}) {
+  f.metric.push_back(with_value(f.type, value, std::move(labels)));
+}
+
+MetricFamily single(const Descriptor& d, double value) {
+  MetricFamily f = family(d);
+  add(f, value);
+  return f;
+}
+
+/// groupname plus every enabled attribution label.
+std::vector<ClientMetric::Label> group_labels(const Snapshot& snapshot, const GroupSnapshot& group) {
+  std::vector<ClientMetric::Label> labels;
+  labels.push_back(label("groupname", group.name));
+  for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
+    if (snapshot.attribution_enabled[i]) labels.push_back(label(aggregator::kAttributionLabels[i], group.attribution[i]));
+  }
+  return labels;
+}
+
+std::vector<ClientMetric::Label> plus(std::vector<ClientMetric::Label> labels, const char* name, std::string value) {
+  labels.push_back(label(name, std::move(value)));
+  return labels;
+}
+
+void per_group_families(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+  MetricFamily forks = family(kForks), execs = family(kExecs), exits = family(kExits),
+               signals = family(kSignalExits), cores = family(kCoredumps), comms = family(kCommChanges),
+               uids = family(kUidChanges), gids = family(kGidChanges), sids = family(kSidChanges),
+               ptrace = family(kPtrace), lifetime = family(kLifetime), live = family(kProcesses);
+  for (const GroupSnapshot& group : snapshot.groups) {
+    const auto labels = group_labels(snapshot, group);
+    const auto& c = group.counters;
+    add(forks, static_cast<double>(c.forks_process), plus(labels, "kind", "process"));
+    add(forks, static_cast<double>(c.forks_thread), plus(labels, "kind", "thread"));
+    add(execs, static_cast<double>(c.execs), labels);
+    for (std::size_t o = 0; o < aggregator::kExitOutcomeCount; ++o) {
+      add(exits, static_cast<double>(c.exits[o]), plus(labels, "outcome", kOutcomes[o]));
+    }
+    // Only signals that happened: 64 zero series per group would be noise.
+    for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) {
+      if (c.signal_exits[s] == 0) continue;
+      add(signals, static_cast<double>(c.signal_exits[s]),
+          plus(labels, "signal", std::string(connector::signal_name(static_cast<int>(s)))));
+    }
+    add(cores, static_cast<double>(c.coredumps), labels);
+    add(comms, static_cast<double>(c.comm_changes), labels);
+    add(uids, static_cast<double>(c.uid_changes_to_root), plus(labels, "to_root", "true"));
+    add(uids, static_cast<double>(c.uid_changes_to_nonroot), plus(labels, "to_root", "false"));
+    add(gids, static_cast<double>(c.gid_changes), labels);
+    add(sids, static_cast<double>(c.sid_changes), labels);
+    add(ptrace, static_cast<double>(c.ptrace_attach), plus(labels, "op", "attach"));
+    add(ptrace, static_cast<double>(c.ptrace_detach), plus(labels, "op", "detach"));
+
+    ClientMetric histogram;
+    histogram.label = labels;
+    histogram.histogram.sample_count = c.lifetime_count;
+    histogram.histogram.sample_sum = c.lifetime_sum_seconds;
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < snapshot.lifetime_bounds.size() && b < c.lifetime_buckets.size(); ++b) {
+      cumulative += c.lifetime_buckets[b];
+      histogram.histogram.bucket.push_back({cumulative, snapshot.lifetime_bounds[b]});
+    }
+    lifetime.metric.push_back(std::move(histogram));  // the serializer appends le="+Inf" = sample_count
+    add(live, static_cast<double>(group.live_processes), labels);
+  }
+  for (MetricFamily* f : {&forks, &execs, &exits, &signals, &cores, &comms, &uids, &gids, &sids, &ptrace,
+                          &lifetime, &live}) {
+    out.push_back(std::move(*f));
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const PipelineStatus& status,
+                                            const BuildInfo& build) {
+  std::vector<MetricFamily> out;
+  out.reserve(40);
+  per_group_families(snapshot, out);
+
+  MetricFamily rates = family(kEventRate);
+  for (std::size_t e = 0; e < aggregator::kRateEventCount; ++e) {
+    for (std::size_t w = 0; w < aggregator::kRateWindowCount; ++w) {
+      add(rates, snapshot.rates[e][w], {label("event", kRateEvents[e]), label("window", kRateWindows[w])});
+    }
+  }
+  out.push_back(std::move(rates));
+
+  MetricFamily events = family(kEvents);
+  for (std::size_t t = 0; t < connector::kEventTypeCount; ++t) {
+    add(events, static_cast<double>(status.events_by_type[t]),
+        {label("event", std::string(connector::event_type_name(static_cast<connector::EventType>(t))))});
+  }
+  out.push_back(std::move(events));
+
+  // Without exact sequence tracking an overrun still proves at least one lost event.
+  const std::uint64_t kernel_lost = std::max(status.kernel_lost_events, status.socket_overruns);
+  MetricFamily lost = family(kLost);
+  add(lost, static_cast<double>(kernel_lost), {label("reason", "kernel_overrun")});
+  add(lost, static_cast<double>(status.ring_full_drops), {label("reason", "ring_full")});
+  out.push_back(std::move(lost));
+  out.push_back(single(kSocketOverruns, static_cast<double>(status.socket_overruns)));
+  out.push_back(single(kRingCapacity, static_cast<double>(status.ring_capacity)));
+  out.push_back(single(kRingUsed, static_cast<double>(status.ring_used)));
+  out.push_back(single(kRingHigh, static_cast<double>(status.ring_high_watermark)));
+
+  MetricFamily parse = family(kParseErrors);
+  for (std::size_t r = 1; r < connector::kMalformedReasonCount; ++r) {  // 0 is kNone
+    add(parse, static_cast<double>(status.malformed[r]),
+        {label("reason", std::string(connector::malformed_reason_name(static_cast<connector::MalformedReason>(r))))});
+  }
+  add(parse, static_cast<double>(status.netlink_errors), {label("reason", "netlink_error")});
+  add(parse, static_cast<double>(status.truncated_datagrams), {label("reason", "truncated_datagram")});
+  add(parse, static_cast<double>(status.foreign_datagrams), {label("reason", "foreign_sender")});
+  out.push_back(std::move(parse));
+
+  MetricFamily enrichment = family(kEnrichment);
+  for (std::size_t r = 0; r < aggregator::kEnrichmentFailureCount; ++r) {
+    add(enrichment, static_cast<double>(snapshot.enrichment_failures[r]), {label("reason", kEnrichmentReasons[r])});
+  }
+  out.push_back(std::move(enrichment));
+
+  out.push_back(single(kTracked, static_cast<double>(snapshot.tracked_processes)));
+  out.push_back(single(kEvictions, static_cast<double>(snapshot.table_evictions)));
+  out.push_back(single(kResyncs, static_cast<double>(snapshot.resyncs)));
+  out.push_back(single(kGroups, static_cast<double>(snapshot.groups.size())));
+  out.push_back(single(kGroupOverflows, static_cast<double>(snapshot.group_overflows)));
+  MetricFamily attribution = family(kAttributionOverflows);
+  for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
+    if (!snapshot.attribution_enabled[i]) continue;
+    add(attribution, static_cast<double>(snapshot.attribution_overflows[i]),
+        {label("label", aggregator::kAttributionLabels[i])});
+  }
+  if (!attribution.metric.empty()) out.push_back(std::move(attribution));
+  if (status.kernel_forks) out.push_back(single(kKernelForks, static_cast<double>(*status.kernel_forks)));
+  out.push_back(single(kConnectorUp, status.connector_up ? 1 : 0));
+  out.push_back(single(kFilterActive, status.kernel_filter_active ? 1 : 0));
+  out.push_back(single(kReceiveBuffer, static_cast<double>(status.receive_buffer_bytes)));
+
+  MetricFamily info = family(kBuildInfo);
+  add(info, 1, {label("version", build.version), label("revision", build.revision), label("compiler", build.compiler)});
+  out.push_back(std::move(info));
+  return out;
+}
+
+std::vector<MetricFamily> process_self_families() {
+  std::vector<MetricFamily> out;
+  // /proc/self/stat: utime(14) stime(15) starttime(22) vsize(23) rss(24), counted after the ")" of comm.
+  if (FILE* file = std::fopen("/proc/self/stat", "re")) {
+    char buffer[1024];
+    const std::size_t length = std::fread(buffer, 1, sizeof buffer - 1, file);
+    std::fclose(file);
+    buffer[length] = '\0';
+    if (const char* after = std::strrchr(buffer, ')')) {
+      unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+      long long rss = 0;
+      // Fields 3..24 after the comm; %*s skips the ones we do not need.
+      const int matched = std::sscanf(after + 1,
+                                      " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
+                                      "%llu %llu %lld",
+                                      &utime, &stime, &start, &vsize, &rss);
+      const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+      if (matched == 5 && ticks > 0) {
+        double boot_time = 0;
+        if (FILE* stat = std::fopen("/proc/stat", "re")) {
+          char line[256];
+          while (std::fgets(line, sizeof line, stat)) {
+            unsigned long long btime = 0;
+            if (std::sscanf(line, "btime %llu", &btime) == 1) boot_time = static_cast<double>(btime);
+          }
+          std::fclose(stat);
+        }
+        out.push_back(MetricFamily{"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                                   MetricType::Counter, {with_value(MetricType::Counter, static_cast<double>(utime + stime) / ticks, {})}});
+        out.push_back(MetricFamily{"process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+                                   {with_value(MetricType::Gauge, static_cast<double>(vsize), {})}});
+        out.push_back(MetricFamily{"process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+                                   {with_value(MetricType::Gauge, static_cast<double>(rss) * static_cast<double>(sysconf(_SC_PAGESIZE)), {})}});
+        out.push_back(MetricFamily{"process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+                                   MetricType::Gauge, {with_value(MetricType::Gauge, boot_time + static_cast<double>(start) / ticks, {})}});
+      }
+    }
+  }
+  std::size_t open_fds = 0;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (const dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++open_fds;
+    }
+    closedir(dir);
+    out.push_back(MetricFamily{"process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+                               {with_value(MetricType::Gauge, static_cast<double>(open_fds > 0 ? open_fds - 1 : 0), {})}});
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    out.push_back(MetricFamily{"process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
+                               {with_value(MetricType::Gauge, static_cast<double>(limit.rlim_cur), {})}});
+  }
+  return out;
+}
+
+std::string render_text(const std::vector<MetricFamily>& families) {
+  std::ostringstream stream;
+  prometheus::TextSerializer().Serialize(stream, families);
+  return std::move(stream).str();
+}
+
+}  // namespace procevents::metrics

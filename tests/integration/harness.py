@@ -1,0 +1,170 @@
+"""Shared helpers for tests that run the real procevents_exporter binary.
+
+Only the Python standard library: the exporter is started on 127.0.0.1 with an ephemeral port
+(read back from its log), scraped over HTTP, and its text exposition parsed into samples.
+"""
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Returns {(name, frozenset(labels.items())): value} for every sample line."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        match = SAMPLE.match(line)
+        if not match:
+            raise AssertionError('unparseable line: %r' % line)
+        name, labels, value = match.groups()
+        pairs = frozenset((k, v.encode().decode('unicode_escape')) for k, v in LABEL.findall(labels or ''))
+        samples[(name, pairs)] = float(value)
+    return samples
+
+
+def value(samples, name, **labels):
+    """The value of the one sample matching name and labels (0 when absent)."""
+    wanted = set(labels.items())
+    found = [v for (n, ls), v in samples.items() if n == name and wanted <= set(ls)]
+    if len(found) > 1:
+        raise AssertionError('%s %s matches %d samples' % (name, labels, len(found)))
+    return found[0] if found else 0.0
+
+
+def total(samples, name, **labels):
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
+
+
+def kernel_forks():
+    with open('/proc/stat') as f:
+        for line in f:
+            if line.startswith('processes '):
+                return int(line.split()[1])
+    raise AssertionError('no processes line in /proc/stat')
+
+
+def require_root():
+    if os.geteuid() != 0:
+        msg = 'needs root (CAP_NET_ADMIN) to subscribe to the process events connector'
+        if os.environ.get('CI'):
+            raise AssertionError(msg)
+        print('SKIP: ' + msg)
+        sys.exit(0)
+
+
+class Exporter:
+    """The real binary on 127.0.0.1:<ephemeral>. Use as a context manager."""
+
+    def __init__(self, binary, *args, scheme='http'):
+        self.binary = binary
+        self.args = list(args)
+        self.scheme = scheme
+        self.port = None
+        self.proc = None
+        self.log_lines = []
+
+    def __enter__(self):
+        self.log_file = tempfile.TemporaryFile(mode='w+')
+        self.proc = subprocess.Popen(
+            [self.binary, '--web.listen-address=127.0.0.1:0', '--log.level=debug'] + self.args,
+            stdout=subprocess.DEVNULL, stderr=self.log_file, text=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError('exporter exited with %s:\n%s' % (self.proc.returncode, self.log()))
+            match = re.search(r'listening on port (\d+)', self.log())
+            if match:
+                self.port = int(match.group(1))
+                return self
+            time.sleep(0.05)
+        raise AssertionError('exporter did not start listening:\n' + self.log())
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        return False
+
+    def log(self):
+        self.log_file.flush()
+        self.log_file.seek(0)
+        return self.log_file.read()
+
+    def url(self, path):
+        return '%s://127.0.0.1:%d%s' % (self.scheme, self.port, path)
+
+    def get(self, path, headers=None, context=None, timeout=10):
+        request = urllib.request.Request(self.url(path), headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+                body = response.read()
+                if response.headers.get('Content-Encoding') == 'gzip':
+                    body = gzip.decompress(body)
+                return response.status, dict(response.headers), body.decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode(errors='replace')
+
+    def scrape(self, **kwargs):
+        status, _, body = self.get('/metrics', **kwargs)
+        if status != 200:
+            raise AssertionError('scrape failed with %d: %s' % (status, body))
+        return body
+
+    def samples(self):
+        return parse_metrics(self.scrape())
+
+    def wait_for(self, predicate, timeout=15, what='condition'):
+        """Polls /metrics until predicate(samples) is true; returns those samples."""
+        deadline = time.time() + timeout
+        samples = None
+        while time.time() < deadline:
+            samples = self.samples()
+            if predicate(samples):
+                return samples
+            time.sleep(0.1)
+        raise AssertionError('timed out waiting for %s; last scrape:\n%s' % (what, self.scrape()))
+
+
+def settled(exporter):
+    """Waits until the aggregator has handled everything received (ring empty twice in a row)."""
+    previous = None
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        s = exporter.samples()
+        processed = total(s, 'procevents_events_total')
+        if value(s, 'procevents_ring_used') == 0 and processed == previous:
+            return s
+        previous = processed
+        time.sleep(0.2)
+    raise AssertionError('exporter did not settle')
+
+
+def run_tests(tests):
+    """Runs the test named by argv[1], or all of them; prints a summary line ctest can read."""
+    names = sys.argv[1:] or list(tests)
+    failed = 0
+    for name in names:
+        try:
+            tests[name]()
+            print('PASS %s' % name)
+        except Exception as error:  # report and keep going
+            failed += 1
+            print('FAIL %s: %s' % (name, error))
+    print('%d passed, %d failed' % (len(names) - failed, failed))
+    sys.exit(1 if failed else 0)

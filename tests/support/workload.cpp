@@ -1,0 +1,67 @@
+// A test workload with predictable process events. Symlink it under a unique name so its comm
+// (the exec'd file's base name) identifies it in /metrics.
+//   workload exit N        exit with status N
+//   workload signal N      die by signal N (no core file: RLIMIT_CORE is set to 0)
+//   workload sleep MS      sleep MS milliseconds, exit 0
+//   workload threads N     create and join N threads, exit 0
+//   workload forks N       fork N children that _exit(0), reap them, exit 0
+//   workload rename NAME   prctl(PR_SET_NAME, NAME), exit 0
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+namespace {
+void* thread_body(void* arg) { return arg; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename ARG\n", argv[0]);
+    return 64;
+  }
+  const char* mode = argv[1];
+  const long n = std::strtol(argv[2], nullptr, 10);
+  if (!std::strcmp(mode, "exit")) return static_cast<int>(n);
+  if (!std::strcmp(mode, "signal")) {
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(static_cast<int>(n), SIG_DFL);
+    raise(static_cast<int>(n));
+    return 99;  // not reached for fatal signals
+  }
+  if (!std::strcmp(mode, "sleep")) {
+    timespec ts{n / 1000, (n % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+    return 0;
+  }
+  if (!std::strcmp(mode, "threads")) {
+    for (long i = 0; i < n; ++i) {
+      pthread_t thread;
+      if (pthread_create(&thread, nullptr, thread_body, nullptr) == 0) pthread_join(thread, nullptr);
+    }
+    return 0;
+  }
+  if (!std::strcmp(mode, "forks")) {
+    for (long i = 0; i < n; ++i) {
+      const pid_t child = fork();
+      if (child == 0) _exit(0);
+      if (child > 0) waitpid(child, nullptr, 0);
+    }
+    return 0;
+  }
+  if (!std::strcmp(mode, "rename")) {
+    prctl(PR_SET_NAME, argv[2], 0, 0, 0);
+    return 0;
+  }
+  std::fprintf(stderr, "unknown mode %s\n", mode);
+  return 64;
+}
