@@ -7,21 +7,6 @@
 
 namespace procevents::app {
 
-namespace {
-
-struct EventName {
-  std::string_view name;
-  unsigned bit;
-};
-constexpr EventName kEventNames[] = {
-    {"fork", connector::event_bits::kFork},         {"exec", connector::event_bits::kExec},
-    {"uid", connector::event_bits::kUid},           {"gid", connector::event_bits::kGid},
-    {"sid", connector::event_bits::kSid},           {"ptrace", connector::event_bits::kPtrace},
-    {"comm", connector::event_bits::kComm},         {"coredump", connector::event_bits::kCoredump},
-    {"exit", connector::event_bits::kExit},         {"nonzero_exit", connector::event_bits::kNonzeroExit},
-};
-
-}  // namespace
 
 bool parse_event_list(const std::string& text, unsigned& mask, std::string& error) {
   mask = 0;
@@ -31,18 +16,12 @@ bool parse_event_list(const std::string& text, unsigned& mask, std::string& erro
     const std::string_view name = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (name.empty()) continue;
-    bool known = false;
-    for (const EventName& entry : kEventNames) {
-      if (entry.name == name) {
-        mask |= entry.bit;
-        known = true;
-      }
-    }
-    if (!known) {
-      error = "unknown event \"" + std::string(name) +
-              "\" (known: fork, exec, exit, comm, uid, gid, sid, ptrace, coredump, nonzero_exit)";
+    const std::uint32_t bit = connector::event_bit_for_name(name);
+    if (bit == 0) {
+      error = "unknown event \"" + std::string(name) + "\" (known: " + std::string(connector::kEventNamesHelp) + ")";
       return false;
     }
+    mask |= bit;
   }
   return true;
 }

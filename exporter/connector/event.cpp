@@ -22,6 +22,23 @@ std::string_view event_type_name(EventType type) noexcept {
   return "unknown";
 }
 
+std::uint32_t event_bit_for_name(std::string_view name) noexcept {
+  struct Entry {
+    std::string_view name;
+    std::uint32_t bit;
+  };
+  static constexpr Entry kEntries[] = {
+      {"fork", event_bits::kFork},     {"exec", event_bits::kExec},         {"uid", event_bits::kUid},
+      {"gid", event_bits::kGid},       {"sid", event_bits::kSid},           {"ptrace", event_bits::kPtrace},
+      {"comm", event_bits::kComm},     {"coredump", event_bits::kCoredump}, {"exit", event_bits::kExit},
+      {"nonzero_exit", event_bits::kNonzeroExit},
+  };
+  for (const Entry& entry : kEntries) {
+    if (entry.name == name) return entry.bit;
+  }
+  return 0;
+}
+
 ExitStatus decode_exit_status(std::uint32_t raw) noexcept {
   const int status = static_cast<int>(raw);
   ExitStatus out;

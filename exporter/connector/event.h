@@ -48,6 +48,11 @@ inline constexpr std::uint32_t kAll =
     kFork | kExec | kUid | kGid | kSid | kPtrace | kComm | kCoredump | kExit;
 }  // namespace event_bits
 
+/// The event bit for a lower-case name ("fork", ..., "exit", "nonzero_exit"); 0 when unknown.
+std::uint32_t event_bit_for_name(std::string_view name) noexcept;
+inline constexpr std::string_view kEventNamesHelp =
+    "fork, exec, exit, comm, uid, gid, sid, ptrace, coredump, nonzero_exit";
+
 /// How a task ended, decoded from the wait(2)-style `exit_code` of an EXIT event.
 struct ExitStatus {
   enum class Kind : std::uint8_t { kExited, kSignaled };
