@@ -122,7 +122,7 @@ std::uint32_t Aggregator::group_index(std::string_view name,
   Group& group = groups_.emplace_back();
   group.name.assign(name);
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (options_.attribution[i]) group.attribution[i].assign(attribution[i].empty() ? "" : attribution[i]);
+    if (options_.attribution[i]) group.attribution[i].assign(attribution[i]);
   }
   group.counters.lifetime_buckets.assign(options_.lifetime_bounds.size() + 1, 0);
   group_index_.emplace(key_scratch_, index);
@@ -157,20 +157,21 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
   identity.username = inspector_.user_name(scratch_.ruid);
-  attribution::CgroupIdentity cgroup_identity;
+  static const attribution::CgroupIdentity kNoCgroup;
+  const attribution::CgroupIdentity* cgroup = &kNoCgroup;
   if (options_.read_cgroup && cgroups_) {
-    cgroup_identity = attribution::classify_proc_cgroup_file(scratch_.cgroup);
-    identity.cgroup = cgroup_identity.path;
-    identity.unit = cgroup_identity.unit;
-    identity.container_id = cgroup_identity.container_id;
-    identity.pod_uid = cgroup_identity.pod_uid;
+    cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
+    identity.cgroup = cgroup->path;
+    identity.unit = cgroup->unit;
+    identity.container_id = cgroup->container_id;
+    identity.pod_uid = cgroup->pod_uid;
   }
   const std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
   if (!name) return kIgnored;
 
   std::array<std::string_view, kAttributionLabelCount> labels{};
   const std::array<std::string_view, kAttributionLabelCount> raw = {
-      cgroup_identity.unit, cgroup_identity.container_id, cgroup_identity.pod_uid, identity.username};
+      cgroup->unit, cgroup->container_id, cgroup->pod_uid, identity.username};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     if (limiters_[i]) labels[i] = limiters_[i]->admit(raw[i]);
   }

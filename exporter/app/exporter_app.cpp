@@ -122,8 +122,11 @@ int run_exporter(const Flags& flags) {
     log(LogLevel::kError, "cannot subscribe to process events: " + subscription.error.message() + "; " + no_events_hint());
     return 1;
   }
-  log(LogLevel::kInfo, std::string("subscribed to process events; kernel filter ") +
-                           (subscription.kernel_filter_active ? "active" : "inactive (filtering in user space)") +
+  const bool filtering = cfg->event_mask != connector::event_bits::kAll;
+  log(LogLevel::kInfo, std::string("subscribed to process events") +
+                           (!filtering                         ? ", all events"
+                            : subscription.kernel_filter_active ? ", filtered by the kernel"
+                                                                : ", filtered in user space (kernel without proc_input)") +
                            ", receive buffer " + std::to_string(connector->receive_buffer_bytes()) + " bytes");
 
   // 3. Self-check on this thread, before the receiver owns the connector; its events go to the ring.
