@@ -7,9 +7,8 @@ namespace procevents::aggregator {
 
 namespace {
 constexpr std::size_t kBatch = 256;  // events per lock hold: bounds how long a scrape can wait
-// Idle back-off: sleep briefly when the ring is empty, doubling up to the cap.
-constexpr std::chrono::microseconds kMinIdle{200};
-constexpr std::chrono::microseconds kMaxIdle{20000};
+// The receiver wakes us when it pushes; the timeout only paces the rate ticks on a quiet host.
+constexpr std::chrono::microseconds kIdleWait{500000};
 }  // namespace
 
 AggregatorWorker::AggregatorWorker(std::unique_ptr<Aggregator> aggregator, EventRing& ring, LossSignal loss_signal)
@@ -42,7 +41,6 @@ void AggregatorWorker::with_aggregator(const std::function<void(Aggregator&)>& f
 void AggregatorWorker::run(std::stop_token stop) noexcept {
   std::array<connector::Event, kBatch> batch;
   std::uint64_t losses_seen = loss_signal_ ? loss_signal_() : 0;
-  auto idle = kMinIdle;
   while (!stop.stop_requested()) {
     const std::size_t count = ring_.pop_bulk(batch.data(), batch.size());
     const auto now = std::chrono::steady_clock::now();
@@ -58,12 +56,7 @@ void AggregatorWorker::run(std::stop_token stop) noexcept {
       aggregator_->tick(now);
     }
     handled_.fetch_add(count, std::memory_order_relaxed);
-    if (count == 0) {
-      std::this_thread::sleep_for(idle);
-      idle = std::min(idle * 2, kMaxIdle);
-    } else {
-      idle = kMinIdle;
-    }
+    if (count == 0) ring_.wait_for_data(kIdleWait);
   }
 }
 

@@ -147,8 +147,8 @@ std::optional<std::uint32_t> ProcConnector::wait_for_ack(std::uint32_t seq,
       Message message;
       while (cursor.next(message)) {
         const Event& event = message.event;
-        if (message.kind == MessageKind::kEvent && event.type == EventType::kAck && event.seq == seq &&
-            event.ack == seq + 1) {
+        // Match on cn_msg.ack only: newer kernels overwrite the ack's seq with their per-CPU counter.
+        if (message.kind == MessageKind::kEvent && event.type == EventType::kAck && event.ack == seq + 1) {
           return event.ack_error;
         }
       }
@@ -160,6 +160,9 @@ SubscribeResult ProcConnector::subscribe(std::uint32_t mask, std::chrono::millis
   SubscribeResult result;
   mask_ = (mask == 0 || mask == kKernelAll) ? event_bits::kAll : mask;
   seq_tracker_.reset();
+  seq_gaps_ = 0;
+  acks_seen_ = 0;
+  stats_.lost_events = 0;
   pending_cursor_.reset();
 
   // Probe: an 8-byte proc_input asking for everything. Kernels with per-socket filtering (>= 6.6)
@@ -291,8 +294,15 @@ bool ProcConnector::account(const Message& message) noexcept {
     case MessageKind::kEvent: {
       const Event& event = message.event;
       ++stats_.events_by_type[static_cast<std::size_t>(event.type)];
-      if (event.type != EventType::kAck && loss_exact()) {
-        stats_.lost_events += seq_tracker_.observe(event.cpu, event.seq);
+      if (loss_exact()) {
+        if (event.type == EventType::kAck) {
+          // An ack (anyone's) takes a number from some CPU's counter but says cpu = -1: that CPU
+          // will show a gap of one that is not a loss.
+          ++acks_seen_;
+        } else {
+          seq_gaps_ += seq_tracker_.observe(event.cpu, event.seq);
+        }
+        stats_.lost_events = seq_gaps_ > acks_seen_ ? seq_gaps_ - acks_seen_ : 0;
       }
       if (wants(event)) return true;
       ++stats_.filtered_out;

@@ -72,7 +72,7 @@ struct ConnectorStats {
   std::uint64_t filtered_out = 0;      // events dropped by the user-space filter (kernel without proc_input)
   std::uint64_t enobufs = 0;           // recv() calls that failed with ENOBUFS
   std::uint64_t netlink_overruns = 0;  // NLMSG_OVERRUN messages
-  std::uint64_t lost_events = 0;       // events missing from per-CPU seq gaps (exact when trackable)
+  std::uint64_t lost_events = 0;       // events missing from per-CPU seq gaps since the last subscribe()
   std::uint64_t netlink_errors = 0;    // NLMSG_ERROR messages with a non-zero errno
   std::uint64_t malformed[kMalformedReasonCount] = {};
   std::uint64_t truncated_datagrams = 0;  // larger than our buffer (MSG_TRUNC)
@@ -155,6 +155,8 @@ class ProcConnector {
   std::size_t pending_count_ = 0;
   std::optional<MessageCursor> pending_cursor_;
   SeqTracker seq_tracker_;
+  std::uint64_t seq_gaps_ = 0;   // raw per-CPU gaps since subscribe()
+  std::uint64_t acks_seen_ = 0;  // acks since subscribe(): each explains one gap
   ConnectorStats stats_;
 };
 

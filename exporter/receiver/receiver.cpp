@@ -61,7 +61,10 @@ void Receiver::run(std::stop_token stop) noexcept {
       // A persistent error (e.g. EBADF) must not spin a core.
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (any) counters_.last_event_monotonic_ns.store(steady_ns(), std::memory_order_relaxed);
+    if (any) {
+      ring_.notify_consumer();
+      counters_.last_event_monotonic_ns.store(steady_ns(), std::memory_order_relaxed);
+    }
     counters_.ring_full_drops.store(ring_full, std::memory_order_relaxed);
     publish();
   }

@@ -11,10 +11,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <type_traits>
 
 namespace procevents::ring {
@@ -74,6 +77,29 @@ class SpscRing {
     return count;
   }
 
+  /// Producer only, after a batch of pushes: wakes a consumer blocked in wait_for_data(). Cheap
+  /// when nobody waits (one fence and a load), so call it once per batch, not per value.
+  void notify_consumer() noexcept {
+    // Pairs with the fence in wait_for_data(): either we see the waiter's flag, or it sees our writes.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (consumer_waiting_.load(std::memory_order_relaxed)) {
+      std::lock_guard lock(wait_mutex_);
+      wait_cv_.notify_one();
+    }
+  }
+
+  /// Consumer only: blocks until data is available, notify_consumer() is called, or `timeout`
+  /// passes. Returns immediately when the ring is not empty.
+  void wait_for_data(std::chrono::microseconds timeout) noexcept {
+    std::unique_lock lock(wait_mutex_);
+    consumer_waiting_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (write_.load(std::memory_order_relaxed) == read_.load(std::memory_order_relaxed)) {
+      wait_cv_.wait_for(lock, timeout);
+    }
+    consumer_waiting_.store(false, std::memory_order_relaxed);
+  }
+
   /// Values waiting (exact when called by the consumer, approximate elsewhere).
   std::size_t size() const noexcept {
     const std::uint64_t read = read_.load(std::memory_order_acquire);
@@ -96,7 +122,9 @@ class SpscRing {
   std::atomic<std::uint64_t> high_watermark_{0};              // producer-written
   alignas(kCacheLine) std::atomic<std::uint64_t> read_{0};   // consumer-owned
   std::uint64_t write_cache_ = 0;                             // consumer's copy of write_
-  char padding_[kCacheLine - sizeof(std::atomic<std::uint64_t>) - sizeof(std::uint64_t)];
+  alignas(kCacheLine) std::atomic<bool> consumer_waiting_{false};  // only touched on the sleep path
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
 };
 
 }  // namespace procevents::ring
