@@ -6,9 +6,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <sstream>
 
-#include <prometheus/text_serializer.h>
+#include "metrics/text_writer.h"
 
 namespace procevents::metrics {
 
@@ -300,9 +299,10 @@ std::vector<MetricFamily> process_self_families() {
 }
 
 std::string render_text(const std::vector<MetricFamily>& families) {
-  std::ostringstream stream;
-  prometheus::TextSerializer().Serialize(stream, families);
-  return std::move(stream).str();
+  std::string out;
+  out.reserve(1 << 16);
+  write_text(families, out);
+  return out;
 }
 
 }  // namespace procevents::metrics

@@ -52,7 +52,7 @@ std::vector<prometheus::MetricFamily> exporter_families(const aggregator::Snapsh
 /// when a file cannot be read).
 std::vector<prometheus::MetricFamily> process_self_families();
 
-/// Prometheus text exposition format 0.0.4 via prometheus-cpp's TextSerializer.
+/// Prometheus text exposition format 0.0.4 (see text_writer.h).
 std::string render_text(const std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace procevents::metrics
