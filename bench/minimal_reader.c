@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  printf("events=%llu enobufs=%llu lost=%llu\n", events, enobufs, gaps > acks ? gaps - acks : 0);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+  printf("events=%llu enobufs=%llu lost=%llu cpu_seconds=%.3f\n", events, enobufs, gaps > acks ? gaps - acks : 0, cpu);
   return 0;
 }

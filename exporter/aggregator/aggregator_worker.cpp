@@ -7,8 +7,9 @@ namespace procevents::aggregator {
 
 namespace {
 constexpr std::size_t kBatch = 256;  // events per lock hold: bounds how long a scrape can wait
-// The receiver wakes us when it pushes; the timeout only paces the rate ticks on a quiet host.
-constexpr std::chrono::microseconds kIdleWait{500000};
+// The receiver wakes us for events that need /proc soon; everything else waits for this timer,
+// so that storms of thread events are handled in large, cheap batches.
+constexpr std::chrono::microseconds kIdleWait{20000};
 }  // namespace
 
 AggregatorWorker::AggregatorWorker(std::unique_ptr<Aggregator> aggregator, EventRing& ring, LossSignal loss_signal)

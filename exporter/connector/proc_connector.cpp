@@ -221,7 +221,25 @@ SysError ProcConnector::unsubscribe() noexcept {
 
 RecvResult ProcConnector::fill_batch(std::chrono::milliseconds timeout, std::size_t& count) noexcept {
   count = 0;
-  if (timeout.count() != 0) {
+  Buffers& b = *buffers_;
+  const std::size_t slots = b.headers.size();
+  int received = -1;
+  // Under load data is already queued: try first and poll only when there is nothing, which saves
+  // one system call per batch exactly when batches are small and frequent.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (std::size_t i = 0; i < slots; ++i) {
+      msghdr& header = b.headers[i].msg_hdr;
+      header = {};
+      header.msg_name = &b.sources[i];
+      header.msg_namelen = sizeof(sockaddr_nl);
+      header.msg_iov = &b.iovecs[i];
+      header.msg_iovlen = 1;
+      b.headers[i].msg_len = 0;
+    }
+    do {
+      received = ::recvmmsg(fd_, b.headers.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
+    } while (received < 0 && errno == EINTR);
+    if (received >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || attempt == 1 || timeout.count() == 0) break;
     pollfd descriptor{fd_, POLLIN, 0};
     int ready;
     do {
@@ -230,22 +248,6 @@ RecvResult ProcConnector::fill_batch(std::chrono::milliseconds timeout, std::siz
     if (ready < 0) return {RecvStatus::kError, errno};
     if (ready == 0) return {RecvStatus::kTimeout, 0};
   }
-
-  Buffers& b = *buffers_;
-  const std::size_t slots = b.headers.size();
-  for (std::size_t i = 0; i < slots; ++i) {
-    msghdr& header = b.headers[i].msg_hdr;
-    header = {};
-    header.msg_name = &b.sources[i];
-    header.msg_namelen = sizeof(sockaddr_nl);
-    header.msg_iov = &b.iovecs[i];
-    header.msg_iovlen = 1;
-    b.headers[i].msg_len = 0;
-  }
-  int received;
-  do {
-    received = ::recvmmsg(fd_, b.headers.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
-  } while (received < 0 && errno == EINTR);
   if (received < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return {RecvStatus::kTimeout, 0};
     if (errno == ENOBUFS) {

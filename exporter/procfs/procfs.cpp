@@ -124,12 +124,25 @@ ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_tick
 
 ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out) {
   if (pid <= 0) return ReadError::kGone;
-  if (const ReadError error = read_stat(pid, out.start_time_ticks, out.ppid, out.comm); error != ReadError::kNone) {
-    return error;
-  }
   const std::string base = root_ + "/" + std::to_string(pid);
 
-  // comm from stat is the same 16-byte task name; /proc/<pid>/comm only adds a newline.
+  // cmdline first: an exiting process loses it (its memory is released) before anything else,
+  // while stat and comm stay readable until it is reaped.
+  std::size_t args = 0;
+  const std::string cmdline_path = base + "/cmdline";
+  if (slurp(cmdline_path.c_str(), kMaxCmdlineBytes) == ReadError::kNone) {
+    std::string_view rest = buffer_;
+    while (!rest.empty()) {
+      const auto nul = rest.find('\0');
+      const std::string_view arg = rest.substr(0, nul);
+      if (args == out.cmdline.size()) out.cmdline.emplace_back();  // keep the strings' capacity across calls
+      out.cmdline[args++].assign(arg);
+      if (nul == std::string_view::npos) break;
+      rest.remove_prefix(nul + 1);
+    }
+  }
+  out.cmdline.resize(args);
+
   out.exe.clear();
   char link[4096];
   const std::string exe_path = base + "/exe";
@@ -140,21 +153,10 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
     if (out.exe.size() > kDeleted.size() && out.exe.ends_with(kDeleted)) out.exe.resize(out.exe.size() - kDeleted.size());
   }
 
-  // Keep the vector's strings (and their capacity) across calls.
-  std::size_t args = 0;
-  const std::string cmdline_path = base + "/cmdline";
-  if (slurp(cmdline_path.c_str(), kMaxCmdlineBytes) == ReadError::kNone) {
-    std::string_view rest = buffer_;
-    while (!rest.empty()) {
-      const auto nul = rest.find('\0');
-      const std::string_view arg = rest.substr(0, nul);
-      if (args == out.cmdline.size()) out.cmdline.emplace_back();
-      out.cmdline[args++].assign(arg);
-      if (nul == std::string_view::npos) break;
-      rest.remove_prefix(nul + 1);
-    }
+  // stat decides: without it we know nothing reliable (comm comes from here too).
+  if (const ReadError error = read_stat(pid, out.start_time_ticks, out.ppid, out.comm); error != ReadError::kNone) {
+    return error;
   }
-  out.cmdline.resize(args);
 
   struct stat info {};
   out.ruid = ::stat(base.c_str(), &info) == 0 ? info.st_uid : 0;

@@ -51,8 +51,11 @@ void Receiver::run(std::stop_token stop) noexcept {
   std::uint64_t errors = 0;
   while (!stop.stop_requested()) {
     bool any = false;
+    bool urgent = false;
     const connector::RecvResult result = connector_->receive_batch(kPollInterval, [&](const connector::Event& event) {
       any = true;
+      // The aggregator reads /proc for these: it must see them while the process still exists.
+      urgent |= event.type == connector::EventType::kExec || event.type == connector::EventType::kComm;
       if (!ring_.try_push(event)) ++ring_full;
     });
     if (result.status == connector::RecvStatus::kError) {
@@ -62,7 +65,9 @@ void Receiver::run(std::stop_token stop) noexcept {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (any) {
-      ring_.notify_consumer();
+      // Otherwise let the aggregator drain in bulk on its own short timer: a wake-up per batch
+      // would cost two futex calls per handful of events in a thread storm.
+      if (urgent || ring_.size() > ring_.capacity() / 4) ring_.notify_consumer();
       counters_.last_event_monotonic_ns.store(steady_ns(), std::memory_order_relaxed);
     }
     counters_.ring_full_drops.store(ring_full, std::memory_order_relaxed);

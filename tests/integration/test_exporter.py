@@ -32,7 +32,8 @@ class Workload:
         shutil.copy(WORKLOAD, self.path)
 
     def run(self, *args, check_code=None):
-        result = subprocess.run([self.path] + [str(a) for a in args])
+        env = dict(os.environ, PROCEVENTS_LINGER_MS='30')
+        result = subprocess.run([self.path] + [str(a) for a in args], env=env)
         if check_code is not None and result.returncode != check_code:
             raise AssertionError('%s %s returned %s' % (self.name, args, result.returncode))
         return result.returncode

@@ -27,6 +27,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename ARG\n", argv[0]);
     return 64;
   }
+  // Tests that check per-group attribution let the process live a little: /proc can only name a
+  // process that still exists when the exporter reads it (see the README's limits).
+  if (const char* linger = std::getenv("PROCEVENTS_LINGER_MS")) {
+    const long ms = std::strtol(linger, nullptr, 10);
+    timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, nullptr);
+  }
   const char* mode = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
   if (!std::strcmp(mode, "exit")) return static_cast<int>(n);
