@@ -9,5 +9,6 @@ tools=$(cd .. && pwd)/shared/tools
 "$build/bench/pipeline_bench" pipeline
 "$build/bench/pipeline_bench" scrape
 "$build/bench/pipeline_bench" memory   # its own process: the RSS is the state's, not the other runs'
+"$build/bench/pipeline_bench" attribution
 python3 bench/live_bench.py "$build" "$tools" 5 threads
 python3 bench/live_bench.py "$build" "$tools" 5 forks

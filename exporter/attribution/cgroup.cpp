@@ -58,7 +58,8 @@ std::string pod_uid_of(std::string_view component) {
   std::string_view uid;
   if (starts_with(component, "pod")) {
     uid = component.substr(3);
-  } else if (const auto at = component.find("-pod"); at != std::string_view::npos && starts_with(component, "kubepods")) {
+  } else if (const auto at = component.find("-pod");
+             at != std::string_view::npos && component.find("kubepods") != std::string_view::npos) {
     uid = component.substr(at + 4);
   } else {
     return {};
@@ -84,7 +85,8 @@ CgroupIdentity classify_cgroup_path(std::string_view path) {
     if (ends_with(part, ".service") || ends_with(part, ".scope")) id.unit.assign(part);
     if (starts_with(part, "user-") && ends_with(part, ".slice")) id.user_slice.assign(part);
 
-    if (starts_with(part, "kubepods")) {
+    if (part.find("kubepods") != std::string_view::npos) {  // also kind's nested "kubelet-kubepods..."
+
       in_kubepods = true;
       for (const char* qos : {"burstable", "besteffort"}) {
         if (part.find(qos) != std::string_view::npos) id.qos_class = qos;

@@ -194,7 +194,61 @@ def test_tail_prints_events():
         w.cleanup()
 
 
+CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
+
+
+def test_attribution_by_cgroup():
+    """Processes in cgroups shaped like a systemd service, a Docker container and a kubepods container
+    are labelled with unit, container and pod_uid; new cgroup directories only, removed afterwards."""
+    container = 'a1' * 32
+    pod = '0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011'
+    cgroups = {
+        'demo.service': ('system.slice/demo.service', dict(unit='demo.service', container='', pod_uid='')),
+        'docker': ('system.slice/docker-%s.scope' % container,
+                   dict(unit='docker-%s.scope' % container, container=container, pod_uid='')),
+        'kubepods': ('kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope'
+                     % (pod.replace('-', '_'), container),
+                     dict(container=container, pod_uid=pod)),
+    }
+    config = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
+    config.write('attribution: [unit, container, pod_uid]\n')
+    config.close()
+    created = []
+    w = Workload()
+    try:
+        for _, (path, _) in cgroups.items():
+            full = os.path.join(CGROUP_ROOT, path)
+            parts = path.split('/')
+            for i in range(1, len(parts) + 1):
+                d = os.path.join(CGROUP_ROOT, *parts[:i])
+                if not os.path.isdir(d):
+                    os.mkdir(d)
+                    created.append(d)
+        with Exporter(BINARY, '--config.file=' + config.name) as exporter:
+            for _, (path, _) in cgroups.items():
+                procs = os.path.join(CGROUP_ROOT, path, 'cgroup.procs')
+                # The shell moves itself into the cgroup, then becomes the workload (exec keeps the cgroup).
+                subprocess.run(['sh', '-c', 'echo $$ > %s && PROCEVENTS_LINGER_MS=30 exec %s exit 0' % (procs, w.path)],
+                               check=True)
+            def all_there(s):
+                return all(value(s, 'procevents_execs_total', groupname=w.name, **labels) == 1
+                           for _, (_, labels) in cgroups.items())
+            s = exporter.wait_for(all_there, what='execs labelled by cgroup')
+            assert value(s, 'procevents_attribution_overflows_total', label='unit') == 0
+    finally:
+        for d in reversed(created):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        os.unlink(config.name)
+        w.cleanup()
+
+
 TESTS = {f.__name__: f for f in [
+    test_attribution_by_cgroup,
     test_counts_are_exact, test_forks_match_kernel_counter, test_endpoints_and_lint,
     test_sighup_keeps_counters_and_sigterm_exits_cleanly, test_bad_config_exits_2_before_binding,
     test_tail_prints_events,
