@@ -9,7 +9,7 @@ packages=(
   # libraries
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev libssl-dev
   # tests
-  catch2 prometheus yamllint jq curl python3 procps
+  catch2 prometheus yamllint jq curl python3 python3-yaml procps systemd openssl
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1.
+
+A workload runs; then, through Prometheus's HTTP API, every PromQL expression of the dashboard and
+of the rules must return data (alert expressions are checked without their threshold, since a
+healthy test host fires none), the rules must load healthy, and the workload's exec count must
+arrive in Prometheus exactly.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, '..', '..')
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+from harness import Exporter, require_root  # noqa: E402
+
+BINARY = os.environ['PROCEVENTS_BINARY']
+WORKLOAD = os.environ['PROCEVENTS_WORKLOAD']
+RULES = os.path.abspath(os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml'))
+DASHBOARD = os.path.join(ROOT, 'dashboards', 'procevents.json')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def query(port, expr):
+    url = 'http://127.0.0.1:%d/api/v1/query?%s' % (port, urllib.parse.urlencode({'query': expr}))
+    with urllib.request.urlopen(url, timeout=10) as r:
+        body = json.load(r)
+    if body['status'] != 'success':
+        raise AssertionError('query failed: %s: %s' % (expr, body))
+    return body['data']['result']
+
+
+def dashboard_exprs():
+    d = json.load(open(DASHBOARD))
+    out = []
+    for p in d['panels']:
+        for t in p.get('targets', []):
+            expr = (t['expr'].replace('$__rate_interval', '1m').replace('$instance', '.*')
+                    .replace('$groupname', '.*'))
+            out.append(('dashboard: ' + p['title'], expr))
+    return out
+
+
+def rule_exprs():
+    import yaml
+    out = []
+    for group in yaml.safe_load(open(RULES))['groups']:
+        for rule in group['rules']:
+            if 'record' in rule:
+                out.append(('record ' + rule['record'], rule['expr']))
+                out.append(('recorded series ' + rule['record'], rule['record']))
+            else:
+                # Without the threshold: proves the metrics and labels the alert needs exist.
+                base = re.sub(r'\s*(==|!=|>=|<=|>|<)\s*[0-9.]+\s*$', '', rule['expr'].strip())
+                out.append(('alert %s (without threshold)' % rule['alert'], base))
+    return out
+
+
+def main():
+    require_root()
+    name = 'pe2e' + str(os.getpid())[-6:]
+    work = tempfile.mkdtemp(prefix='procevents-e2e-')
+    prometheus = None
+    try:
+        program = os.path.join(work, name)
+        shutil.copy(WORKLOAD, program)
+        with Exporter(BINARY) as exporter:
+            prom_port = free_port()
+            config = os.path.join(work, 'prometheus.yml')
+            with open(config, 'w') as f:
+                f.write('global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
+                        'rule_files: [%s]\n'
+                        'scrape_configs:\n  - job_name: procevents\n    static_configs:\n'
+                        '      - targets: ["127.0.0.1:%d"]\n' % (json.dumps(RULES), exporter.port))
+            prometheus = subprocess.Popen(
+                ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + os.path.join(work, 'data'),
+                 '--web.listen-address=127.0.0.1:%d' % prom_port, '--log.level=warn'],
+                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, 'prometheus.log'), 'w'))
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    if query(prom_port, 'up{job="procevents"} == 1'):
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.3)
+            else:
+                raise AssertionError('Prometheus never scraped the exporter:\n' +
+                                     open(os.path.join(work, 'prometheus.log')).read())
+
+            env = dict(os.environ, PROCEVENTS_LINGER_MS='30')
+            runs = 0
+            for args in [('exit', '0')] * 6 + [('exit', '2')] * 2 + [('signal', '11')] * 2 + [('signal', '9')]:
+                subprocess.run([program] + list(args), env=env)
+                runs += 1
+
+            deadline = time.time() + 30
+            got = None
+            while time.time() < deadline:
+                result = query(prom_port, 'procevents_execs_total{groupname="%s"}' % name)
+                got = float(result[0]['value'][1]) if result else None
+                if got == runs:
+                    break
+                time.sleep(0.5)
+            assert got == runs, 'exec count in Prometheus: %s, expected %d' % (got, runs)
+            time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
+
+            failures = []
+            exprs = dashboard_exprs() + rule_exprs()
+            for source, expr in exprs:
+                try:
+                    if not query(prom_port, expr):
+                        failures.append('%s returned no data: %s' % (source, expr))
+                except Exception as error:
+                    failures.append('%s failed: %s' % (source, error))
+            with urllib.request.urlopen('http://127.0.0.1:%d/api/v1/rules' % prom_port, timeout=10) as r:
+                groups = json.load(r)['data']['groups']
+            rules = [rule for g in groups for rule in g['rules']]
+            unhealthy = [r['name'] for r in rules if r.get('health') != 'ok']
+            if unhealthy:
+                failures.append('rules not healthy: %s' % unhealthy)
+            firing = [r['name'] for r in rules if r.get('type') == 'alerting' and r.get('state') == 'firing']
+            if firing:
+                failures.append('alerts firing on a healthy host: %s' % firing)
+            print('evaluated %d expressions (%d dashboard, %d rules), %d rules loaded' %
+                  (len(exprs), len(dashboard_exprs()), len(rule_exprs()), len(rules)))
+            if failures:
+                print('\n'.join(failures))
+                print('0 passed, 1 failed')
+                sys.exit(1)
+            print('1 passed, 0 failed')
+    finally:
+        if prometheus:
+            prometheus.terminate()
+            prometheus.wait(timeout=20)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
