@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything procevents_exporter needs to build, run and test, from Debian bookworm
 # packages only. Idempotent and non-interactive; run as root.
+#   --build-only   just what building the exporter needs (the container image's build stage)
 set -euo pipefail
 
-packages=(
-  # build
-  cmake g++ make pkg-config git
-  # libraries
+build=(
+  cmake g++ make pkg-config git ca-certificates
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev libssl-dev
-  # tests
+)
+test=(
   catch2 prometheus yamllint jq curl python3 python3-yaml procps systemd openssl
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )
+packages=("${build[@]}")
+[[ ${1:-} == --build-only ]] || packages+=("${test[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

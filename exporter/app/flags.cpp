@@ -43,6 +43,7 @@ Flags:
   --tail                      print one JSON object per event on stdout instead of serving metrics
   --tail.events=LIST          with --tail: comma-separated events (fork,exec,exit,comm,uid,gid,sid,ptrace,coredump,nonzero_exit)
   --tail.seconds=N            with --tail: stop after N seconds
+  --healthcheck=URL           GET http://127.0.0.1:PORT/healthz and exit 0 on 200 (for images without curl)
   --version                   print the version and exit
   -h, --help                  print this help and exit
 
@@ -111,6 +112,8 @@ std::optional<Flags> parse_flags(int argc, const char* const* argv, std::string&
       ok = take(flags.web_config_file);
     } else if (name == "path.procfs") {
       ok = take(flags.proc_root);
+    } else if (name == "healthcheck") {
+      ok = take(flags.healthcheck_url);
     } else if (name == "tail.events") {
       ok = take(flags.tail_events);
     } else if (name == "log.level") {

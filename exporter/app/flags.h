@@ -22,6 +22,7 @@ struct Flags {
   bool tail = false;
   double tail_seconds = 0;
   std::string tail_events;  // comma-separated event names, empty = all
+  std::string healthcheck_url;  // --healthcheck=URL: GET it, exit 0 on 200 (container HEALTHCHECK)
   bool version = false;
   bool help = false;
 };

@@ -4,6 +4,7 @@
 
 #include "app/exporter_app.h"
 #include "app/flags.h"
+#include "app/healthcheck.h"
 #include "app/tail.h"
 #include "app/version.h"
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     std::printf("procevents_exporter, version %s (revision: %s, compiler: %s)\n", kVersion, kRevision, kCompiler);
     return 0;
   }
+  if (!flags->healthcheck_url.empty()) return run_healthcheck(flags->healthcheck_url);
   set_log_level(flags->log_level);
   if (flags->tail) {
     TailOptions options;
