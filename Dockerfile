@@ -8,10 +8,10 @@ WORKDIR /src
 COPY . .
 RUN bash scripts/install-deps.sh --build-only \
  && cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPROCEVENTS_BUILD_TESTS=OFF \
- && cmake --build /build -j"$(nproc)" --target procevents_exporter \
+ && cmake --build /build -j"$(nproc)" --target procevents_exporter procevents_civetweb_ssl \
  && strip /build/exporter/app/procevents_exporter \
  && mkdir -p /rootfs/usr/local/bin /rootfs/etc/procevents_exporter \
- && cp /build/exporter/app/procevents_exporter /rootfs/usr/local/bin/ \
+ && cp /build/exporter/app/procevents_exporter /build/exporter/app/procevents_civetweb_ssl.so /rootfs/usr/local/bin/ \
  && cp config/procevents.yml /rootfs/etc/procevents_exporter/ \
  && ldd /build/exporter/app/procevents_exporter | awk '/=> \// {print $3}' > /tmp/libs \
  && echo /lib64/ld-linux-x86-64.so.2 >> /tmp/libs \

@@ -1,6 +1,8 @@
 #include "http/http_server.h"
 
 #include <civetweb.h>
+#include <dlfcn.h>
+#include <unistd.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <zlib.h>
@@ -68,6 +70,20 @@ bool base64_decode(std::string_view in, std::string& out) {
     }
   }
   return true;
+}
+
+/// Loads civetweb_ssl_shim (see civetweb_ssl_shim.c) from next to the executable; error text or "".
+std::string load_ssl_shim() {
+  char exe[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (length <= 0) return "cannot locate the executable";
+  std::string path(exe, static_cast<std::size_t>(length));
+  path = path.substr(0, path.rfind('/') + 1) + "procevents_civetweb_ssl.so";
+  if (!::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+    const char* why = ::dlerror();
+    return "cannot load " + path + " (needed for TLS with civetweb on OpenSSL 3): " + (why ? why : "");
+  }
+  return "";
 }
 
 bool accepts_gzip(const char* header) {
@@ -232,7 +248,15 @@ std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn sc
   }
   if (tls) {
     static std::once_flag once;
-    std::call_once(once, [] { mg_init_library(MG_FEATURES_SSL); });
+    static std::string shim_error;
+    std::call_once(once, [] {
+      shim_error = load_ssl_shim();
+      if (shim_error.empty()) mg_init_library(MG_FEATURES_SSL);
+    });
+    if (!shim_error.empty()) {
+      if (error) *error = shim_error;
+      return nullptr;
+    }
     if (!mg_check_feature(MG_FEATURES_SSL)) {
       if (error) *error = "TLS requested but civetweb has no TLS support (is libssl-dev installed?)";
       return nullptr;
@@ -247,10 +271,10 @@ std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn sc
   impl->scrape = std::move(scrape);
   impl->health = std::move(health);
 
-  const std::string threads = std::to_string(impl->options.num_threads > 0 ? impl->options.num_threads : 8);
+  const std::string threads = std::to_string(impl->options.num_threads > 0 ? impl->options.num_threads : 256);
   // Bounded everything: headers, idle connections, slow clients.
   std::vector<const char*> civet_options = {
-      "listening_ports", ports.c_str(),   "num_threads",        threads.c_str(), "request_timeout_ms", "10000",
+      "listening_ports", ports.c_str(),   "num_threads",        threads.c_str(), "request_timeout_ms", "5000",
       "enable_keep_alive", "yes",         "keep_alive_timeout_ms", "5000",     "max_request_size",   "16384",
       "listen_backlog",  "256",           "decode_url",         "yes",
   };

@@ -31,7 +31,7 @@ struct ServerOptions {
   config::WebConfig web;
   std::string version;
   std::string active_config_text;  // shown on the landing page (escaped here)
-  int num_threads = 8;
+  int num_threads = 256;  // civetweb serves one connection per thread: idle clients must not starve scrapes
 };
 
 class HttpServer {

@@ -48,6 +48,8 @@ constexpr Descriptor kEventRate{"procevents_event_rate", MetricType::Gauge,
                                "Events per second (threads included), exponentially weighted over the window, like the load average."};
 constexpr Descriptor kEvents{"procevents_events_total", MetricType::Counter,
                             "Events received from the kernel by type, acks and unknown types included."};
+constexpr Descriptor kProcessed{"procevents_events_processed_total", MetricType::Counter,
+                                "Events the aggregator has handled; with no loss it equals the sum of procevents_events_total minus what waits in the ring."};
 constexpr Descriptor kLost{"procevents_events_lost_total", MetricType::Counter,
                           "Events lost: kernel_overrun = dropped by the kernel for a full socket buffer (exact from per-CPU sequence numbers when subscribed to all events, else at least one per overrun); ring_full = dropped because the aggregator fell behind."};
 constexpr Descriptor kSocketOverruns{"procevents_socket_overruns_total", MetricType::Counter,
@@ -192,6 +194,7 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
         {label("event", std::string(connector::event_type_name(static_cast<connector::EventType>(t))))});
   }
   out.push_back(std::move(events));
+  out.push_back(single(kProcessed, static_cast<double>(snapshot.events_processed)));
 
   // Without exact sequence tracking an overrun still proves at least one lost event.
   const std::uint64_t kernel_lost = std::max(status.kernel_lost_events, status.socket_overruns);
