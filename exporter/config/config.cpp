@@ -107,7 +107,7 @@ bool read_string_list(Context& ctx, const YAML::Node& node, const char* key, std
   return true;
 }
 
-bool parse_template(Context& ctx, const YAML::Node& node, const std::string& text, NameTemplate& out) {
+bool parse_template(Context& ctx, const YAML::Mark& node, const std::string& text, NameTemplate& out) {
   out.parts.clear();
   std::size_t at = 0;
   while (at < text.size()) {
@@ -216,13 +216,15 @@ bool parse_matcher(Context& ctx, const YAML::Node& node, Matcher& out) {
   bool ok = true;
   bool has_selector = false;
   std::string name = "{{.ExeBase}}";
-  YAML::Node name_node = node;
+  // A Mark, not a Node: assigning one YAML::Node to another overwrites the referenced node's content
+  // (yaml-cpp semantics), which corrupted the map being iterated here (found by fuzzing).
+  YAML::Mark name_mark = node.Mark();
   for (const auto& item : node) {
     const std::string key = item.first.Scalar();
     const YAML::Node& value = item.second;
     if (key == "name") {
       ok &= read_scalar(ctx, value, "name", name);
-      name_node = value;
+      name_mark = value.Mark();
     } else if (key == "comm") {
       ok &= read_string_list(ctx, value, "comm", out.comm);
       has_selector = true;
@@ -252,7 +254,7 @@ bool parse_matcher(Context& ctx, const YAML::Node& node, Matcher& out) {
     ctx.error(node, "process_names: entry has none of comm, exe, cmdline; it would match nothing");
     return false;
   }
-  if (ok) ok = parse_template(ctx, name_node, name, out.name);
+  if (ok) ok = parse_template(ctx, name_mark, name, out.name);
   if (ok) {
     for (const auto& part : out.name.parts) {
       if (!part.variable || part.text.rfind("Matches.", 0) != 0) continue;
@@ -261,7 +263,7 @@ bool parse_matcher(Context& ctx, const YAML::Node& node, Matcher& out) {
         return std::any_of(r.captures.begin(), r.captures.end(), [&](const auto& c) { return c.first == capture; });
       });
       if (!known) {
-        ctx.error(name_node, "name: {{.Matches." + capture + "}} names no capture group of this entry's cmdline regexes");
+        ctx.error(name_mark, "name: {{.Matches." + capture + "}} names no capture group of this entry's cmdline regexes");
         ok = false;
       }
     }
