@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test through ctest (the README's test command).
+# The README's test command: installs dependencies, builds, and runs every test:
+#   1. ctest: unit, real-kernel, integration, overload, deploy and end-to-end (Prometheus) tests
+#   2. the unit tests under ASan+UBSan, the threaded parts under TSan
+#   3. each libFuzzer target for FUZZ_SECONDS (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 600
+bash scripts/sanitizers.sh
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

@@ -142,7 +142,8 @@ TEST_CASE("exit statuses map to outcomes and signals", "[aggregator]") {
     Aggregator& a = f.make();
     a.handle(fork_event(100, 300, kSecond));
     a.handle(exit_event(300, row.raw, 2 * kSecond));
-    const GroupSnapshot* bash = group(f.snap(), "bash");
+    const Snapshot s = f.snap();
+    const GroupSnapshot* bash = group(s, "bash");
     REQUIRE(bash);
     CAPTURE(row.raw);
     CHECK(bash->counters.exits[static_cast<int>(row.outcome)] == 1);
@@ -167,7 +168,8 @@ TEST_CASE("seeded processes count as live but their exits have no lifetime", "[a
   Fixture f;
   Aggregator& a = f.make();
   a.handle(exit_event(100, 0, 5 * kSecond));
-  const GroupSnapshot* bash = group(f.snap(), "bash");
+  const Snapshot s = f.snap();
+  const GroupSnapshot* bash = group(s, "bash");
   CHECK(bash->counters.exits[0] == 1);
   CHECK(bash->counters.lifetime_count == 0);
   CHECK(bash->live_processes == 0);
@@ -265,7 +267,8 @@ TEST_CASE("uid, gid, sid, ptrace and coredump events count on the process's grou
                          simple(EventType::kCoredump, 100)}) {
     a.handle(e);
   }
-  const auto& c = group(f.snap(), "bash")->counters;
+  const Snapshot s = f.snap();
+  const auto& c = group(s, "bash")->counters;
   CHECK(c.uid_changes_to_root == 1);
   CHECK(c.uid_changes_to_nonroot == 1);
   CHECK(c.gid_changes == 1);
