@@ -15,7 +15,7 @@ if ! podman image exists docker.io/library/debian:bookworm; then
   [[ -d $base/etc ]] || debootstrap --variant=minbase bookworm "$base" >/dev/null
   tar -C "$base" -c . | podman import - docker.io/library/debian:bookworm >/dev/null
 fi
-buildah bud --pull=never --isolation chroot -t procevents_exporter .
+buildah bud --pull=never --isolation chroot --format docker -t procevents_exporter .
 
 container=$(buildah from procevents_exporter)
 port=19669
