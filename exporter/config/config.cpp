@@ -357,8 +357,6 @@ void parse_root(Context& ctx, const YAML::Node& root, Config& cfg) {
         }
         read_count(ctx, limit.second, "attribution_limits", cfg.attribution_limits[label], 1, 100'000);
       }
-    } else if (key == "container_info") {
-      read_scalar(ctx, value, "container_info", cfg.container_info);
     } else if (key == "read_cgroup") {
       read_scalar(ctx, value, "read_cgroup", cfg.read_cgroup);
     } else {
@@ -387,6 +385,28 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
   }
   out = std::move(contents).str();
   return true;
+}
+
+/// Reads `path` and hands its text to `load(text, path)`; a file that cannot be read is one error.
+template <class Result, class Load>
+Result load_from_file(const std::string& path, Load&& load) {
+  std::string text, error;
+  if (!read_file(path, text, error)) {
+    Result result;
+    result.errors.push_back({path, 0, 0, error});
+    return result;
+  }
+  return load(text, path);
+}
+
+/// Moves the collected errors and warnings into `result`, with `value` only when there were no errors.
+template <class Result, class Value>
+Result finish(Context& ctx, Value&& value) {
+  Result result;
+  result.errors = std::move(ctx.errors);
+  result.warnings = std::move(ctx.warnings);
+  if (result.errors.empty()) result.config = std::forward<Value>(value);
+  return result;
 }
 
 /// Shared front half of both loaders: UTF-8 check, YAML parse, "must be a mapping".
@@ -435,7 +455,6 @@ Config default_config() {
 
 LoadResult load_config_string(std::string_view text, const std::string& name) {
   Context ctx(name);
-  LoadResult result;
   Config cfg = default_config();
   cfg.source = name;
   try {
@@ -444,20 +463,11 @@ LoadResult load_config_string(std::string_view text, const std::string& name) {
     ctx.error(YAML::Mark(), std::string("unexpected error: ") + e.what());
   }
   cfg.event_mask = mask_of(cfg.events);
-  result.errors = std::move(ctx.errors);
-  result.warnings = std::move(ctx.warnings);
-  if (result.errors.empty()) result.config = std::move(cfg);
-  return result;
+  return finish<LoadResult>(ctx, std::move(cfg));
 }
 
 LoadResult load_config_file(const std::string& path) {
-  std::string text, error;
-  if (!read_file(path, text, error)) {
-    LoadResult result;
-    result.errors.push_back({path, 0, 0, error});
-    return result;
-  }
-  return load_config_string(text, path);
+  return load_from_file<LoadResult>(path, load_config_string);
 }
 
 std::string describe(const Config& cfg) {
@@ -484,7 +494,6 @@ std::string describe(const Config& cfg) {
 
 WebConfigResult load_web_config_string(std::string_view text, const std::string& name) {
   Context ctx(name);
-  WebConfigResult result;
   WebConfig web;
   try {
     if (const auto root = parse_yaml(ctx, text, false)) {
@@ -566,20 +575,11 @@ WebConfigResult load_web_config_string(std::string_view text, const std::string&
   } catch (const std::exception& e) {
     ctx.error(YAML::Mark(), std::string("unexpected error: ") + e.what());
   }
-  result.errors = std::move(ctx.errors);
-  result.warnings = std::move(ctx.warnings);
-  if (result.errors.empty()) result.config = std::move(web);
-  return result;
+  return finish<WebConfigResult>(ctx, std::move(web));
 }
 
 WebConfigResult load_web_config_file(const std::string& path) {
-  std::string text, error;
-  if (!read_file(path, text, error)) {
-    WebConfigResult result;
-    result.errors.push_back({path, 0, 0, error});
-    return result;
-  }
-  WebConfigResult result = load_web_config_string(text, path);
+  WebConfigResult result = load_from_file<WebConfigResult>(path, load_web_config_string);
   // Relative certificate paths are relative to the web config file, as in exporter-toolkit.
   if (result.config) {
     const auto slash = path.rfind('/');

@@ -79,7 +79,6 @@ struct Config {
   std::uint32_t event_mask = 0;  // derived from `events`
   std::vector<std::string> attribution;
   std::map<std::string, std::size_t> attribution_limits = {{"unit", 200}, {"container", 200}, {"pod_uid", 200}, {"user", 100}};
-  bool container_info = false;
   bool read_cgroup = false;
 };
 

@@ -171,15 +171,20 @@ SubscribeResult ProcConnector::subscribe(std::uint32_t mask, std::chrono::millis
   const auto as_bytes = [](const auto& value) {
     return std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), sizeof value);
   };
-  const std::uint32_t probe_seq = ++control_seq_;
-  const wire::ProcInput probe{wire::kMcastListen, event_bits::kNone};
-  if ((result.error = send_control(as_bytes(probe), probe_seq))) return result;
-  if (const auto ack = wait_for_ack(probe_seq, ack_timeout)) {
+  // Sends `request`, waits for its ack; true when acked (a refusal is stored in result.error).
+  const auto request_acked = [&](std::span<const std::byte> request) {
+    const std::uint32_t seq = ++control_seq_;
+    if ((result.error = send_control(request, seq))) return false;
+    const auto ack = wait_for_ack(seq, ack_timeout);
+    if (!ack) return false;
     result.acknowledged = true;
-    if (*ack != 0) {
-      result.error = {static_cast<int>(*ack), "subscribe (kernel ack)"};
-      return result;
-    }
+    if (*ack != 0) result.error = {static_cast<int>(*ack), "subscribe (kernel ack)"};
+    return true;
+  };
+  const wire::ProcInput probe{wire::kMcastListen, event_bits::kNone};
+  const bool probe_acked = request_acked(as_bytes(probe));
+  if (result.error) return result;
+  if (probe_acked) {
     subscribed_ = true;
     if (mask_ != event_bits::kAll) {
       const wire::ProcInput filtered{wire::kMcastListen, mask_};
@@ -192,18 +197,12 @@ SubscribeResult ProcConnector::subscribe(std::uint32_t mask, std::chrono::millis
     return result;
   }
 
-  // Legacy kernel: plain 4-byte LISTEN, filtering happens in wants().
+  // Legacy kernel: plain 4-byte LISTEN, filtering happens in wants(). Some old kernels never ack;
+  // the exporter's self-check catches a subscription that silently failed.
   kernel_filter_active_ = false;
-  const std::uint32_t listen_seq = ++control_seq_;
   const std::uint32_t listen = wire::kMcastListen;
-  if ((result.error = send_control(as_bytes(listen), listen_seq))) return result;
-  if (const auto ack = wait_for_ack(listen_seq, ack_timeout)) {
-    result.acknowledged = true;
-    if (*ack != 0) {
-      result.error = {static_cast<int>(*ack), "subscribe (kernel ack)"};
-      return result;
-    }
-  }
+  (void)request_acked(as_bytes(listen));
+  if (result.error) return result;
   subscribed_ = true;
   return result;
 }

@@ -21,7 +21,7 @@ inline std::vector<std::byte> connector_message(const std::vector<std::byte>& da
   const CnMsg cn{idx, val, seq, 0, static_cast<std::uint16_t>(data.size()), 0};
   std::memcpy(out.data(), &header, sizeof header);
   std::memcpy(out.data() + 16, &cn, sizeof cn);
-  std::memcpy(out.data() + 16 + sizeof cn, data.data(), data.size());
+  if (!data.empty()) std::memcpy(out.data() + 16 + sizeof cn, data.data(), data.size());
   return out;
 }
 
@@ -42,7 +42,7 @@ inline std::vector<std::byte> control_message(std::uint16_t type, const std::vec
   std::vector<std::byte> out(16 + payload.size());
   const NlMsgHdr header{static_cast<std::uint32_t>(out.size()), type, 0, 0, 0};
   std::memcpy(out.data(), &header, sizeof header);
-  std::memcpy(out.data() + 16, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(out.data() + 16, payload.data(), payload.size());
   return out;
 }
 
