@@ -2,10 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -13,6 +14,11 @@
 namespace procevents::procfs {
 
 namespace {
+
+// Big enough for every per-process file we read and for /proc/stat chunks.
+constexpr std::size_t kBufferBytes = 65536;
+constexpr std::size_t kMaxStatBytes = 4096;    // stat is ~300 bytes; comm is at most 64
+constexpr std::size_t kMaxStatusBytes = 4096;  // "Uid:" is in the first dozen lines
 
 ReadError error_from_errno(int error) {
   switch (error) {
@@ -54,12 +60,38 @@ class Dir {
   DIR* dir_;
 };
 
-bool parse_number(std::string_view text, auto& out) {
+template <class T>
+bool parse_number(std::string_view text, T& out) {
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size();
+  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
+}
+
+bool all_digits(const char* name) {
+  if (*name == '\0') return false;
+  for (; *name != '\0'; ++name) {
+    if (*name < '0' || *name > '9') return false;
+  }
+  return true;
+}
+
+/// Reads fd until EOF or `want` bytes; returns the count or -errno. EINTR is retried.
+ssize_t read_up_to(int fd, char* buffer, std::size_t want) {
+  std::size_t used = 0;
+  while (used < want) {
+    const ssize_t got = ::read(fd, buffer + used, want - used);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (got == 0) break;
+    used += static_cast<std::size_t>(got);
+  }
+  return static_cast<ssize_t>(used);
 }
 
 }  // namespace
+
+// ---- pure parsers ------------------------------------------------------------------------------
 
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm) {
   // "pid (comm) state ppid ...": comm may contain anything, so it ends at the LAST ')'.
@@ -70,83 +102,116 @@ bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int
   std::string_view rest = text.substr(close + 1);
   // Fields after comm start at 3 (state); we want 4 (ppid) and 22 (starttime).
   int field = 3;
-  bool have_ppid = false, have_start = false;
+  bool have_ppid = false;
+  bool have_start = false;
   while (!rest.empty() && field <= 22) {
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    const auto end = rest.find(' ');
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n')) rest.remove_prefix(1);
+    if (rest.empty()) break;
+    const auto end = rest.find_first_of(" \n");
     const std::string_view token = rest.substr(0, end);
     if (field == 4) have_ppid = parse_number(token, ppid);
-    if (field == 22) {
-      std::string_view trimmed = token;
-      while (!trimmed.empty() && (trimmed.back() == '\n')) trimmed.remove_suffix(1);
-      have_start = parse_number(trimmed, start_time_ticks);
-    }
+    if (field == 22) have_start = parse_number(token, start_time_ticks);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
     ++field;
   }
   return have_ppid && have_start;
 }
 
+std::optional<std::uint32_t> parse_status_ruid(std::string_view text) {
+  constexpr std::string_view kKey = "Uid:";
+  std::size_t at = text.starts_with(kKey) ? 0 : text.find("\nUid:");
+  if (at == std::string_view::npos) return std::nullopt;
+  if (at != 0) ++at;  // past the newline
+  std::string_view rest = text.substr(at + kKey.size());
+  while (!rest.empty() && (rest.front() == '\t' || rest.front() == ' ')) rest.remove_prefix(1);
+  const auto end = rest.find_first_of("\t \n");
+  std::uint32_t uid = 0;
+  if (!parse_number(rest.substr(0, end), uid)) return std::nullopt;
+  return uid;
+}
+
+void split_cmdline(std::string_view bytes, std::vector<std::string>& args) {
+  std::size_t count = 0;
+  while (!bytes.empty()) {
+    const auto nul = bytes.find('\0');
+    if (count == args.size()) args.emplace_back();  // keep the existing strings' capacity
+    args[count++].assign(bytes.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    bytes.remove_prefix(nul + 1);
+  }
+  args.resize(count);
+}
+
+// ---- ProcReader --------------------------------------------------------------------------------
+
 ProcReader::ProcReader(std::string proc_root) : root_(std::move(proc_root)) {
   path_.reserve(root_.size() + 64);
-  buffer_.reserve(kMaxCmdlineBytes + 1);
+  buffer_.resize(kBufferBytes);
 }
 
 long ProcReader::clock_ticks_per_second() { return ::sysconf(_SC_CLK_TCK); }
 
-ReadError ProcReader::slurp(const char* path, std::size_t limit) {
-  buffer_.clear();
-  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+int ProcReader::open_pid(std::int32_t pid, const char* leaf, int flags) {
+  char digits[16];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
+  path_.assign(root_).append("/").append(digits, ec == std::errc() ? end : digits);
+  if (leaf != nullptr) path_.append("/").append(leaf);
+  return ::open(path_.c_str(), flags | O_CLOEXEC);
+}
+
+ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
+  used_ = 0;
+  truncated_ = false;
+  const Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return error_from_errno(errno);
-  buffer_.resize(limit);
-  std::size_t used = 0;
-  while (used < limit) {
-    const ssize_t got = ::read(fd.get(), buffer_.data() + used, limit - used);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      buffer_.clear();
-      return error_from_errno(error);
-    }
-    if (got == 0) break;
-    used += static_cast<std::size_t>(got);
+  // One byte more than the limit tells a file of exactly `limit` bytes from a longer one.
+  const ssize_t got = read_up_to(fd.get(), buffer_.data(), std::min(limit + 1, buffer_.size()));
+  if (got < 0) return error_from_errno(static_cast<int>(-got));
+  used_ = static_cast<std::size_t>(got);
+  if (used_ > limit) {
+    used_ = limit;
+    truncated_ = true;
   }
-  buffer_.resize(used);
   return ReadError::kNone;
+}
+
+ReadError ProcReader::read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid,
+                                   std::string& comm) {
+  if (const ReadError error = slurp(dir_fd, "stat", kMaxStatBytes); error != ReadError::kNone) return error;
+  const std::string_view text(buffer_.data(), used_);
+  return parse_stat(text, start_time_ticks, ppid, comm) ? ReadError::kNone : ReadError::kOther;
 }
 
 ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid,
                                 std::string& comm) {
-  path_.assign(root_).append("/").append(std::to_string(pid)).append("/stat");
-  if (const ReadError error = slurp(path_.c_str(), 1024); error != ReadError::kNone) return error;
-  return parse_stat(buffer_, start_time_ticks, ppid, comm) ? ReadError::kNone : ReadError::kOther;
+  if (pid <= 0) return ReadError::kGone;
+  const Fd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  if (dir.get() < 0) return error_from_errno(errno);
+  return read_stat_at(dir.get(), start_time_ticks, ppid, comm);
 }
 
 ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out) {
   if (pid <= 0) return ReadError::kGone;
-  const std::string base = root_ + "/" + std::to_string(pid);
+  // Everything is read relative to this one directory: it pins the process, so if the pid is
+  // reused meanwhile the reads below fail (kGone) instead of mixing two processes.
+  const Fd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  if (dir.get() < 0) return error_from_errno(errno);
 
   // cmdline first: an exiting process loses it (its memory is released) before anything else,
   // while stat and comm stay readable until it is reaped.
-  std::size_t args = 0;
-  const std::string cmdline_path = base + "/cmdline";
-  if (slurp(cmdline_path.c_str(), kMaxCmdlineBytes) == ReadError::kNone) {
-    std::string_view rest = buffer_;
-    while (!rest.empty()) {
-      const auto nul = rest.find('\0');
-      const std::string_view arg = rest.substr(0, nul);
-      if (args == out.cmdline.size()) out.cmdline.emplace_back();  // keep the strings' capacity across calls
-      out.cmdline[args++].assign(arg);
-      if (nul == std::string_view::npos) break;
-      rest.remove_prefix(nul + 1);
-    }
+  // Failing here is not final: stat below decides whether the process is there.
+  out.cmdline_truncated = false;
+  if (slurp(dir.get(), "cmdline", kMaxCmdlineBytes) == ReadError::kNone) {
+    split_cmdline(std::string_view(buffer_.data(), used_), out.cmdline);
+    out.cmdline_truncated = truncated_;
+  } else {
+    out.cmdline.clear();
   }
-  out.cmdline.resize(args);
 
+  // exe: empty for kernel threads and zombies (ENOENT) and without ptrace rights (EACCES).
   out.exe.clear();
-  char link[4096];
-  const std::string exe_path = base + "/exe";
-  const ssize_t length = ::readlink(exe_path.c_str(), link, sizeof link - 1);
+  char link[PATH_MAX];
+  const ssize_t length = ::readlinkat(dir.get(), "exe", link, sizeof link);
   if (length > 0) {
     out.exe.assign(link, static_cast<std::size_t>(length));
     constexpr std::string_view kDeleted = " (deleted)";
@@ -154,56 +219,92 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   }
 
   // stat decides: without it we know nothing reliable (comm comes from here too).
-  if (const ReadError error = read_stat(pid, out.start_time_ticks, out.ppid, out.comm); error != ReadError::kNone) {
+  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm);
+      error != ReadError::kNone) {
     return error;
   }
 
-  struct stat info {};
-  out.ruid = ::stat(base.c_str(), &info) == 0 ? info.st_uid : 0;
+  // The real uid is in status; the directory's owner is the effective uid (or root for
+  // non-dumpable processes), so it is only the fallback.
+  std::optional<std::uint32_t> ruid;
+  if (slurp(dir.get(), "status", kMaxStatusBytes) == ReadError::kNone) {
+    ruid = parse_status_ruid(std::string_view(buffer_.data(), used_));
+  }
+  if (!ruid) {
+    struct stat info {};
+    if (::fstat(dir.get(), &info) == 0) ruid = info.st_uid;
+  }
+  out.ruid = ruid.value_or(0);
 
   out.cgroup.clear();
-  if (with_cgroup) {
-    const std::string cgroup_path = base + "/cgroup";
-    if (slurp(cgroup_path.c_str(), 8192) == ReadError::kNone) out.cgroup = buffer_;
+  if (with_cgroup && slurp(dir.get(), "cgroup", kMaxCgroupBytes) == ReadError::kNone) {
+    std::string_view text(buffer_.data(), used_);
+    if (truncated_) text = text.substr(0, text.rfind('\n') + 1);  // npos + 1 == 0: nothing whole
+    out.cgroup.assign(text);
   }
   return ReadError::kNone;
 }
 
 void ProcReader::for_each_pid(const std::function<void(std::int32_t)>& fn) {
-  Dir dir(root_.c_str());
+  const Dir dir(root_.c_str());
   if (!dir.get()) return;
   while (const dirent* entry = ::readdir(dir.get())) {
+    if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) continue;
+    if (!all_digits(entry->d_name)) continue;
     std::int32_t pid = 0;
     if (parse_number(std::string_view(entry->d_name), pid) && pid > 0) fn(pid);
   }
 }
 
-std::optional<std::uint64_t> ProcReader::read_kernel_forks() {
+std::optional<std::uint64_t> ProcReader::read_proc_stat_value(std::string_view key) {
   path_.assign(root_).append("/stat");
-  if (slurp(path_.c_str(), 1 << 16) != ReadError::kNone) return std::nullopt;
-  constexpr std::string_view kKey = "\nprocesses ";
-  const auto at = buffer_.find(kKey);
-  if (at == std::string::npos) return std::nullopt;
-  std::string_view rest = std::string_view(buffer_).substr(at + kKey.size());
-  rest = rest.substr(0, rest.find('\n'));
-  std::uint64_t forks = 0;
-  if (!parse_number(rest, forks)) return std::nullopt;
-  return forks;
+  const Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+
+  // Only the start of each line is kept: the lines we want are short, the others are skipped.
+  char head[64];
+  std::size_t head_used = 0;
+  bool head_overflow = false;
+  std::optional<std::uint64_t> value;
+  const auto line_matches = [&] {
+    const std::string_view line(head, head_used);
+    const bool match = !head_overflow && line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ';
+    if (match) {
+      std::string_view rest = line.substr(key.size());
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
+      std::uint64_t number = 0;
+      if (parse_number(rest, number)) value = number;
+    }
+    head_used = 0;
+    head_overflow = false;
+    return match;
+  };
+
+  for (;;) {
+    const ssize_t got = read_up_to(fd.get(), buffer_.data(), buffer_.size());
+    if (got <= 0) break;
+    std::string_view chunk(buffer_.data(), static_cast<std::size_t>(got));
+    while (!chunk.empty()) {
+      const auto newline = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, newline);
+      const std::size_t room = sizeof head - head_used;
+      const std::size_t copy = std::min(room, piece.size());
+      std::memcpy(head + head_used, piece.data(), copy);
+      head_used += copy;
+      if (copy < piece.size()) head_overflow = true;
+      if (newline == std::string_view::npos) break;
+      if (line_matches()) return value;
+      chunk.remove_prefix(newline + 1);
+    }
+    if (static_cast<std::size_t>(got) < buffer_.size()) break;  // short read: EOF
+  }
+  if (head_used > 0 && line_matches()) return value;  // last line without a newline
+  return std::nullopt;
 }
 
-std::string_view UserNames::name_for(std::uint32_t uid) {
-  if (auto it = names_.find(uid); it != names_.end()) return it->second;
-  if (names_.size() >= capacity_) names_.clear();  // crude bound; uids are few in practice
-  std::string name;
-  passwd entry{};
-  passwd* found = nullptr;
-  char buffer[4096];
-  if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found) {
-    name = found->pw_name;
-  } else {
-    name = std::to_string(uid);
-  }
-  return names_.emplace(uid, std::move(name)).first->second;
-}
+std::optional<std::uint64_t> ProcReader::read_kernel_forks() { return read_proc_stat_value("processes"); }
+
+std::optional<std::uint64_t> ProcReader::read_boot_time() { return read_proc_stat_value("btime"); }
 
 }  // namespace procevents::procfs

@@ -1,79 +1,108 @@
 // Readers for /proc, used by the aggregator thread to identify processes (never by the receiver).
 //
 // Every call tolerates odd /proc contents: a process that vanishes mid-read (ENOENT/ESRCH) is
-// kGone, empty cmdlines (kernel threads, zombies) are empty vectors, comm with ')' or spaces is
-// parsed from stat's last ')', oversized cmdlines are cut. Raw open/read syscalls with reused
-// buffers: identification runs once per exec.
+// kGone, empty cmdlines (kernel threads, zombies) are empty vectors, comm with ')', spaces or
+// newlines is parsed from stat's LAST ')', oversized cmdlines are cut and marked, bytes are kept
+// as they are (not necessarily UTF-8). Raw open/read syscalls into reused buffers: identification
+// runs once per exec, so after warm-up a read allocates nothing unless a string has to grow.
+//
+// Threading: a ProcReader is single-threaded (it owns scratch buffers); use one per thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "procfs/user_names.h"
 
 namespace procevents::procfs {
 
 enum class ReadError : std::uint8_t {
   kNone,
-  kGone,        // ENOENT/ESRCH: the process exited
+  kGone,        // ENOENT/ESRCH: the process exited (or never existed, or is hidden by hidepid)
   kPermission,  // EACCES/EPERM
-  kOther,
+  kOther,       // anything else, including malformed content
 };
 
 struct ProcessInfo {
-  std::string comm;                  // /proc/<pid>/comm without the newline
+  std::string comm;                  // the task name, as /proc/<pid>/comm without its newline (taken from stat)
   std::string exe;                   // readlink /proc/<pid>/exe without " (deleted)"; empty if unreadable
-  std::vector<std::string> cmdline;  // NUL-separated arguments (at most kMaxCmdlineBytes read)
-  std::uint32_t ruid = 0;            // real uid (owner of /proc/<pid>)
-  std::uint64_t start_time_ticks = 0;// stat field 22: clock ticks after boot
+  std::vector<std::string> cmdline;  // NUL-separated arguments, from at most kMaxCmdlineBytes
+  bool cmdline_truncated = false;    // the cmdline was longer than kMaxCmdlineBytes; the last argument is cut
+  std::uint32_t ruid = 0;            // real uid: status "Uid:" first field, else the owner of /proc/<pid>
+  std::uint64_t start_time_ticks = 0;// stat field 22: clock ticks after boot; with the pid, the process identity
   std::int32_t ppid = 0;
-  std::string cgroup;                // raw /proc/<pid>/cgroup, only when asked for
+  std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
 };
 
 inline constexpr std::size_t kMaxCmdlineBytes = 4096;
+inline constexpr std::size_t kMaxCgroupBytes = 16384;  // a cut last line is dropped, never half-read
 
 class ProcReader {
  public:
+  /// `proc_root` is "/proc" in production and a fixture tree in tests.
   explicit ProcReader(std::string proc_root = "/proc");
 
-  /// Reads comm, stat (start time, ppid), exe, cmdline, owner and optionally cgroup. Success when
-  /// stat was readable; other parts may be empty (e.g. exe of a kernel thread).
+  /// Reads cmdline, exe, stat (comm, ppid, start time), status (real uid) and, if `with_cgroup`,
+  /// cgroup, all through one open /proc/<pid> directory, so every part describes the same process
+  /// even if the pid is reused meanwhile. Returns kNone when stat was read and parsed; other parts
+  /// may then be empty (exe of a kernel thread or unreadable without ptrace rights, cmdline of a
+  /// zombie). kGone if the process is gone, kPermission/kOther if stat could not be read or parsed.
+  /// `out` is overwritten field by field so its strings keep their capacity.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
-  /// stat only: start time (ticks since boot), parent pid and comm.
+  /// Reads /proc/<pid>/stat only: start time (ticks after boot), parent pid and comm.
   ReadError read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
 
-  /// Calls fn(pid) for each process directory (numeric names) in the proc root.
+  /// Calls fn(pid) for each process directory (all-digit names) of the proc root. Threads are not
+  /// listed (the kernel lists only thread-group leaders there). Nothing is called if the root is
+  /// unreadable.
   void for_each_pid(const std::function<void(std::int32_t)>& fn);
 
-  /// /proc/stat "processes": forks since boot (threads included); nullopt if unreadable.
+  /// /proc/stat "processes": forks since boot, threads included; nullopt if unreadable or missing.
   std::optional<std::uint64_t> read_kernel_forks();
 
+  /// /proc/stat "btime": boot time in seconds since the epoch; nullopt if unreadable or missing.
+  /// start_time_ticks / clock_ticks_per_second() + btime is a process's wall-clock start.
+  std::optional<std::uint64_t> read_boot_time();
+
+  /// sysconf(_SC_CLK_TCK), the unit of start_time_ticks (100 on Linux); -1 if unknown.
   static long clock_ticks_per_second();
 
  private:
-  /// Reads a whole small file into buffer_ (up to `limit` bytes); ReadError on failure.
-  ReadError slurp(const char* path, std::size_t limit);
+  /// Opens <root>/<pid>[/leaf]; -1 with errno set on failure.
+  int open_pid(std::int32_t pid, const char* leaf, int flags);
+  /// Reads up to `limit` bytes of `name` (relative to `dir_fd`) into buffer_; sets truncated_
+  /// when the file holds more.
+  ReadError slurp(int dir_fd, const char* name, std::size_t limit);
+  ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
+  /// The value of the "<key> <number>" line of /proc/stat, read in chunks (the "intr" line before
+  /// it can be longer than any fixed buffer on machines with many interrupts).
+  std::optional<std::uint64_t> read_proc_stat_value(std::string_view key);
+
   std::string root_;
-  std::string path_;    // reused path buffer
-  std::string buffer_;  // reused file buffer
+  std::string path_;      // reused path buffer
+  std::string buffer_;    // reused file buffer, sized once
+  std::size_t used_ = 0;  // bytes of buffer_ filled by the last slurp()
+  bool truncated_ = false;
 };
 
-/// uid -> user name via getpwuid_r, cached (bounded); the number as text when unknown.
-class UserNames {
- public:
-  explicit UserNames(std::size_t capacity = 4096) : capacity_(capacity) {}
-  std::string_view name_for(std::uint32_t uid);
+// Pure parsers, public for tests.
 
- private:
-  std::size_t capacity_;
-  std::unordered_map<std::uint32_t, std::string> names_;
-};
-
-/// Parses the text of /proc/<pid>/stat; false if malformed.
+/// Parses the text of /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22) ...". comm is
+/// everything between the first '(' and the LAST ')' (it may hold ')', spaces or newlines).
+/// False if malformed or too short; the outputs are then unspecified.
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
+
+/// The real uid (first field of the "Uid:" line) from the text of /proc/<pid>/status.
+std::optional<std::uint32_t> parse_status_ruid(std::string_view text);
+
+/// Splits NUL-separated /proc/<pid>/cmdline bytes into `args`, reusing its strings. A trailing
+/// NUL ends the last argument; empty arguments in between are kept.
+void split_cmdline(std::string_view bytes, std::vector<std::string>& args);
 
 }  // namespace procevents::procfs

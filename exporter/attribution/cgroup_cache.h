@@ -1,0 +1,49 @@
+// A bounded cache of cgroup path -> CgroupIdentity: processes in one container or service share a
+// path, so classification runs once per path, not once per exec.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "attribution/cgroup_identity.h"
+
+namespace procevents::attribution {
+
+/// Holds at most `capacity` paths; when full, the oldest inserted path is evicted (FIFO: simple,
+/// and a flood of new cgroups cannot grow it). A hit allocates nothing.
+///
+/// Threading: single-threaded (the aggregator's).
+class CgroupCache {
+ public:
+  explicit CgroupCache(std::size_t capacity);
+
+  /// The identity of `path`, classified on a miss. The reference is valid until the next call.
+  const CgroupIdentity& classify(std::string_view path);
+
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+  std::uint64_t evictions() const { return evictions_; }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;  // lets find() take a string_view without building a string
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::size_t capacity_;
+  std::unordered_map<std::string, CgroupIdentity, Hash, std::equal_to<>> entries_;
+  std::vector<const std::string*> order_;  // keys in insertion order, a ring once full (node keys do not move)
+  std::size_t oldest_ = 0;                 // ring index of the next eviction
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+  std::uint64_t evictions_ = 0;
+};
+
+}  // namespace procevents::attribution
