@@ -117,17 +117,22 @@ bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int
   return have_ppid && have_start;
 }
 
-std::optional<std::uint32_t> parse_status_ruid(std::string_view text) {
+std::optional<StatusUids> parse_status_uids(std::string_view text) {
   constexpr std::string_view kKey = "Uid:";
   std::size_t at = text.starts_with(kKey) ? 0 : text.find("\nUid:");
   if (at == std::string_view::npos) return std::nullopt;
   if (at != 0) ++at;  // past the newline
   std::string_view rest = text.substr(at + kKey.size());
-  while (!rest.empty() && (rest.front() == '\t' || rest.front() == ' ')) rest.remove_prefix(1);
-  const auto end = rest.find_first_of("\t \n");
-  std::uint32_t uid = 0;
-  if (!parse_number(rest.substr(0, end), uid)) return std::nullopt;
-  return uid;
+  rest = rest.substr(0, rest.find('\n'));
+  // "Uid:\t<real>\t<effective>\t<saved>\t<fs>"
+  std::uint32_t uids[2] = {};
+  for (std::uint32_t& uid : uids) {
+    while (!rest.empty() && (rest.front() == '\t' || rest.front() == ' ')) rest.remove_prefix(1);
+    const auto end = rest.find_first_of("\t ");
+    if (!parse_number(rest.substr(0, end), uid)) return std::nullopt;
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  }
+  return StatusUids{uids[0], uids[1]};
 }
 
 void split_cmdline(std::string_view bytes, std::vector<std::string>& args) {
@@ -224,17 +229,17 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
     return error;
   }
 
-  // The real uid is in status; the directory's owner is the effective uid (or root for
-  // non-dumpable processes), so it is only the fallback.
-  std::optional<std::uint32_t> ruid;
-  if (slurp(dir.get(), "status", kMaxStatusBytes) == ReadError::kNone) {
-    ruid = parse_status_ruid(std::string_view(buffer_.data(), used_));
+  // Uids: see the header. The owner shortcut saves reading status for every non-root process.
+  struct stat dir_info {};
+  const bool have_owner = ::fstat(dir.get(), &dir_info) == 0;
+  std::optional<StatusUids> uids;
+  if (have_owner && dir_info.st_uid != 0) {
+    uids = StatusUids{dir_info.st_uid, dir_info.st_uid};
+  } else if (slurp(dir.get(), "status", kMaxStatusBytes) == ReadError::kNone) {
+    uids = parse_status_uids(std::string_view(buffer_.data(), used_));
   }
-  if (!ruid) {
-    struct stat info {};
-    if (::fstat(dir.get(), &info) == 0) ruid = info.st_uid;
-  }
-  out.ruid = ruid.value_or(0);
+  out.ruid = uids ? uids->real : 0;
+  out.euid = uids ? uids->effective : 0;
 
   out.cgroup.clear();
   if (with_cgroup && slurp(dir.get(), "cgroup", kMaxCgroupBytes) == ReadError::kNone) {

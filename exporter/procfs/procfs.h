@@ -33,7 +33,8 @@ struct ProcessInfo {
   std::string exe;                   // readlink /proc/<pid>/exe without " (deleted)"; empty if unreadable
   std::vector<std::string> cmdline;  // NUL-separated arguments, from at most kMaxCmdlineBytes
   bool cmdline_truncated = false;    // the cmdline was longer than kMaxCmdlineBytes; the last argument is cut
-  std::uint32_t ruid = 0;            // real uid: status "Uid:" first field, else the owner of /proc/<pid>
+  std::uint32_t ruid = 0;            // real uid ("Uid:" first field of status; see read_process for the shortcut)
+  std::uint32_t euid = 0;            // effective uid (what process-exporter's {{.Username}} names)
   std::uint64_t start_time_ticks = 0;// stat field 22: clock ticks after boot; with the pid, the process identity
   std::int32_t ppid = 0;
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
@@ -47,9 +48,14 @@ class ProcReader {
   /// `proc_root` is "/proc" in production and a fixture tree in tests.
   explicit ProcReader(std::string proc_root = "/proc");
 
-  /// Reads cmdline, exe, stat (comm, ppid, start time), status (real uid) and, if `with_cgroup`,
-  /// cgroup, all through one open /proc/<pid> directory, so every part describes the same process
-  /// even if the pid is reused meanwhile. Returns kNone when stat was read and parsed; other parts
+  /// Reads cmdline, exe, stat (comm, ppid, start time), the uid and, if `with_cgroup`, cgroup, all
+  /// through one open /proc/<pid> directory, so every part describes the same process even if the
+  /// pid is reused meanwhile.
+  /// Uids: the directory's owner is the effective uid, or root when the process is not dumpable
+  /// (setuid programs, daemons that opt out). A non-root owner is taken as both euid and ruid (one
+  /// fstat, where status costs as much as stat; ruid differs only after a change of the effective
+  /// uid alone, e.g. a setuid-to-non-root program). A root owner may hide a user's process, so then
+  /// both come from status. Returns kNone when stat was read and parsed; other parts
   /// may then be empty (exe of a kernel thread or unreadable without ptrace rights, cmdline of a
   /// zombie). kGone if the process is gone, kPermission/kOther if stat could not be read or parsed.
   /// `out` is overwritten field by field so its strings keep their capacity.
@@ -98,8 +104,12 @@ class ProcReader {
 /// False if malformed or too short; the outputs are then unspecified.
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
 
-/// The real uid (first field of the "Uid:" line) from the text of /proc/<pid>/status.
-std::optional<std::uint32_t> parse_status_ruid(std::string_view text);
+struct StatusUids {
+  std::uint32_t real = 0;
+  std::uint32_t effective = 0;
+};
+/// The real and effective uids (first two fields of the "Uid:" line) from /proc/<pid>/status text.
+std::optional<StatusUids> parse_status_uids(std::string_view text);
 
 /// Splits NUL-separated /proc/<pid>/cmdline bytes into `args`, reusing its strings. A trailing
 /// NUL ends the last argument; empty arguments in between are kept.

@@ -97,6 +97,7 @@ TEST_CASE("this process reads back as itself", "[procfs][live]") {
   CHECK(info.cmdline == split_nul(read_file("/proc/self/cmdline")));
   CHECK_FALSE(info.cmdline_truncated);
   CHECK(info.ruid == ::getuid());
+  CHECK(info.euid == ::geteuid());
   CHECK(info.ppid == ::getppid());
   CHECK(info.cgroup == read_file("/proc/self/cgroup"));
   // We started after boot and before now.
@@ -150,6 +151,7 @@ TEST_CASE("a child running /bin/sleep: argv, exe, parent and start; a zombie; th
   CHECK(info.cmdline == std::vector<std::string>{SleepChild::kArgv0, "30", "0"});
   CHECK(info.ppid == ::getpid());
   CHECK(info.ruid == ::getuid());
+  CHECK(info.euid == ::geteuid());
   CHECK(info.cgroup == read_file("/proc/self/cgroup"));  // children start in their parent's cgroup
   const double started = static_cast<double>(info.start_time_ticks) / static_cast<double>(ProcReader::clock_ticks_per_second());
   CHECK(started >= before - 1);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "procfs/procfs.h"
@@ -22,6 +23,18 @@ using procevents::test::TempTree;
 namespace {
 
 const std::string kFixtureRoot = std::string(PROCFS_FIXTURES) + "/proc";
+
+/// Owner of a fixture process directory: whoever checked the tree out. A non-root owner is taken
+/// as the process's uid without reading status (the shortcut for non-root processes).
+std::uint32_t fixture_owner(int pid) {
+  struct stat dir {};
+  return ::stat((kFixtureRoot + "/" + std::to_string(pid)).c_str(), &dir) == 0 ? dir.st_uid : 0;
+}
+/// The uid expected from a fixture whose status says `from_status`.
+std::uint32_t expected_uid(int pid, std::uint32_t from_status) {
+  const std::uint32_t owner = fixture_owner(pid);
+  return owner != 0 ? owner : from_status;
+}
 
 std::vector<std::string> args(std::initializer_list<std::string_view> list) {
   std::vector<std::string> out;
@@ -113,16 +126,24 @@ TEST_CASE("parse_stat rejects malformed and short stat text", "[procfs]") {
   }
 }
 
-TEST_CASE("parse_status_ruid reads the first Uid field", "[procfs]") {
-  CHECK(parse_status_ruid("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n") == 1000u);
-  CHECK(parse_status_ruid("Uid:\t0\t0\t0\t0\n") == 0u);
-  CHECK(parse_status_ruid("Name:\tx\nUid:  4294967295 1 2 3") == 4294967295u);
-  CHECK_FALSE(parse_status_ruid("Name:\tx\nGid:\t0\n"));
-  CHECK_FALSE(parse_status_ruid("Name:\tUid:\t5\n"));  // not at a line start
-  CHECK_FALSE(parse_status_ruid("Uid:\n"));
-  CHECK_FALSE(parse_status_ruid("Uid:\tnobody\n"));
-  CHECK_FALSE(parse_status_ruid("Uid:\t4294967296\t0\n"));
-  CHECK_FALSE(parse_status_ruid(""));
+TEST_CASE("parse_status_uids reads the real and effective uids", "[procfs]") {
+  const auto uids = [](std::string_view text) -> std::pair<long long, long long> {
+    const auto parsed = parse_status_uids(text);
+    if (!parsed) return {-1, -1};
+    return {parsed->real, parsed->effective};
+  };
+  using P = std::pair<long long, long long>;
+  CHECK(uids("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n") == P{1000, 0});
+  CHECK(uids("Uid:\t0\t0\t0\t0\n") == P{0, 0});
+  CHECK(uids("Name:\tx\nUid:  4294967295 1 2 3") == P{4294967295, 1});
+  CHECK(uids("Uid:\t5\t6") == P{5, 6});
+  CHECK(uids("Name:\tx\nGid:\t0\t0\n") == P{-1, -1});
+  CHECK(uids("Name:\tUid:\t5\t5\n") == P{-1, -1});  // not at a line start
+  CHECK(uids("Uid:\n") == P{-1, -1});
+  CHECK(uids("Uid:\t5\nGid:\t6\n") == P{-1, -1});  // the effective uid is not on the next line
+  CHECK(uids("Uid:\tnobody\t0\n") == P{-1, -1});
+  CHECK(uids("Uid:\t4294967296\t0\n") == P{-1, -1});
+  CHECK(uids("") == P{-1, -1});
 }
 
 TEST_CASE("split_cmdline keeps empty arguments and reuses the vector's strings", "[procfs]") {
@@ -151,7 +172,8 @@ TEST_CASE("fixture processes read back with every field", "[procfs]") {
     CHECK(info.exe == "/usr/lib/systemd/systemd");
     CHECK(info.cmdline == args({"/sbin/init", "splash"}));
     CHECK_FALSE(info.cmdline_truncated);
-    CHECK(info.ruid == 0);
+    CHECK(info.ruid == expected_uid(1, 0));
+    CHECK(info.euid == expected_uid(1, 0));
     CHECK(info.ppid == 0);
     CHECK(info.start_time_ticks == 13);
     CHECK(info.cgroup == "0::/init.scope\n");
@@ -168,19 +190,19 @@ TEST_CASE("fixture processes read back with every field", "[procfs]") {
     CHECK(info.comm == "a) b (c");
     CHECK(info.exe == "/tmp/my prog");
     CHECK(info.cmdline == args({"x", "", "\xff\xfe", "last"}));
-    CHECK(info.ruid == 1000);  // the real uid, not the effective 0
+    CHECK(info.ruid == expected_uid(42, 1000));  // a setuid-root program run by uid 1000
+    CHECK(info.euid == expected_uid(42, 0));
     CHECK(info.ppid == 1);
     CHECK(info.start_time_ticks == 98765);
     CHECK(info.cgroup.find("1:name=systemd:/docker/") != std::string::npos);
   }
-  SECTION("newline in comm; without status the uid is the directory's owner") {
+  SECTION("newline in comm; no status") {
     REQUIRE(reader.read_process(43, false, info) == ReadError::kNone);
     CHECK(info.comm == "two\nlines ");
     CHECK(info.cmdline == args({"nginx: worker process"}));
     CHECK(info.exe == "/usr/sbin/nginx");
-    struct stat dir {};
-    REQUIRE(::stat((kFixtureRoot + "/43").c_str(), &dir) == 0);
-    CHECK(info.ruid == dir.st_uid);
+    CHECK(info.ruid == expected_uid(43, 0));  // root-owned without status: 0
+    CHECK(info.euid == expected_uid(43, 0));
     CHECK(info.start_time_ticks == 123456789012u);
     CHECK(info.cgroup.empty());
   }
@@ -189,7 +211,8 @@ TEST_CASE("fixture processes read back with every field", "[procfs]") {
     CHECK(info.comm == "defunct");
     CHECK(info.cmdline.empty());
     CHECK(info.exe.empty());
-    CHECK(info.ruid == 1000);
+    CHECK(info.ruid == expected_uid(100, 1000));
+    CHECK(info.euid == expected_uid(100, 1000));
     CHECK(info.cgroup.empty());  // no cgroup file: still a success
   }
 }
@@ -203,7 +226,8 @@ TEST_CASE("a reused ProcessInfo carries nothing over from the previous process",
   CHECK(info.exe.empty());
   CHECK(info.cmdline.empty());
   CHECK(info.cgroup.empty());
-  CHECK(info.ruid == 0);
+  CHECK(info.ruid == expected_uid(2, 0));
+  CHECK(info.euid == expected_uid(2, 0));
   CHECK(info.ppid == 0);
 }
 
@@ -359,6 +383,28 @@ TEST_CASE("unreadable files: stat is kPermission, anything else is left empty", 
     return 0;
   });
   CHECK(failed == 0);
+}
+
+TEST_CASE("a non-root owner of /proc/<pid> is the uid; a root owner sends us to status", "[procfs]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: giving a fixture directory another owner needs root");
+    return;
+  }
+  TempTree tree;
+  REQUIRE_FALSE(tree.root().empty());
+  REQUIRE(tree.write("30/stat", stat_line(30, "user", 1, 100)));
+  REQUIRE(tree.write("30/status", "Uid:\t0\t0\t0\t0\n"));  // not read: the owner decides
+  REQUIRE(::chown((tree.root() + "/30").c_str(), 1234, 1234) == 0);
+  REQUIRE(tree.write("31/stat", stat_line(31, "sudo", 1, 100)));
+  REQUIRE(tree.write("31/status", "Uid:\t1234\t0\t0\t0\n"));
+  ProcReader reader(tree.root());
+  ProcessInfo info;
+  REQUIRE(reader.read_process(30, false, info) == ReadError::kNone);
+  CHECK(info.ruid == 1234);
+  CHECK(info.euid == 1234);
+  REQUIRE(reader.read_process(31, false, info) == ReadError::kNone);
+  CHECK(info.ruid == 1234);
+  CHECK(info.euid == 0);
 }
 
 // ---- UserNames ---------------------------------------------------------------------------------
