@@ -258,3 +258,30 @@ TEST_CASE("without ptrace rights exe is empty but the read still succeeds", "[pr
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("processes exiting during the read are kNone or kGone, never an error", "[procfs][live]") {
+  ProcReader reader;
+  ProcessInfo info;
+  int none = 0, gone = 0, other = 0;
+  for (int i = 0; i < 300; ++i) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      if (i % 2) {
+        const char* argv[] = {"true", nullptr};
+        ::execv("/bin/true", const_cast<char* const*>(argv));
+      }
+      ::_exit(0);
+    }
+    REQUIRE(child > 0);
+    // Races the exit (and half the time an exec): any stage may be seen, including the zombie.
+    switch (reader.read_process(child, true, info)) {
+      case ReadError::kNone: ++none; break;
+      case ReadError::kGone: ++gone; break;
+      default: ++other; break;
+    }
+    ::waitpid(child, nullptr, 0);
+    CHECK(reader.read_process(child, true, info) == ReadError::kGone);
+  }
+  CHECK(other == 0);
+  CHECK(none + gone == 300);
+}
