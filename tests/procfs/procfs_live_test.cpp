@@ -126,7 +126,7 @@ TEST_CASE("pid 1 reads with comm, stat and cgroup", "[procfs][live]") {
   CHECK_FALSE(info.exe.ends_with(" (deleted)"));
 }
 
-TEST_CASE("a child running /bin/sleep: argv, exe, parent and start; a zombie; then gone", "[procfs][live]") {
+TEST_CASE("a child running /bin/sleep: argv, exe, parent and start, then a zombie, then gone", "[procfs][live]") {
   ProcReader reader;
   ProcessInfo info;
   const double before = boottime_seconds();
@@ -214,7 +214,7 @@ TEST_CASE("for_each_pid lists live processes but not threads", "[procfs][live]")
   CHECK(pids.size() > 2);
 }
 
-TEST_CASE("the kernel fork counter grows with forks; boot time is in the past", "[procfs][live]") {
+TEST_CASE("the kernel fork counter grows with forks and boot time is in the past", "[procfs][live]") {
   ProcReader reader;
   const auto before = reader.read_kernel_forks();
   REQUIRE(before);

@@ -385,7 +385,7 @@ TEST_CASE("unreadable files: stat is kPermission, anything else is left empty", 
   CHECK(failed == 0);
 }
 
-TEST_CASE("a non-root owner of /proc/<pid> is the uid; a root owner sends us to status", "[procfs]") {
+TEST_CASE("a non-root owner of /proc/<pid> is the uid, a root owner sends us to status", "[procfs]") {
   if (::geteuid() != 0) {
     WARN("skipped: giving a fixture directory another owner needs root");
     return;
