@@ -48,17 +48,20 @@ class ProcReader {
   /// `proc_root` is "/proc" in production and a fixture tree in tests.
   explicit ProcReader(std::string proc_root = "/proc");
 
-  /// Reads cmdline, exe, stat (comm, ppid, start time), the uid and, if `with_cgroup`, cgroup, all
-  /// through one open /proc/<pid> directory, so every part describes the same process even if the
-  /// pid is reused meanwhile.
+  /// Reads cmdline, exe, stat (comm, ppid, start time), the uids and, if `with_cgroup`, cgroup,
+  /// all through one open /proc/<pid> directory, so every part describes the same process even if
+  /// the pid is reused meanwhile. `out` is overwritten field by field, so its strings keep their
+  /// capacity; after an error its contents are unspecified.
+  ///
+  /// Returns kNone when stat was read and parsed; other parts may then be empty (exe of a kernel
+  /// thread, of a zombie, or without ptrace rights; cmdline of a zombie). kGone if the process is
+  /// gone; kPermission or kOther if stat could not be read or parsed.
+  ///
   /// Uids: the directory's owner is the effective uid, or root when the process is not dumpable
   /// (setuid programs, daemons that opt out). A non-root owner is taken as both euid and ruid (one
   /// fstat, where status costs as much as stat; ruid differs only after a change of the effective
   /// uid alone, e.g. a setuid-to-non-root program). A root owner may hide a user's process, so then
-  /// both come from status. Returns kNone when stat was read and parsed; other parts
-  /// may then be empty (exe of a kernel thread or unreadable without ptrace rights, cmdline of a
-  /// zombie). kGone if the process is gone, kPermission/kOther if stat could not be read or parsed.
-  /// `out` is overwritten field by field so its strings keep their capacity.
+  /// both come from status.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
   /// Reads /proc/<pid>/stat only: start time (ticks after boot), parent pid and comm.
