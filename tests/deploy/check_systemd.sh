@@ -1,20 +1,75 @@
 #!/usr/bin/env bash
-# The hardened unit file is valid for systemd (the binary path is faked: verify wants it to exist).
+# Static checks of deploy/systemd/procevents_exporter.service: the hardening is there, nothing cuts the
+# exporter off from the connector (host network, PID and user namespaces, all of /proc), and
+# `systemd-analyze verify` finds no problem. check_systemd_live.sh runs the unit for real.
 set -euo pipefail
-unit="$(cd "$(dirname "$0")/../../deploy/systemd" && pwd)/procevents_exporter.service"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+unit="$root/deploy/systemd/procevents_exporter.service"
+errors=0
+error() {
+  echo "$unit: $*" >&2
+  errors=$((errors + 1))
+}
+
+# Every value of KEY in [Service], one per line.
+values() { awk -v key="$1" '/^\[/ {s = $0} s == "[Service]" && index($0, key "=") == 1 {print substr($0, length(key) + 2)}' "$unit"; }
+require() { values "$1" | grep -qxF -- "$2" || error "needs $1=$2"; }
+
+require ExecStart "/usr/local/bin/procevents_exporter --config.file=/etc/procevents_exporter/procevents.yml"
+require ExecReload "/bin/kill -HUP \$MAINPID"
+require Restart on-failure
+require CapabilityBoundingSet CAP_NET_ADMIN
+for key in NoNewPrivileges ProtectHome PrivateTmp PrivateDevices ProtectKernelTunables ProtectKernelModules \
+  ProtectKernelLogs ProtectControlGroups ProtectClock ProtectHostname RestrictNamespaces RestrictRealtime \
+  RestrictSUIDSGID LockPersonality MemoryDenyWriteExecute; do
+  require "$key" yes
+done
+require ProtectSystem strict
+require RestrictAddressFamilies "AF_NETLINK AF_INET AF_INET6 AF_UNIX"
+require SystemCallArchitectures native
+require SystemCallFilter @system-service
+
+# Options that would silently stop events: the connector ignores subscribers outside the host's
+# network, PID and user namespaces, and the exporter reads every /proc/<pid>.
+for key in PrivateNetwork PrivatePIDs PrivateUsers DynamicUser; do
+  values "$key" | grep -qvixE 'no|false|0|off' && error "$key= cuts the exporter off from the connector"
+done
+for key in NetworkNamespacePath JoinsNamespaceOf User; do
+  values "$key" | grep -q . && error "$key= moves the exporter out of the host's namespaces or root"
+done
+values ProtectProc | grep -qvx default && error "ProtectProc= hides other processes' /proc entries"
+values ProcSubset | grep -qx pid && error "ProcSubset=pid hides /proc/stat"
+
+# The config path is the one the image and the DaemonSet use.
+grep -q -- '--config.file=/etc/procevents_exporter/procevents.yml' "$root/deploy/kubernetes/daemonset.yaml" ||
+  error "the DaemonSet reads its config from another path"
+
+if ! command -v systemd-analyze >/dev/null; then
+  [[ $errors -eq 0 ]] || exit 1
+  echo "unit directives OK; SKIP systemd-analyze verify: not installed (Debian package: systemd)"
+  exit 0
+fi
+
+# verify wants ExecStart's binary to exist: point it at an executable stand-in.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/usr/local/bin"
-sed "s|/usr/local/bin/procevents_exporter|$work/usr/local/bin/procevents_exporter|" "$unit" > "$work/procevents_exporter.service"
-printf '#!/bin/sh\n' > "$work/usr/local/bin/procevents_exporter"
-chmod +x "$work/usr/local/bin/procevents_exporter"
-output=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify "$work/procevents_exporter.service" 2>&1 || true)
-# Without systemd as PID 1 (containers, CI) verify still parses the unit; only complaints about the
-# file itself count.
-if grep -E "procevents_exporter.service:[0-9]+:|Unknown (key|section)|Failed to parse" <<<"$output"; then
-  echo "systemd-analyze found problems in the unit" >&2
-  exit 1
+printf '#!/bin/sh\n' > "$work/procevents_exporter"
+chmod +x "$work/procevents_exporter"
+sed "s|/usr/local/bin/procevents_exporter|$work/procevents_exporter|" "$unit" > "$work/procevents_exporter.service"
+output=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work/procevents_exporter.service" 2>&1) ||
+  error "systemd-analyze verify failed: $output"
+# verify exits 0 on unknown keys and bad values; its messages name the file and line.
+if grep -E "procevents_exporter\.service:[0-9]+:|Unknown (key|section)|Failed to parse|[Ii]nvalid" <<<"$output"; then
+  error "systemd-analyze verify complains (above)"
 fi
-grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$unit"
-! grep -Eq '^(PrivateNetwork|PrivatePIDs)=yes|^ProtectProc=invisible' "$unit"
-echo "systemd unit OK"
+
+# A guard against losing hardening by accident: systemd's own exposure score (0 best, 10 worst).
+if score=$(systemd-analyze security --offline=yes "$work/procevents_exporter.service" 2>/dev/null | sed -n 's/.*exposure level for .*: \([0-9.]*\).*/\1/p'); then
+  if [[ -n $score ]]; then
+    awk -v s="$score" 'BEGIN {exit !(s <= 2.5)}' || error "systemd-analyze security exposure $score > 2.5"
+    echo "systemd-analyze security exposure: $score"
+  fi
+fi
+
+[[ $errors -eq 0 ]] || exit 1
+echo "systemd unit OK: directives and systemd-analyze verify"
