@@ -1,24 +1,36 @@
 #include "http/http_server.h"
 
 #include <civetweb.h>
-#include <dlfcn.h>
-#include <unistd.h>
-#include <openssl/sha.h>
 #include <openssl/ssl.h>
-#include <zlib.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
-#include <mutex>
-#include <set>
+#include <initializer_list>
+#include <iterator>
+#include <optional>
 #include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
 
-#include "config/password.h"
+#include "http/basic_auth.h"
+#include "http/compression.h"
+#include "http/listen_address.h"
+#include "http/tls_context.h"
 
 namespace procevents::http {
 
 namespace {
 
-constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kTextContentType[] = "text/plain; charset=utf-8";
+constexpr char kHealthPath[] = "/healthz";
+constexpr std::size_t kMaxErrorText = 200;  // of an exception message echoed in a 500
+constexpr int kMaxThreads = 1024;           // civetweb's MAX_WORKER_THREADS
+
+using HeaderList = std::initializer_list<std::pair<const char*, const char*>>;
 
 std::string html_escape(std::string_view text) {
   std::string out;
@@ -29,141 +41,91 @@ std::string html_escape(std::string_view text) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
       default: out += c;
     }
   }
   return out;
 }
 
-bool gzip(std::string_view input, std::string& out) {
-  z_stream stream{};
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-  out.resize(deflateBound(&stream, static_cast<uLong>(input.size())));
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-  stream.avail_in = static_cast<uInt>(input.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  const int result = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return result == Z_STREAM_END;
+std::string landing_page(const ServerOptions& options) {
+  const std::string path = html_escape(options.telemetry_path);
+  return "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>procevents_exporter</title></head>\n<body>\n"
+         "<h1>procevents_exporter</h1>\n"
+         "<p>Prometheus exporter for the Linux Process Events Connector: every fork, exec and exit, "
+         "short-lived processes included.</p>\n"
+         "<p>Version: " + html_escape(options.version.empty() ? "unknown" : options.version) + "</p>\n"
+         "<ul>\n<li><a href=\"" + path + "\">Metrics</a> (" + path + ")</li>\n"
+         "<li><a href=\"/healthz\">Health</a> (/healthz)</li>\n</ul>\n"
+         "<h2>Active configuration</h2>\n<pre>" + html_escape(options.active_config_text) + "</pre>\n"
+         "</body>\n</html>\n";
 }
 
-bool base64_decode(std::string_view in, std::string& out) {
-  out.clear();
-  unsigned value = 0;
-  int bits = 0;
-  for (const char c : in) {
-    int digit;
-    if (c >= 'A' && c <= 'Z') digit = c - 'A';
-    else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') digit = c - '0' + 52;
-    else if (c == '+') digit = 62;
-    else if (c == '/') digit = 63;
-    else if (c == '=') break;
-    else return false;
-    value = (value << 6) | static_cast<unsigned>(digit);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xFF));
-    }
+// RFC 9110 token characters: header names come from the user's web config and go out verbatim.
+bool is_token(std::string_view name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    if (!ok || c == '\0') return false;
   }
   return true;
 }
 
-/// Loads civetweb_ssl_shim (see civetweb_ssl_shim.c) from next to the executable; error text or "".
-std::string load_ssl_shim() {
-  char exe[4096];
-  const ssize_t length = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (length <= 0) return "cannot locate the executable";
-  std::string path(exe, static_cast<std::size_t>(length));
-  path = path.substr(0, path.rfind('/') + 1) + "procevents_civetweb_ssl.so";
-  if (!::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
-    const char* why = ::dlerror();
-    return "cannot load " + path + " (needed for TLS with civetweb on OpenSSL 3): " + (why ? why : "");
+bool check_options(const ServerOptions& options, std::string* error) {
+  const auto fail = [error](std::string message) {
+    if (error) *error = std::move(message);
+    return false;
+  };
+  const std::string& path = options.telemetry_path;
+  if (path.empty() || path[0] != '/' || path == "/" || path == kHealthPath ||
+      path.find_first_of("?# \t\r\n") != std::string::npos) {
+    return fail("invalid telemetry path \"" + path + "\": it must start with '/' and differ from / and /healthz");
   }
-  return "";
-}
-
-bool accepts_gzip(const char* header) {
-  if (!header) return false;
-  // A real parse of q-values is not needed: "gzip;q=0" is never sent by Prometheus.
-  return std::strstr(header, "gzip") != nullptr;
+  if (options.num_threads < 1 || options.num_threads > kMaxThreads) {
+    return fail("num_threads must be from 1 to " + std::to_string(kMaxThreads));
+  }
+  if (options.request_timeout_ms < 1 || options.keep_alive_timeout_ms < 0 || options.max_request_bytes < 1024) {
+    return fail("request_timeout_ms must be positive, keep_alive_timeout_ms not negative, max_request_bytes >= 1024");
+  }
+  for (const auto& [name, value] : options.web.headers) {
+    if (!is_token(name)) return fail("invalid response header name \"" + name + "\"");
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return fail("the value of response header \"" + name + "\" contains a line break or NUL");
+    }
+  }
+  return true;
 }
 
 }  // namespace
 
-bool to_civetweb_port(const std::string& address, bool tls, std::string& out) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  const std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  if (std::stoi(port) > 65535) return false;
-  if (!host.empty() && host.front() == '[' && host.back() != ']') return false;
-  out = host.empty() ? port : host + ":" + port;
-  if (tls) out += "s";
-  return true;
-}
-
 struct HttpServer::Impl {
-  ServerOptions options;
-  ScrapeFn scrape;
-  HealthFn health;
+  Impl(ServerOptions options_in, ScrapeFn scrape_in, HealthFn health_in)
+      : options(std::move(options_in)),
+        scrape(std::move(scrape_in)),
+        health(std::move(health_in)),
+        auth(options.web.basic_auth_users),
+        landing(landing_page(options)) {}
+
+  const ServerOptions options;
+  const ScrapeFn scrape;
+  const HealthFn health;
+  BasicAuth auth;
+  const std::string landing;
   mg_context* context = nullptr;
-  std::mutex auth_mutex;
-  std::set<std::string> verified;  // SHA-256 of "user:password:hash" that passed bcrypt
 
-  bool authorized(mg_connection* conn) {
-    if (options.web.basic_auth_users.empty()) return true;
-    const char* header = mg_get_header(conn, "Authorization");
-    if (!header || std::strncmp(header, "Basic ", 6) != 0) return false;
-    std::string decoded;
-    if (!base64_decode(header + 6, decoded)) return false;
-    const auto colon = decoded.find(':');
-    if (colon == std::string::npos) return false;
-    const std::string user = decoded.substr(0, colon);
-    const std::string password = decoded.substr(colon + 1);
-    const auto it = options.web.basic_auth_users.find(user);
-    if (it == options.web.basic_auth_users.end()) return false;
-
-    const std::string material = user + ":" + password + ":" + it->second;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-    const std::string key(reinterpret_cast<const char*>(digest), sizeof digest);
-    {
-      std::lock_guard lock(auth_mutex);
-      if (verified.count(key)) return true;
-    }
-    if (!config::verify_password(password, it->second)) return false;
-    std::lock_guard lock(auth_mutex);
-    if (verified.size() > 1024) verified.clear();  // bound memory against credential spraying
-    verified.insert(key);
-    return true;
-  }
-
-  int respond(mg_connection* conn, int status, const char* content_type, std::string_view body, bool head_only,
-              const char* extra_name = nullptr, const char* extra_value = nullptr, bool gzipped = false) {
+  void respond(mg_connection* conn, int status, const char* content_type, std::string_view body, bool send_body,
+               HeaderList extra = {}) const {
     mg_response_header_start(conn, status);
     mg_response_header_add(conn, "Content-Type", content_type, -1);
     mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
-    if (gzipped) mg_response_header_add(conn, "Content-Encoding", "gzip", -1);
-    if (extra_name) mg_response_header_add(conn, extra_name, extra_value, -1);
-    for (const auto& [name, value] : options.web.headers) mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    for (const auto& [name, value] : extra) mg_response_header_add(conn, name, value, -1);
+    for (const auto& [name, value] : options.web.headers) {
+      mg_response_header_add(conn, name.c_str(), value.c_str(), static_cast<int>(value.size()));
+    }
     mg_response_header_send(conn);
-    if (!head_only && !body.empty()) mg_write(conn, body.data(), body.size());
-    return status;
-  }
-
-  std::string landing_page() const {
-    const std::string path = html_escape(options.telemetry_path);
-    return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>procevents_exporter</title></head>\n<body>\n"
-           "<h1>procevents_exporter</h1>\n<p>Prometheus exporter for the Linux Process Events Connector: every fork, "
-           "exec and exit, short-lived processes included.</p>\n<p>Version " +
-           html_escape(options.version) + "</p>\n<ul><li><a href=\"" + path + "\">Metrics</a></li>\n" +
-           "<li><a href=\"/healthz\">Health</a></li></ul>\n<h2>Active configuration</h2>\n<pre>" +
-           html_escape(options.active_config_text) + "</pre>\n</body></html>\n";
+    // A failed write means the client went away; there is nobody left to tell.
+    if (send_body && !body.empty()) (void)mg_write(conn, body.data(), body.size());
   }
 
   int handle(mg_connection* conn) {
@@ -172,144 +134,195 @@ struct HttpServer::Impl {
     const std::string_view uri = request && request->local_uri ? request->local_uri : "";
     const bool head = method == "HEAD";
 
-    if (!authorized(conn)) {
-      return respond(conn, 401, "text/plain; charset=utf-8", "Unauthorized\n", head, "WWW-Authenticate",
-                     "Basic realm=\"procevents_exporter\"");
+    // Every path is protected, as in exporter-toolkit: even 404s say nothing to strangers.
+    if (auth.enabled()) {
+      const char* authorization = mg_get_header(conn, "Authorization");
+      if (!auth.check(authorization ? authorization : "")) {
+        respond(conn, 401, kTextContentType, "Unauthorized\n", !head,
+                {{"WWW-Authenticate", "Basic realm=\"procevents_exporter\""}});
+        return 401;
+      }
     }
-    const bool known = uri == options.telemetry_path || uri == "/" || uri == "/healthz";
-    if (!known) return respond(conn, 404, "text/plain; charset=utf-8", "Not Found\n", head);
+    const bool metrics = uri == options.telemetry_path;
+    if (!metrics && uri != "/" && uri != kHealthPath) {
+      respond(conn, 404, kTextContentType, "Not Found\n", !head);
+      return 404;
+    }
     if (method != "GET" && !head) {
-      return respond(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", false, "Allow", "GET, HEAD");
+      // The request body, if any, is not read: civetweb must not parse it as the next request.
+      mg_disable_connection_keep_alive(conn);
+      respond(conn, 405, kTextContentType, "Method Not Allowed\n", true, {{"Allow", "GET, HEAD"}});
+      return 405;
     }
-    if (uri == options.telemetry_path) {
-      std::string body;
-      try {
-        body = scrape();
-      } catch (const std::exception& e) {
-        return respond(conn, 500, "text/plain; charset=utf-8", std::string("scrape failed: ") + e.what() + "\n", head);
-      } catch (...) {
-        return respond(conn, 500, "text/plain; charset=utf-8", "scrape failed\n", head);
-      }
-      std::string compressed;
-      if (accepts_gzip(mg_get_header(conn, "Accept-Encoding")) && gzip(body, compressed)) {
-        return respond(conn, 200, kMetricsContentType, compressed, head, nullptr, nullptr, true);
-      }
-      return respond(conn, 200, kMetricsContentType, body, head);
-    }
-    if (uri == "/healthz") {
-      Health h;
-      try {
-        h = health();
-      } catch (...) {
-        h = {false, "health check failed"};
-      }
-      return respond(conn, h.ok ? 200 : 503, "text/plain; charset=utf-8", (h.ok ? "ok" : h.reason) + "\n", head);
-    }
-    return respond(conn, 200, "text/html; charset=utf-8", landing_page(), head);
+    if (metrics) return serve_metrics(conn, head);
+    if (uri == kHealthPath) return serve_health(conn, head);
+    respond(conn, 200, "text/html; charset=utf-8", landing, !head);
+    return 200;
   }
 
-  int init_ssl(SSL_CTX* ssl) {
-    const config::TlsConfig& tls = options.web.tls;
-    if (SSL_CTX_use_certificate_chain_file(ssl, tls.cert_file.c_str()) != 1) return -1;
-    if (SSL_CTX_use_PrivateKey_file(ssl, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) return -1;
-    if (SSL_CTX_check_private_key(ssl) != 1) return -1;
-    SSL_CTX_set_min_proto_version(ssl, tls.min_version == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION);
-    if (!tls.client_ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(ssl, tls.client_ca_file.c_str(), nullptr) != 1) return -1;
+  int serve_metrics(mg_connection* conn, bool head) {
+    std::string body;
+    std::optional<std::string> failure;
+    try {
+      body = scrape();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
     }
-    int mode = SSL_VERIFY_NONE;
-    if (tls.client_auth_type == "RequireAndVerifyClientCert" || tls.client_auth_type == "RequireAnyClientCert") {
-      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    } else if (tls.client_auth_type == "VerifyClientCertIfGiven" || tls.client_auth_type == "RequestClientCert") {
-      mode = SSL_VERIFY_PEER;
+    if (failure) {
+      if (failure->size() > kMaxErrorText) failure->resize(kMaxErrorText);
+      respond(conn, 500, kTextContentType, "scrape failed: " + *failure + "\n", !head);
+      return 500;
     }
-    SSL_CTX_set_verify(ssl, mode, nullptr);
-    return 1;  // we set the certificate up; civetweb must not look for ssl_certificate
+    const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
+    std::string compressed;
+    if (accept_encoding && accepts_gzip(accept_encoding) && gzip_compress(body, &compressed)) {
+      respond(conn, 200, kMetricsContentType, compressed, !head,
+              {{"Content-Encoding", "gzip"}, {"Vary", "Accept-Encoding"}});
+    } else {
+      respond(conn, 200, kMetricsContentType, body, !head, {{"Vary", "Accept-Encoding"}});
+    }
+    return 200;
+  }
+
+  int serve_health(mg_connection* conn, bool head) {
+    Health result;
+    try {
+      result = health();
+    } catch (const std::exception& e) {
+      result = {false, std::string("health check failed: ") + e.what()};
+    } catch (...) {
+      result = {false, "health check failed"};
+    }
+    if (result.ok) {
+      respond(conn, 200, kTextContentType, "ok\n", !head);
+      return 200;
+    }
+    std::string reason = result.reason.empty() ? "unhealthy" : result.reason;
+    if (reason.back() != '\n') reason += '\n';
+    respond(conn, 503, kTextContentType, reason, !head);
+    return 503;
+  }
+
+  // civetweb's own errors (malformed request, 413, ...): same shape and headers as ours, and the
+  // connection is closed because the rest of the stream cannot be trusted.
+  void error_page(mg_connection* conn, int status) const {
+    mg_disable_connection_keep_alive(conn);
+    const mg_request_info* request = mg_get_request_info(conn);
+    const bool head = request && request->request_method && std::strcmp(request->request_method, "HEAD") == 0;
+    const bool has_body = status >= 200 && status != 204 && status != 304;
+    const std::string text = std::to_string(status) + " " + mg_get_response_code_text(conn, status) + "\n";
+    respond(conn, status, kTextContentType, has_body ? std::string_view(text) : std::string_view(), !head);
   }
 };
 
-HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::HttpServer(Key, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() {
-  if (impl_ && impl_->context) mg_stop(impl_->context);
+  if (!impl_ || !impl_->context) return;
+  // mg_stop sets a flag that civetweb's accept thread sees only when its poll (2 s quantum) returns:
+  // connecting to our own listeners until mg_stop is done makes shutdown take milliseconds.
+  const std::vector<int> ports = listening_ports();
+  const std::vector<std::string>& addresses = impl_->options.listen_addresses;
+  std::atomic<bool> stopped{false};
+  std::thread waker;
+  try {
+    waker = std::thread([&] {
+      while (!stopped.load()) {
+        for (std::size_t i = 0; i < ports.size() && i < addresses.size(); ++i) wake_listener(addresses[i], ports[i]);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+  } catch (const std::system_error&) {
+    // No thread: mg_stop still works, just up to 2 s slower.
+  }
+  mg_stop(impl_->context);
+  stopped = true;
+  if (waker.joinable()) waker.join();
 }
 
 std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn scrape, HealthFn health,
                                               std::string* error) {
+  if (!check_options(options, error)) return nullptr;
+  if (!scrape || !health) {
+    if (error) *error = "the scrape and health callbacks must be set";
+    return nullptr;
+  }
   const bool tls = options.web.tls.enabled();
-  std::string ports;
-  for (const std::string& address : options.listen_addresses) {
-    std::string port;
-    if (!to_civetweb_port(address, tls, port)) {
-      if (error) *error = "invalid listen address \"" + address + "\" (expected host:port, :port or [v6]:port)";
-      return nullptr;
-    }
-    ports += (ports.empty() ? "" : ",") + port;
-  }
-  if (tls) {
-    static std::once_flag once;
-    static std::string shim_error;
-    std::call_once(once, [] {
-      shim_error = load_ssl_shim();
-      if (shim_error.empty()) mg_init_library(MG_FEATURES_SSL);
-    });
-    if (!shim_error.empty()) {
-      if (error) *error = shim_error;
-      return nullptr;
-    }
-    if (!mg_check_feature(MG_FEATURES_SSL)) {
-      if (error) *error = "TLS requested but civetweb has no TLS support (is libssl-dev installed?)";
-      return nullptr;
-    }
-  } else {
-    static std::once_flag once;
-    std::call_once(once, [] { mg_init_library(0); });
-  }
+  if (!init_civetweb_library(tls, error)) return nullptr;
+  const bool ipv6 = mg_check_feature(MG_FEATURES_IPV6) != 0;
+  const std::optional<std::string> ports = to_civetweb_ports(options.listen_addresses, tls, ipv6, error);
+  if (!ports) return nullptr;
+  if (tls && !check_tls_config(options.web.tls, error)) return nullptr;
 
-  auto impl = std::make_unique<Impl>();
-  impl->options = std::move(options);
-  impl->scrape = std::move(scrape);
-  impl->health = std::move(health);
-
-  const std::string threads = std::to_string(impl->options.num_threads > 0 ? impl->options.num_threads : 256);
-  // Bounded everything: headers, idle connections, slow clients.
-  std::vector<const char*> civet_options = {
-      "listening_ports", ports.c_str(),   "num_threads",        threads.c_str(), "request_timeout_ms", "5000",
-      "enable_keep_alive", "yes",         "keep_alive_timeout_ms", "5000",     "max_request_size",   "16384",
-      "listen_backlog",  "256",           "decode_url",         "yes",
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(scrape), std::move(health));
+  const ServerOptions& opts = impl->options;
+  const std::string threads = std::to_string(opts.num_threads);
+  const std::string request_timeout = std::to_string(opts.request_timeout_ms);
+  const std::string keep_alive_timeout = std::to_string(opts.keep_alive_timeout_ms);
+  const std::string max_request = std::to_string(opts.max_request_bytes);
+  const std::string backlog = std::to_string(std::max(opts.num_threads, 128));
+  // No document_root: nothing is ever served from the file system. Every request goes through
+  // begin_request, which answers it completely.
+  const char* civet_options[] = {
+      "listening_ports", ports->c_str(),
+      "num_threads", threads.c_str(),
+      "request_timeout_ms", request_timeout.c_str(),
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", keep_alive_timeout.c_str(),
+      "max_request_size", max_request.c_str(),
+      "listen_backlog", backlog.c_str(),
+      "decode_url", "yes",
+      "enable_directory_listing", "no",
+      nullptr,
   };
-  civet_options.push_back(nullptr);
 
   mg_callbacks callbacks{};
   callbacks.begin_request = [](mg_connection* conn) -> int {
-    auto* self = static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)));
-    return self->handle(conn);
+    return static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)))->handle(conn);
   };
-  callbacks.init_ssl = [](void* ssl, void* user_data) -> int {
-    return static_cast<Impl*>(user_data)->init_ssl(static_cast<SSL_CTX*>(ssl));
+  callbacks.http_error = [](mg_connection* conn, int status, const char* /*message*/) -> int {
+    static_cast<const Impl*>(mg_get_user_data(mg_get_context(conn)))->error_page(conn, status);
+    return 0;  // 0: handled here
   };
-  callbacks.log_message = [](const mg_connection*, const char*) -> int { return 1; };  // errors come back via mg_start
+  callbacks.init_ssl = [](void* ssl_context, void* user_data) -> int {
+    const Impl* self = static_cast<const Impl*>(user_data);
+    // 1: the context is complete, civetweb must not look for ssl_certificate; -1 fails mg_start2.
+    return configure_tls_context(static_cast<SSL_CTX*>(ssl_context), self->options.web.tls, nullptr) ? 1 : -1;
+  };
+  // civetweb would print to stderr; start-up failures come back through mg_start2's error text instead.
+  callbacks.log_message = [](const mg_connection*, const char*) -> int { return 1; };
 
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = impl.get();
-  init.configuration_options = civet_options.data();
-  mg_error_data error_data{};
+  init.configuration_options = civet_options;
   char error_text[256] = {};
+  mg_error_data error_data{};
   error_data.text = error_text;
   error_data.text_buffer_size = sizeof error_text;
   impl->context = mg_start2(&init, &error_data);
   if (!impl->context) {
-    if (error) *error = std::string("cannot listen on ") + ports + ": " + (error_text[0] ? error_text : "unknown error");
+    if (error) {
+      // civetweb's text for a bind failure is generic ("Failed to setup server ports"): find the reason.
+      std::string why;
+      for (const std::string& address : impl->options.listen_addresses) {
+        why = diagnose_listen_failure(address);
+        if (!why.empty()) break;
+      }
+      *error = why.empty() ? std::string("cannot start the HTTP server: ") + (error_text[0] ? error_text : "unknown error")
+                           : why;
+    }
     return nullptr;
   }
-  return std::make_unique<HttpServer>(std::move(impl));
+  return std::make_unique<HttpServer>(Key(), std::move(impl));
 }
 
 std::vector<int> HttpServer::listening_ports() const {
   std::vector<int> ports;
-  mg_server_port buffer[16];
-  const int count = mg_get_server_ports(impl_->context, 16, buffer);
+  mg_server_port buffer[64];
+  const int count = mg_get_server_ports(impl_->context, static_cast<int>(std::size(buffer)), buffer);
   for (int i = 0; i < count; ++i) ports.push_back(buffer[i].port);
   return ports;
 }

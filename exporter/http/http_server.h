@@ -1,14 +1,25 @@
-// The exporter's HTTP endpoints, on civetweb (kept private to this layer).
+// The exporter's HTTP endpoints, on civetweb (a private dependency of this layer).
 //
-//   GET <telemetry path>   the scrape: text format 0.0.4, gzip when accepted
-//   GET /                  landing page: name, version, links, active configuration
+//   GET <telemetry path>   the scrape: text format 0.0.4, gzip when the client accepts it
+//   GET /                  landing page: name, version, links, the active configuration
 //   GET /healthz           200 "ok" or 503 with the reason
-// HEAD works everywhere GET does; other methods get 405, unknown paths 404. With basic_auth_users
-// every path needs credentials (bcrypt, verified once per distinct credential and then cached);
-// with a TLS config every port speaks only TLS.
+// HEAD works wherever GET does; other methods get 405 (Allow: GET, HEAD), other paths 404. With
+// basic_auth_users every path needs credentials (401 otherwise); with a TLS config every port speaks
+// only TLS; web.headers go on every response this layer writes.
 //
-// prometheus-cpp's Exposer is deliberately not used: it adds exposer_* metrics about the scrape
-// itself, which exporter conventions rule out.
+// prometheus-cpp's Exposer is deliberately not used: it adds exposer_* metrics about the scrape itself,
+// which exporter conventions rule out.
+//
+// Lifecycle:
+//   1. HttpServer::start()  validates the options, binds every address, starts the worker threads.
+//   2. requests             each runs on a worker thread; ScrapeFn/HealthFn are called there.
+//   3. ~HttpServer()        stops accepting, waits for running requests, joins the threads.
+//
+// Limits (abuse must not take the server down): a request line plus headers over max_request_bytes, or
+// anything unparsable, gets a 4xx from civetweb (with web.headers too) and the connection is closed; a
+// client silent for request_timeout_ms is dropped; an idle keep-alive connection is closed after
+// keep_alive_timeout_ms. civetweb serves one connection per worker thread, so num_threads bounds the
+// connections served at once; more wait in the accept queue.
 #pragma once
 
 #include <functional>
@@ -20,43 +31,60 @@
 
 namespace procevents::http {
 
+/// What /healthz reports: 200 "ok", or 503 with `reason` as the body.
 struct Health {
   bool ok = true;
   std::string reason;
 };
 
 struct ServerOptions {
-  std::vector<std::string> listen_addresses{":9662"};  // ":9662", "127.0.0.1:0", "[::1]:9662"
-  std::string telemetry_path = "/metrics";
-  config::WebConfig web;
-  std::string version;
-  std::string active_config_text;  // shown on the landing page (escaped here)
-  int num_threads = 256;  // civetweb serves one connection per thread: idle clients must not starve scrapes
+  /// exporter-toolkit style: ":9662" (all IPv4 interfaces), "127.0.0.1:0" (ephemeral port), "host:9662".
+  /// "[::1]:9662" works only with a civetweb built with IPv6; Debian's 1.15 is not, and start() says so.
+  std::vector<std::string> listen_addresses{":9662"};
+  std::string telemetry_path = "/metrics";  // must start with '/', and not be "/" or "/healthz"
+  config::WebConfig web;                    // TLS, basic auth, extra response headers
+  std::string version;                      // shown on the landing page
+  std::string active_config_text;           // plain text, shown (HTML-escaped) on the landing page
+  int num_threads = 256;                    // 1..1024; idle clients each hold one, so keep it well above 4
+  int request_timeout_ms = 10000;           // per read/write on a connection
+  int keep_alive_timeout_ms = 5000;         // idle time before a keep-alive connection is closed
+  int max_request_bytes = 16384;            // request line plus headers
 };
 
+/// Not copyable or movable. Thread-safe: listening_ports() may be called from any thread.
 class HttpServer {
  public:
-  using ScrapeFn = std::function<std::string()>;  // exposition text; called on a server thread
+  /// The exposition text (format 0.0.4). Called for every GET/HEAD of the telemetry path, concurrently
+  /// from several worker threads, so it must be thread-safe. An exception becomes a 500.
+  using ScrapeFn = std::function<std::string()>;
+  /// Called for every /healthz request, concurrently like ScrapeFn. An exception becomes a 503.
   using HealthFn = std::function<Health()>;
 
-  /// Starts listening; nullptr with `error` set when it cannot (bad address, port in use, TLS files).
-  static std::unique_ptr<HttpServer> start(ServerOptions options, ScrapeFn scrape, HealthFn health, std::string* error);
+  /// Binds and starts serving. nullptr with `error` set when it cannot: a malformed or IPv6-only address,
+  /// a port in use, bad options or headers, unreadable or mismatched TLS files, TLS unavailable.
+  static std::unique_ptr<HttpServer> start(ServerOptions options, ScrapeFn scrape, HealthFn health,
+                                           std::string* error);
 
-  ~HttpServer();  // stops accepting, finishes running requests, joins the server threads
+  /// Stops accepting, finishes running requests, joins the worker threads. Milliseconds when idle; up to
+  /// ~2 s while clients hold connections open (civetweb's poll quantum).
+  ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// The bound ports, in listen address order (resolves ":0").
+  /// The bound ports in listen address order (the real port for ":0").
   std::vector<int> listening_ports() const;
 
+ private:
   struct Impl;
-  explicit HttpServer(std::unique_ptr<Impl> impl);
+  struct Key {  // passkey: only start() can construct, without a raw new
+    explicit Key() = default;
+  };
+
+ public:
+  HttpServer(Key, std::unique_ptr<Impl> impl);
 
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-/// ":9662" -> "9662", "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9662" -> "[::1]:9662"; false if malformed.
-bool to_civetweb_port(const std::string& address, bool tls, std::string& out);
 
 }  // namespace procevents::http

@@ -1,0 +1,121 @@
+// The layer's pure pieces: listen address translation, gzip negotiation, base64, BasicAuth's checks.
+#include <catch2/catch.hpp>
+
+#include "http/basic_auth.h"
+#include "http/compression.h"
+#include "http/listen_address.h"
+#include "http_client.h"
+#include "test_server.h"
+
+namespace procevents::http::test {
+namespace {
+
+TEST_CASE("listen addresses translate to civetweb port specs", "[http]") {
+  std::string error;
+  CHECK(to_civetweb_port(":9662", false, false, &error) == "9662");
+  CHECK(to_civetweb_port("127.0.0.1:0", false, false, &error) == "127.0.0.1:0");
+  CHECK(to_civetweb_port("0.0.0.0:9662", true, false, &error) == "0.0.0.0:9662s");
+  CHECK(to_civetweb_port("localhost:9662", false, false, &error) == "localhost:9662");
+  CHECK(to_civetweb_port(":65535", false, false, &error) == "65535");
+  CHECK(to_civetweb_port("[::1]:9662", false, true, &error) == "[::1]:9662");
+  CHECK(to_civetweb_port("[::]:9662", true, true, &error) == "[::]:9662s");
+  CHECK(to_civetweb_ports({":9662", "127.0.0.1:9663"}, true, false, &error) == "9662s,127.0.0.1:9663s");
+}
+
+TEST_CASE("malformed listen addresses are refused with a reason", "[http]") {
+  for (const char* address : {"", "9662", ":", "host:", ":abc", ":65536", ":99999999", ":-1", ":9662s", ":9662r",
+                              "127.0.0.1:80,0.0.0.0:81", "a b:1", "+:9662", "::1:9662", "[::1:9662", "[]:9662",
+                              "[::1]x:9662", "[zz]:9662", "host:1:2", "ho\nst:1"}) {
+    INFO("\"" << address << "\"");
+    std::string error;
+    CHECK_FALSE(to_civetweb_port(address, false, true, &error));
+    CHECK(error.find("invalid listen address") == 0);
+  }
+  std::string error;
+  CHECK_FALSE(to_civetweb_ports({}, false, false, &error));
+  CHECK_FALSE(error.empty());
+  CHECK_FALSE(to_civetweb_ports({":1", "bad"}, false, false, &error));
+  CHECK(error.find("\"bad\"") != std::string::npos);
+}
+
+TEST_CASE("IPv6 addresses are refused clearly when civetweb lacks IPv6", "[http]") {
+  std::string error;
+  CHECK_FALSE(to_civetweb_port("[::1]:9662", false, false, &error));
+  CHECK(error.find("IPv6 is not supported") != std::string::npos);
+}
+
+TEST_CASE("Accept-Encoding negotiation finds gzip and honours q=0", "[http]") {
+  CHECK(accepts_gzip("gzip"));
+  CHECK(accepts_gzip("gzip, deflate, br"));
+  CHECK(accepts_gzip("identity, GZip;q=0.5"));
+  CHECK(accepts_gzip("x-gzip"));
+  CHECK(accepts_gzip(" gzip ; q=1 "));
+  CHECK(accepts_gzip("gzip;q=0.001"));
+  CHECK_FALSE(accepts_gzip(""));
+  CHECK_FALSE(accepts_gzip("identity"));
+  CHECK_FALSE(accepts_gzip("deflate, br"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(accepts_gzip("gzip; q=0.000"));
+  CHECK_FALSE(accepts_gzip("gzipx, notgzip"));
+  CHECK_FALSE(accepts_gzip("*"));
+  CHECK_FALSE(accepts_gzip(",,,;;;q="));
+}
+
+TEST_CASE("gzip_compress output inflates back, for empty and large inputs", "[http]") {
+  for (const std::string& input : {std::string(), std::string("a"), sample_exposition(), std::string(3 << 20, 'z')}) {
+    std::string compressed;
+    REQUIRE(gzip_compress(input, &compressed));
+    CHECK(compressed.size() >= 18);  // gzip header and trailer
+    CHECK(gunzip(compressed) == input);
+  }
+}
+
+TEST_CASE("base64 decoding accepts RFC 4648 and rejects anything else", "[http]") {
+  std::string out;
+  CHECK(base64_decode("dXNlcjpwYXNz", &out));
+  CHECK(out == "user:pass");
+  CHECK(base64_decode("YQ==", &out));
+  CHECK(out == "a");
+  CHECK(base64_decode("YQ", &out));
+  CHECK(out == "a");
+  CHECK(base64_decode("", &out));
+  CHECK(out.empty());
+  CHECK_FALSE(base64_decode("dXNl cjpw", &out));
+  CHECK_FALSE(base64_decode("dXNl*", &out));
+  CHECK_FALSE(base64_decode("YQ==YQ==", &out));
+  CHECK_FALSE(base64_decode(std::string("YQ\0=", 4), &out));
+}
+
+TEST_CASE("BasicAuth checks users, passwords and header shapes", "[http]") {
+  BasicAuth disabled({});
+  CHECK_FALSE(disabled.enabled());
+  CHECK(disabled.check(""));
+
+  BasicAuth auth({{"alice", bcrypt_hash("wonderland", 4)}, {"bob", bcrypt_hash("builder", 4)}});
+  CHECK(auth.enabled());
+  CHECK(auth.check(basic_credentials("alice", "wonderland")));
+  CHECK(auth.check(basic_credentials("alice", "wonderland")));  // now from the cache
+  CHECK(auth.check(basic_credentials("bob", "builder")));
+  CHECK_FALSE(auth.check(basic_credentials("alice", "builder")));
+  CHECK_FALSE(auth.check(basic_credentials("bob", "wonderland")));
+  CHECK_FALSE(auth.check(basic_credentials("carol", "wonderland")));
+  CHECK_FALSE(auth.check(basic_credentials("alice:wonderland", "")));
+  CHECK_FALSE(auth.check(""));
+  CHECK_FALSE(auth.check("Basic "));
+  CHECK_FALSE(auth.check("Digest " + basic_credentials("alice", "wonderland").substr(6)));
+  CHECK_FALSE(auth.check(std::string(100000, 'A')));
+  CHECK(auth.check("BASIC   " + basic_credentials("alice", "wonderland").substr(6) + "  "));
+}
+
+TEST_CASE("BasicAuth keeps at most kMaxCached remembered credentials", "[http]") {
+  // bcrypt uses only the first 72 bytes, so every suffix past them is a distinct valid credential.
+  const std::string prefix(72, 'p');
+  BasicAuth auth({{"u", bcrypt_hash(prefix, 4)}});
+  for (std::size_t i = 0; i < BasicAuth::kMaxCached + 10; ++i) {
+    REQUIRE(auth.check(basic_credentials("u", prefix + std::to_string(i))));
+  }
+  CHECK(auth.check(basic_credentials("u", prefix + "0")));
+}
+
+}  // namespace
+}  // namespace procevents::http::test

@@ -1,0 +1,210 @@
+// TLS through civetweb's dlopen()ed OpenSSL: handshake, client certificates, minimum version, failures.
+#include <catch2/catch.hpp>
+
+#include <openssl/ssl.h>
+
+#include "http_client.h"
+#include "test_certificates.h"
+#include "test_server.h"
+
+namespace procevents::http::test {
+namespace {
+
+ServerOptions tls_options(const TestPki& pki) {
+  ServerOptions options = local_options();
+  options.web.tls.cert_file = pki.server_cert;
+  options.web.tls.key_file = pki.server_key;
+  return options;
+}
+
+TEST_CASE("TLS: handshake and GET /metrics, /, /healthz over TLS", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  INFO(running.error);
+  REQUIRE(running.server);
+  const TlsClientOptions client;
+  const auto metrics = fetch(running.port, "GET", "/metrics", "Accept-Encoding: gzip\r\n", &client);
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  CHECK(metrics->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(gunzip(metrics->body) == sample_exposition());
+  CHECK(fetch(running.port, "GET", "/", "", &client)->status == 200);
+  CHECK(fetch(running.port, "GET", "/healthz", "", &client)->body == "ok\n");
+  CHECK(fetch(running.port, "GET", "/nope", "", &client)->status == 404);
+
+  // Many handshakes in a row (civetweb asks for the peer certificate after each one).
+  for (int i = 0; i < 20; ++i) REQUIRE(fetch(running.port, "GET", "/healthz", "", &client));
+}
+
+TEST_CASE("TLS: plain HTTP to a TLS port is refused without hurting the server", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  const auto plain = fetch(running.port, "GET", "/metrics");
+  if (plain) CHECK(plain->status != 200);
+  std::optional<Connection> garbage = Connection::open(running.port);
+  REQUIRE(garbage);
+  if (garbage->send(std::string(5000, '\x16'))) CHECK(garbage->wait_closed(std::chrono::seconds(5)));
+  const TlsClientOptions client;
+  const auto response = fetch(running.port, "GET", "/metrics", "", &client);
+  REQUIRE(response);
+  CHECK(response->status == 200);
+}
+
+TEST_CASE("TLS: min_version TLS13 refuses a TLS 1.2 client", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  ServerOptions options = tls_options(pki);
+  options.web.tls.min_version = "TLS13";
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  TlsClientOptions old_client;
+  old_client.max_version = TLS1_2_VERSION;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &old_client));
+  const TlsClientOptions client;
+  const auto response = fetch(running.port, "GET", "/metrics", "", &client);
+  REQUIRE(response);
+  CHECK(response->status == 200);
+}
+
+TEST_CASE("TLS: the default minimum is TLS 1.2", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  TlsClientOptions tls12;
+  tls12.max_version = TLS1_2_VERSION;
+  const auto response = fetch(running.port, "GET", "/metrics", "", &tls12);
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  TlsClientOptions tls11;
+  tls11.max_version = TLS1_1_VERSION;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &tls11));
+}
+
+TEST_CASE("TLS: RequireAndVerifyClientCert accepts only certificates from client_ca_file", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  ServerOptions options = tls_options(pki);
+  options.web.tls.client_auth_type = "RequireAndVerifyClientCert";
+  options.web.tls.client_ca_file = pki.ca_cert;
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  INFO(running.error);
+  REQUIRE(running.server);
+
+  TlsClientOptions trusted;
+  trusted.cert_file = pki.client_cert;
+  trusted.key_file = pki.client_key;
+  const auto response = fetch(running.port, "GET", "/metrics", "", &trusted);
+  REQUIRE(response);
+  CHECK(response->status == 200);
+
+  // With TLS 1.3 the refusal may arrive after the client's handshake completes: no response either way.
+  const TlsClientOptions anonymous;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &anonymous));
+  TlsClientOptions rogue;
+  rogue.cert_file = pki.rogue_cert;
+  rogue.key_file = pki.rogue_key;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &rogue));
+  CHECK(fetch(running.port, "GET", "/metrics", "", &trusted));
+}
+
+TEST_CASE("TLS: RequireAnyClientCert wants a certificate but does not verify it", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  ServerOptions options = tls_options(pki);
+  options.web.tls.client_auth_type = "RequireAnyClientCert";
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  TlsClientOptions rogue;
+  rogue.cert_file = pki.rogue_cert;
+  rogue.key_file = pki.rogue_key;
+  CHECK(fetch(running.port, "GET", "/metrics", "", &rogue));
+  const TlsClientOptions anonymous;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &anonymous));
+}
+
+TEST_CASE("TLS: VerifyClientCertIfGiven allows none and refuses an untrusted one", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  ServerOptions options = tls_options(pki);
+  options.web.tls.client_auth_type = "VerifyClientCertIfGiven";
+  options.web.tls.client_ca_file = pki.ca_cert;
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  const TlsClientOptions anonymous;
+  CHECK(fetch(running.port, "GET", "/metrics", "", &anonymous));
+  TlsClientOptions trusted;
+  trusted.cert_file = pki.client_cert;
+  trusted.key_file = pki.client_key;
+  CHECK(fetch(running.port, "GET", "/metrics", "", &trusted));
+  TlsClientOptions rogue;
+  rogue.cert_file = pki.rogue_cert;
+  rogue.key_file = pki.rogue_key;
+  CHECK_FALSE(fetch(running.port, "GET", "/metrics", "", &rogue));
+}
+
+TEST_CASE("TLS with basic auth: both are required", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  ServerOptions options = tls_options(pki);
+  options.web.basic_auth_users = {{"prometheus", bcrypt_hash("pw", 4)}};
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  REQUIRE(running.server);
+  const TlsClientOptions client;
+  CHECK(fetch(running.port, "GET", "/metrics", "", &client)->status == 401);
+  const std::string good = "Authorization: " + basic_credentials("prometheus", "pw") + "\r\n";
+  CHECK(fetch(running.port, "GET", "/metrics", good, &client)->status == 200);
+}
+
+TEST_CASE("TLS: unusable certificate settings fail start with the reason", "[http][tls]") {
+  const TempDir dir;
+  const TestPki pki(dir);
+  REQUIRE(pki.ok);
+  struct Case {
+    const char* what;
+    void (*change)(ServerOptions&, const TestPki&);
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"key of another certificate",
+       [](ServerOptions& o, const TestPki& p) { o.web.tls.key_file = p.client_key; }, "key values mismatch"},
+      {"certificate is a key", [](ServerOptions& o, const TestPki& p) { o.web.tls.cert_file = p.server_key; },
+       "certificate"},
+      {"missing key", [](ServerOptions& o, const TestPki& p) { o.web.tls.key_file = p.server_key + ".missing"; },
+       ".missing"},
+      {"verification without a CA",
+       [](ServerOptions& o, const TestPki&) { o.web.tls.client_auth_type = "RequireAndVerifyClientCert"; },
+       "client_ca_file"},
+      {"unreadable CA",
+       [](ServerOptions& o, const TestPki&) {
+         o.web.tls.client_auth_type = "VerifyClientCertIfGiven";
+         o.web.tls.client_ca_file = "/nonexistent/ca.pem";
+       },
+       "/nonexistent/ca.pem"},
+      {"unknown client_auth_type",
+       [](ServerOptions& o, const TestPki&) { o.web.tls.client_auth_type = "Sometimes"; }, "Sometimes"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ServerOptions options = tls_options(pki);
+    c.change(options, pki);
+    std::string error;
+    CHECK_FALSE(HttpServer::start(options, fixed_scrape(), always_healthy(), &error));
+    INFO(error);
+    CHECK(error.find(c.expected) != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace procevents::http::test
