@@ -2,13 +2,13 @@
 """End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1.
 
 A workload runs; then, through Prometheus's HTTP API, every PromQL expression of the dashboard and
-of the rules must return data (alert expressions are checked without their threshold, since a
-healthy test host fires none), the rules must load healthy, and the workload's exec count must
+of the rules is evaluated (tests/deploy/promql_exprs.py lists them, with what each must return: alert
+legs are checked without their threshold since a healthy test host fires none, absent() legs must be
+empty), the rules must load healthy, and the workload's exec count must
 arrive in Prometheus exactly.
 """
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -21,12 +21,13 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..')
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'deploy'))
 from harness import Exporter, require_root  # noqa: E402
+import promql_exprs  # noqa: E402
 
 BINARY = os.environ['PROCEVENTS_BINARY']
 WORKLOAD = os.environ['PROCEVENTS_WORKLOAD']
 RULES = os.path.abspath(os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml'))
-DASHBOARD = os.path.join(ROOT, 'dashboards', 'procevents.json')
 
 
 def free_port():
@@ -42,32 +43,6 @@ def query(port, expr):
     if body['status'] != 'success':
         raise AssertionError('query failed: %s: %s' % (expr, body))
     return body['data']['result']
-
-
-def dashboard_exprs():
-    d = json.load(open(DASHBOARD))
-    out = []
-    for p in d['panels']:
-        for t in p.get('targets', []):
-            expr = (t['expr'].replace('$__rate_interval', '1m').replace('$instance', '.*')
-                    .replace('$groupname', '.*'))
-            out.append(('dashboard: ' + p['title'], expr))
-    return out
-
-
-def rule_exprs():
-    import yaml
-    out = []
-    for group in yaml.safe_load(open(RULES))['groups']:
-        for rule in group['rules']:
-            if 'record' in rule:
-                out.append(('record ' + rule['record'], rule['expr']))
-                out.append(('recorded series ' + rule['record'], rule['record']))
-            else:
-                # Without the threshold: proves the metrics and labels the alert needs exist.
-                base = re.sub(r'\s*(==|!=|>=|<=|>|<)\s*[0-9.]+\s*$', '', rule['expr'].strip())
-                out.append(('alert %s (without threshold)' % rule['alert'], base))
-    return out
 
 
 def main():
@@ -120,13 +95,17 @@ def main():
             time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
 
             failures = []
-            exprs = dashboard_exprs() + rule_exprs()
-            for source, expr in exprs:
+            exprs = promql_exprs.dashboard_exprs() + promql_exprs.rule_exprs(RULES)
+            for item in exprs:
                 try:
-                    if not query(prom_port, expr):
-                        failures.append('%s returned no data: %s' % (source, expr))
+                    result = query(prom_port, item['expr'])
                 except Exception as error:
-                    failures.append('%s failed: %s' % (source, error))
+                    failures.append('%s failed: %s' % (item['source'], error))
+                    continue
+                if item['expect'] == 'data' and not result:
+                    failures.append('%s returned no data: %s' % (item['source'], item['expr']))
+                elif item['expect'] == 'empty' and result:
+                    failures.append('%s returned data while the exporter is scraped: %s' % (item['source'], item['expr']))
             with urllib.request.urlopen('http://127.0.0.1:%d/api/v1/rules' % prom_port, timeout=10) as r:
                 groups = json.load(r)['data']['groups']
             rules = [rule for g in groups for rule in g['rules']]
@@ -136,8 +115,11 @@ def main():
             firing = [r['name'] for r in rules if r.get('type') == 'alerting' and r.get('state') == 'firing']
             if firing:
                 failures.append('alerts firing on a healthy host: %s' % firing)
-            print('evaluated %d expressions (%d dashboard, %d rules), %d rules loaded' %
-                  (len(exprs), len(dashboard_exprs()), len(rule_exprs()), len(rules)))
+            kinds = {}
+            for item in exprs:
+                kinds[item['kind']] = kinds.get(item['kind'], 0) + 1
+            print('evaluated %d expressions (%s), %d rules loaded' %
+                  (len(exprs), ', '.join('%d %s' % (n, k) for k, n in sorted(kinds.items())), len(rules)))
             if failures:
                 print('\n'.join(failures))
                 print('0 passed, 1 failed')
