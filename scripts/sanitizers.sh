@@ -26,6 +26,16 @@ configure() {
     "-DCMAKE_CXX_FLAGS_DEBUG=$3 -g1" "-DCMAKE_C_FLAGS_DEBUG=$3 -g1" >/dev/null
 }
 
+# Builds targets one after another (each with -j): CMake's Makefile generator builds several
+# --target arguments in parallel and races on their shared libraries (a half-written archive).
+build_targets() {
+  local dir=$1 target
+  shift
+  for target in "$@"; do
+    cmake --build "$dir" -j"$jobs" --target "$target"
+  done
+}
+
 # Test binaries of a configured build dir whose names match an extended regex (from the target list).
 test_targets() {
   # "... name" (Makefiles) or "name: phony" (Ninja).
@@ -52,7 +62,7 @@ configure "$asan_dir" address,undefined -O0
 # Live-kernel tests are not run here; their binaries are left out of the build too.
 mapfile -t asan_targets < <(test_targets "$asan_dir" '_test$' | grep -v '_live_test$')
 ((${#asan_targets[@]})) || { echo "sanitizers.sh: no test targets found" >&2; exit 1; }
-cmake --build "$asan_dir" -j"$jobs" --target "${asan_targets[@]}"
+build_targets "$asan_dir" "${asan_targets[@]}"
 require_built "$asan_dir" "${asan_targets[@]}"
 ctest --test-dir "$asan_dir" -L '^(unit|concurrency)$' --output-on-failure -j"$jobs" --timeout 300
 
@@ -60,7 +70,7 @@ echo "== TSan: concurrency tests ($tsan_dir)"
 configure "$tsan_dir" thread -O1  # TSan's docs advise -O1 for usable speed
 mapfile -t tsan_targets < <(test_targets "$tsan_dir" '_concurrency_test$')
 ((${#tsan_targets[@]})) || { echo "sanitizers.sh: no *_concurrency_test targets found" >&2; exit 1; }
-cmake --build "$tsan_dir" -j"$jobs" --target "${tsan_targets[@]}"
+build_targets "$tsan_dir" "${tsan_targets[@]}"
 require_built "$tsan_dir" "${tsan_targets[@]}"
 # One at a time: TSan slows the threads down a lot and these tests have deadlines.
 ctest --test-dir "$tsan_dir" -L '^concurrency$' --output-on-failure --timeout 300
