@@ -70,7 +70,7 @@ class ProcfsInspector final : public ProcessInspector {
 };
 
 struct AggregatorOptions {
-  std::size_t max_processes = 131072;
+  std::size_t max_processes = 200000;  // config.max_processes
   std::size_t max_groups = 500;
   std::vector<double> lifetime_bounds = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
   std::array<bool, kAttributionLabelCount> attribution{};  // unit, container, pod_uid, user

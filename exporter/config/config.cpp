@@ -1,366 +1,272 @@
 #include "config/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <set>
 #include <sstream>
 
-#include "config/password.h"
+#include "config/yaml_support.h"
 #include "connector/event.h"
 
 namespace procevents::config {
 
-std::string ConfigError::to_string() const {
-  std::string text = file;
-  if (line > 0) text += ":" + std::to_string(line) + ":" + std::to_string(column);
-  return text + ": " + message;
-}
-
-bool NameTemplate::has_variables() const {
-  return std::any_of(parts.begin(), parts.end(), [](const Part& p) { return p.variable; });
-}
-
 namespace {
 
-constexpr const char* kAttributionNames[] = {"unit", "container", "pod_uid", "user"};
-constexpr const char* kPlainVariables[] = {"Comm", "ExeBase", "ExeFull", "Username", "Cgroup", "Unit", "ContainerID",
-                                           "PodUID"};
+using detail::Diagnostics;
+using detail::Entry;
 
-/// Collects errors and warnings for one file; converts yaml-cpp marks to 1-based positions.
-class Context {
- public:
-  explicit Context(std::string file) : file_(std::move(file)) {}
-  void error(const YAML::Mark& mark, std::string message) {
-    errors.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
-  }
-  void error(const YAML::Node& node, std::string message) { error(node.Mark(), std::move(message)); }
-  void warn(const YAML::Node& node, const std::string& message) {
-    warnings.push_back(file_ + ":" + std::to_string(node.Mark().line + 1) + ": " + message);
-  }
-  std::vector<ConfigError> errors;
-  std::vector<std::string> warnings;
+constexpr std::string_view kAttributionNames[] = {"unit", "container", "pod_uid", "user"};
+constexpr std::size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
+constexpr std::size_t kMaxBuckets = 100;     // each bucket is one series per group
 
- private:
-  std::string file_;
-};
-
-/// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
-std::size_t invalid_utf8_at(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
-    }
-    i += length;
-  }
-  return std::string_view::npos;
+bool is_attribution_name(std::string_view name) {
+  return std::find(std::begin(kAttributionNames), std::end(kAttributionNames), name) != std::end(kAttributionNames);
 }
 
 template <class T>
-bool read_scalar(Context& ctx, const YAML::Node& node, const char* key, T& out) {
-  if (!node.IsScalar()) {
-    ctx.error(node, std::string(key) + ": expected a single value");
-    return false;
-  }
-  try {
-    out = node.as<T>();
-    return true;
-  } catch (const YAML::Exception&) {
-    ctx.error(node, std::string(key) + ": invalid value \"" + node.Scalar() + "\"");
-    return false;
-  }
+bool contains(const std::vector<T>& list, const T& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-/// A non-negative integer that fits size_t (yaml-cpp happily converts "-1" to a huge unsigned).
-bool read_count(Context& ctx, const YAML::Node& node, const char* key, std::size_t& out, std::size_t min,
-                std::size_t max) {
-  long long value = 0;
-  if (!read_scalar(ctx, node, key, value)) return false;
-  if (value < static_cast<long long>(min) || static_cast<unsigned long long>(value) > max) {
-    ctx.error(node, std::string(key) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return false;
-  }
-  out = static_cast<std::size_t>(value);
-  return true;
-}
-
-bool read_string_list(Context& ctx, const YAML::Node& node, const char* key, std::vector<std::string>& out) {
-  out.clear();
-  if (node.IsScalar()) {  // tolerate a single string where a list is expected? No: process-exporter requires lists.
-    ctx.error(node, std::string(key) + ": expected a list, e.g. [" + node.Scalar() + "]");
-    return false;
-  }
-  if (!node.IsSequence()) {
-    ctx.error(node, std::string(key) + ": expected a list of strings");
-    return false;
-  }
-  for (const YAML::Node& item : node) {
-    std::string value;
-    if (!read_scalar(ctx, item, key, value)) return false;
-    out.push_back(std::move(value));
-  }
-  return true;
-}
-
-bool parse_template(Context& ctx, const YAML::Mark& node, const std::string& text, NameTemplate& out) {
-  out.parts.clear();
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const auto open = text.find("{{", at);
-    if (open == std::string::npos) {
-      out.parts.push_back({false, text.substr(at)});
-      break;
-    }
-    if (open > at) out.parts.push_back({false, text.substr(at, open - at)});
-    const auto close = text.find("}}", open + 2);
-    if (close == std::string::npos) {
-      ctx.error(node, "name: unterminated \"{{\" in template \"" + text + "\"");
-      return false;
-    }
-    std::string inner = text.substr(open + 2, close - open - 2);
-    inner.erase(0, inner.find_first_not_of(' '));
-    inner.erase(inner.find_last_not_of(' ') + 1);
-    if (inner.empty() || inner[0] != '.') {
-      ctx.error(node, "name: unsupported template action \"{{" + inner + "}}\" (only {{.Variable}} is supported)");
-      return false;
-    }
-    const std::string variable = inner.substr(1);
-    if (variable == "PID" || variable == "StartTime") {
-      ctx.error(node, "name: {{." + variable + "}} would create one group per process (unbounded cardinality)");
-      return false;
-    }
-    const bool plain = std::find(std::begin(kPlainVariables), std::end(kPlainVariables), variable) !=
-                       std::end(kPlainVariables);
-    const bool match = variable.rfind("Matches.", 0) == 0 && variable.size() > 8;
-    if (!plain && !match) {
-      ctx.error(node, "name: unknown template variable {{." + variable +
-                          "}} (known: Comm, ExeBase, ExeFull, Username, Cgroup, Unit, ContainerID, PodUID, Matches.NAME)");
-      return false;
-    }
-    out.parts.push_back({true, variable});
-    at = close + 2;
-  }
-  return true;
-}
-
-/// Go RE2 -> ECMAScript: named groups become plain groups whose index we remember; a leading (?i)
-/// becomes the icase flag. Anything else std::regex rejects is reported with the pattern.
-bool compile_regex(Context& ctx, const YAML::Node& node, const std::string& pattern, CmdlineRegex& out) {
-  out.pattern = pattern;
-  out.captures.clear();
-  std::string translated;
-  auto flags = std::regex::ECMAScript | std::regex::optimize;
-  std::string_view rest = pattern;
-  if (rest.rfind("(?i)", 0) == 0) {
-    flags |= std::regex::icase;
-    rest.remove_prefix(4);
-  }
-  std::size_t group = 0;
-  bool in_class = false;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    const char c = rest[i];
-    if (c == '\\' && i + 1 < rest.size()) {
-      translated += rest.substr(i, 2);
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      translated += c;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      translated += c;
-      continue;
-    }
-    if (c == '(') {
-      const std::string_view after = rest.substr(i + 1);
-      if (after.rfind("?P<", 0) == 0 || (after.rfind("?<", 0) == 0 && after.size() > 2 && after[2] != '=' && after[2] != '!')) {
-        const std::size_t name_start = i + 1 + (after[1] == 'P' ? 3 : 2);
-        const auto name_end = rest.find('>', name_start);
-        if (name_end == std::string_view::npos) {
-          ctx.error(node, "cmdline: unterminated group name in regex \"" + pattern + "\"");
-          return false;
-        }
-        ++group;
-        out.captures.emplace_back(std::string(rest.substr(name_start, name_end - name_start)), group);
-        translated += '(';
-        i = name_end;
-        continue;
-      }
-      if (after.empty() || after[0] != '?') ++group;
-    }
-    translated += c;
-  }
-  try {
-    out.regex = std::regex(translated, flags);
-  } catch (const std::regex_error& e) {
-    ctx.error(node, "cmdline: invalid regex \"" + pattern + "\": " + e.what());
-    return false;
-  }
-  return true;
-}
-
-bool parse_matcher(Context& ctx, const YAML::Node& node, Matcher& out) {
-  if (!node.IsMap()) {
-    ctx.error(node, "process_names: each entry must be a mapping with name/comm/exe/cmdline");
-    return false;
-  }
-  out.line = node.Mark().line + 1;
+/// `cmdline:` entries compiled one by one, so that each bad pattern is reported at its own line.
+bool read_cmdline(Diagnostics& diag, const Entry& entry, const std::string& where, std::vector<CmdlineRegex>& out) {
+  std::vector<std::string> patterns;
+  if (!detail::read_string_list(diag, entry.value, entry.mark, where, patterns)) return false;
   bool ok = true;
-  bool has_selector = false;
-  std::string name = "{{.ExeBase}}";
-  // A Mark, not a Node: assigning one YAML::Node to another overwrites the referenced node's content
-  // (yaml-cpp semantics), which corrupted the map being iterated here (found by fuzzing).
-  YAML::Mark name_mark = node.Mark();
-  for (const auto& item : node) {
-    const std::string key = item.first.Scalar();
-    const YAML::Node& value = item.second;
-    if (key == "name") {
-      ok &= read_scalar(ctx, value, "name", name);
-      name_mark = value.Mark();
-    } else if (key == "comm") {
-      ok &= read_string_list(ctx, value, "comm", out.comm);
-      has_selector = true;
-    } else if (key == "exe") {
-      ok &= read_string_list(ctx, value, "exe", out.exe);
-      has_selector = true;
-    } else if (key == "cmdline") {
-      std::vector<std::string> patterns;
-      if (read_string_list(ctx, value, "cmdline", patterns)) {
-        for (std::size_t i = 0; i < patterns.size(); ++i) {
-          CmdlineRegex regex;
-          if (compile_regex(ctx, value[i], patterns[i], regex)) {
-            out.cmdline.push_back(std::move(regex));
-          } else {
-            ok = false;
-          }
-        }
-      } else {
-        ok = false;
-      }
-      has_selector = true;
+  std::size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    std::string reason;
+    if (auto regex = CmdlineRegex::compile(patterns[index], &reason)) {
+      out.push_back(std::move(*regex));
     } else {
-      ctx.warn(item.first, "process_names: unknown matcher key \"" + key + "\" ignored");
+      diag.error(item, where + ": invalid regex \"" + patterns[index] + "\": " + reason);
+      ok = false;
     }
-  }
-  if (ok && !has_selector) {
-    ctx.error(node, "process_names: entry has none of comm, exe, cmdline; it would match nothing");
-    return false;
-  }
-  if (ok) ok = parse_template(ctx, name_mark, name, out.name);
-  if (ok) {
-    for (const auto& part : out.name.parts) {
-      if (!part.variable || part.text.rfind("Matches.", 0) != 0) continue;
-      const std::string capture = part.text.substr(8);
-      const bool known = std::any_of(out.cmdline.begin(), out.cmdline.end(), [&](const CmdlineRegex& r) {
-        return std::any_of(r.captures.begin(), r.captures.end(), [&](const auto& c) { return c.first == capture; });
-      });
-      if (!known) {
-        ctx.error(name_mark, "name: {{.Matches." + capture + "}} names no capture group of this entry's cmdline regexes");
-        ok = false;
-      }
-    }
+    ++index;
   }
   return ok;
 }
 
-void parse_root(Context& ctx, const YAML::Node& root, Config& cfg) {
-  for (const auto& item : root) {
-    const std::string key = item.first.Scalar();
-    const YAML::Node& value = item.second;
-    if (key == "process_names") {
-      if (!value.IsSequence()) {
-        ctx.error(value, "process_names: expected a list");
-        continue;
-      }
-      for (const YAML::Node& entry : value) {
-        Matcher matcher;
-        if (parse_matcher(ctx, entry, matcher)) cfg.process_names.push_back(std::move(matcher));
-      }
-    } else if (key == "max_groups") {
-      read_count(ctx, value, "max_groups", cfg.max_groups, 1, 1'000'000);
-    } else if (key == "max_processes") {
-      read_count(ctx, value, "max_processes", cfg.max_processes, 16, 16'777'216);
-    } else if (key == "receive_buffer_bytes") {
-      read_count(ctx, value, "receive_buffer_bytes", cfg.receive_buffer_bytes, 0, 1u << 30);
-    } else if (key == "ring_capacity") {
-      if (read_count(ctx, value, "ring_capacity", cfg.ring_capacity, 2, 1u << 24) &&
-          (cfg.ring_capacity & (cfg.ring_capacity - 1)) != 0) {
-        ctx.error(value, "ring_capacity: must be a power of two (e.g. 65536)");
-      }
-    } else if (key == "unmatched") {
+std::optional<Matcher> parse_matcher(Diagnostics& diag, const YAML::Node& node, std::size_t index) {
+  const std::string where = "process_names[" + std::to_string(index) + "]";
+  if (!node.IsMap()) {
+    diag.error(node, where + ": expected a mapping with name and comm, exe and/or cmdline");
+    return std::nullopt;
+  }
+  Matcher matcher;
+  matcher.line = node.Mark().line + 1;
+  bool ok = true;
+  std::string name = "{{.ExeBase}}";  // process-exporter's default
+  // A Mark, not a Node: assigning one YAML::Node to another rewrites the node it refers to.
+  YAML::Mark name_mark = node.Mark();
+  std::vector<std::string> unknown_keys;
+  for (const Entry& entry : detail::entries(diag, node, where)) {
+    if (entry.key == "name") {
       std::string text;
-      if (read_scalar(ctx, value, "unmatched", text)) {
-        if (text == "other") {
-          cfg.unmatched = Unmatched::kOther;
-        } else if (text == "ignore") {
-          cfg.unmatched = Unmatched::kIgnore;
-        } else {
-          ctx.error(value, "unmatched: must be \"other\" or \"ignore\"");
+      if (detail::read_string(diag, entry.value, entry.mark, where + ".name", text)) {
+        if (!text.empty()) name = text;  // process-exporter: an empty name means the default
+        name_mark = entry.mark;
+      } else {
+        ok = false;
+      }
+    } else if (entry.key == "comm") {
+      ok &= detail::read_string_list(diag, entry.value, entry.mark, where + ".comm", matcher.comm);
+      for (const std::string& comm : matcher.comm) {
+        if (comm.size() > kMaxCommLength) {
+          diag.warn(entry.mark, where + ".comm: \"" + comm + "\" is longer than 15 characters and never matches "
+                                        "(the kernel truncates comm); use exe or cmdline");
         }
       }
-    } else if (key == "lifetime_buckets") {
-      if (!value.IsSequence() || value.size() == 0) {
-        ctx.error(value, "lifetime_buckets: expected a non-empty list of seconds");
-        continue;
-      }
-      cfg.lifetime_buckets.clear();
-      for (const YAML::Node& bucket : value) {
-        double bound = 0;
-        if (!read_scalar(ctx, bucket, "lifetime_buckets", bound)) break;
-        if (!(bound > 0) || !std::isfinite(bound)) {
-          ctx.error(bucket, "lifetime_buckets: bounds must be positive finite seconds");
-          break;
-        }
-        if (!cfg.lifetime_buckets.empty() && bound <= cfg.lifetime_buckets.back()) {
-          ctx.error(bucket, "lifetime_buckets: bounds must be strictly increasing");
-          break;
-        }
-        cfg.lifetime_buckets.push_back(bound);
-      }
-    } else if (key == "events") {
-      if (read_string_list(ctx, value, "events", cfg.events)) {
-        for (std::size_t i = 0; i < cfg.events.size(); ++i) {
-          if (connector::event_bit_for_name(cfg.events[i]) == 0) {
-            ctx.error(value[i], "events: unknown event \"" + cfg.events[i] + "\" (known: " +
-                                    std::string(connector::kEventNamesHelp) + ")");
-          }
-        }
-        if (cfg.events.empty()) ctx.error(value, "events: at least one event is needed");
-      }
-    } else if (key == "attribution") {
-      if (read_string_list(ctx, value, "attribution", cfg.attribution)) {
-        for (std::size_t i = 0; i < cfg.attribution.size(); ++i) {
-          if (std::find(std::begin(kAttributionNames), std::end(kAttributionNames), cfg.attribution[i]) ==
-              std::end(kAttributionNames)) {
-            ctx.error(value[i], "attribution: unknown label \"" + cfg.attribution[i] + "\" (known: unit, container, pod_uid, user)");
-          }
-        }
-      }
-    } else if (key == "attribution_limits") {
-      if (!value.IsMap()) {
-        ctx.error(value, "attribution_limits: expected a mapping like {unit: 200}");
-        continue;
-      }
-      for (const auto& limit : value) {
-        const std::string label = limit.first.Scalar();
-        if (std::find(std::begin(kAttributionNames), std::end(kAttributionNames), label) == std::end(kAttributionNames)) {
-          ctx.error(limit.first, "attribution_limits: unknown label \"" + label + "\"");
-          continue;
-        }
-        read_count(ctx, limit.second, "attribution_limits", cfg.attribution_limits[label], 1, 100'000);
-      }
-    } else if (key == "read_cgroup") {
-      read_scalar(ctx, value, "read_cgroup", cfg.read_cgroup);
+    } else if (entry.key == "exe") {
+      ok &= detail::read_string_list(diag, entry.value, entry.mark, where + ".exe", matcher.exe);
+    } else if (entry.key == "cmdline") {
+      ok &= read_cmdline(diag, entry, where + ".cmdline", matcher.cmdline);
     } else {
-      ctx.warn(item.first, "unknown key \"" + key + "\" ignored");
+      diag.warn(entry.key_node, where + ": unknown key \"" + entry.key + "\" ignored");
+      unknown_keys.push_back(entry.key);
+    }
+  }
+  if (!ok) return std::nullopt;
+  if (matcher.comm.empty() && matcher.exe.empty() && matcher.cmdline.empty()) {
+    std::string message = where + ": none of comm, exe or cmdline is given, so this entry matches nothing";
+    if (!unknown_keys.empty()) message += " (unknown keys here: " + unknown_keys.front() + (unknown_keys.size() > 1 ? ", ..." : "") + ")";
+    diag.error(node, message);
+    return std::nullopt;
+  }
+  std::string reason;
+  std::optional<NameTemplate> parsed = NameTemplate::parse(name, &reason);
+  if (!parsed) {
+    diag.error(name_mark, where + ".name: " + reason);
+    return std::nullopt;
+  }
+  for (const NameTemplate::Part& part : parsed->parts) {
+    if (part.kind != NameTemplate::Kind::kMatch) continue;
+    const bool known = std::any_of(matcher.cmdline.begin(), matcher.cmdline.end(),
+                                   [&](const CmdlineRegex& r) { return r.group_index(part.text) != 0; });
+    if (!known) {
+      diag.error(name_mark, where + ".name: {{.Matches." + part.text + "}} names no group of this entry's cmdline "
+                                    "regexes (write one as (?P<" + part.text + ">...))");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  matcher.name = std::move(*parsed);
+  return matcher;
+}
+
+void parse_process_names(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  cfg.process_names.clear();
+  if (entry.value.IsNull() || (entry.value.IsSequence() && entry.value.size() == 0)) {
+    diag.warn(entry.mark, "process_names is empty: no process matches any entry (unmatched: " +
+                              std::string(cfg.unmatched == Unmatched::kOther ? "other" : "ignore") + " applies)");
+    return;
+  }
+  if (!entry.value.IsSequence()) {
+    diag.error(entry.mark, "process_names: expected a list of entries (- name: ...)");
+    return;
+  }
+  std::size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    if (std::optional<Matcher> matcher = parse_matcher(diag, item, index)) cfg.process_names.push_back(std::move(*matcher));
+    ++index;
+  }
+}
+
+void parse_buckets(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  if (!entry.value.IsSequence() || entry.value.size() == 0) {
+    diag.error(entry.mark, "lifetime_buckets: expected a non-empty list of upper bounds in seconds");
+    return;
+  }
+  if (entry.value.size() > kMaxBuckets) {
+    diag.error(entry.mark, "lifetime_buckets: more than " + std::to_string(kMaxBuckets) +
+                               " buckets (each one is a series per group)");
+    return;
+  }
+  std::vector<double> bounds;
+  for (const YAML::Node& item : entry.value) {
+    double bound = 0;
+    if (!detail::read_number(diag, item, item.IsNull() ? entry.mark : item.Mark(), "lifetime_buckets", bound)) return;
+    if (!(bound > 0) || !std::isfinite(bound)) {
+      diag.error(item, "lifetime_buckets: bounds must be positive and finite, not " + item.Scalar());
+      return;
+    }
+    if (!bounds.empty() && bound <= bounds.back()) {
+      diag.error(item, "lifetime_buckets: bounds must be strictly increasing (" + item.Scalar() + " follows a bound >= it)");
+      return;
+    }
+    bounds.push_back(bound);
+  }
+  cfg.lifetime_buckets = std::move(bounds);
+}
+
+void parse_events(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  std::vector<std::string> events;
+  if (!detail::read_string_list(diag, entry.value, entry.mark, "events", events)) return;
+  bool ok = true;
+  std::size_t index = 0;
+  std::vector<std::string> seen;
+  for (const YAML::Node& item : entry.value) {
+    const std::string& name = events[index++];
+    if (connector::event_bit_for_name(name) == 0) {
+      diag.error(item, "events: unknown event \"" + name + "\" (known: " + std::string(connector::kEventNamesHelp) + ")");
+      ok = false;
+    } else if (contains(seen, name)) {
+      diag.warn(item, "events: \"" + name + "\" is listed twice");
+    } else {
+      seen.push_back(name);
+    }
+  }
+  if (ok && seen.empty()) {
+    diag.error(entry.mark, "events: at least one event is needed");
+    return;
+  }
+  if (contains(seen, std::string("exit")) && contains(seen, std::string("nonzero_exit"))) {
+    diag.warn(entry.mark, "events: nonzero_exit has no effect next to exit (every exit is delivered)");
+  }
+  if (ok) cfg.events = std::move(seen);
+}
+
+void parse_attribution(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  std::vector<std::string> labels;
+  if (!detail::read_string_list(diag, entry.value, entry.mark, "attribution", labels)) return;
+  std::vector<std::string> seen;
+  std::size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    const std::string& label = labels[index++];
+    if (!is_attribution_name(label)) {
+      diag.error(item, "attribution: unknown label \"" + label + "\" (known: unit, container, pod_uid, user)");
+    } else if (contains(seen, label)) {
+      diag.warn(item, "attribution: \"" + label + "\" is listed twice");
+    } else {
+      seen.push_back(label);
+    }
+  }
+  cfg.attribution = std::move(seen);
+}
+
+void parse_attribution_limits(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  if (!entry.value.IsMap()) {
+    diag.error(entry.mark, "attribution_limits: expected a mapping like {unit: 200, user: 100}");
+    return;
+  }
+  for (const Entry& limit : detail::entries(diag, entry.value, "attribution_limits")) {
+    if (!is_attribution_name(limit.key)) {
+      diag.error(limit.key_node, "attribution_limits: unknown label \"" + limit.key + "\" (known: unit, container, pod_uid, user)");
+      continue;
+    }
+    detail::read_count(diag, limit.value, limit.mark, "attribution_limits." + limit.key, cfg.attribution_limits[limit.key], 1,
+                       100'000);
+  }
+}
+
+void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
+  const std::vector<Entry> all = detail::entries(diag, root, "top level");
+  // `unmatched` first: the process_names warning mentions it.
+  for (const Entry& entry : all) {
+    if (entry.key != "unmatched") continue;
+    std::string text;
+    if (!detail::read_string(diag, entry.value, entry.mark, "unmatched", text)) continue;
+    if (text == "other") {
+      cfg.unmatched = Unmatched::kOther;
+    } else if (text == "ignore") {
+      cfg.unmatched = Unmatched::kIgnore;
+    } else {
+      diag.error(entry.mark, "unmatched: must be \"other\" or \"ignore\", not \"" + text + "\"");
+    }
+  }
+  for (const Entry& entry : all) {
+    const std::string& key = entry.key;
+    if (key == "process_names") {
+      parse_process_names(diag, entry, cfg);
+    } else if (key == "unmatched") {
+      // read above
+    } else if (key == "max_groups") {
+      detail::read_count(diag, entry.value, entry.mark, key, cfg.max_groups, 1, 1'000'000);
+    } else if (key == "max_processes") {
+      detail::read_count(diag, entry.value, entry.mark, key, cfg.max_processes, 16, 4'194'304);  // PID_MAX_LIMIT
+    } else if (key == "receive_buffer_bytes") {
+      detail::read_count(diag, entry.value, entry.mark, key, cfg.receive_buffer_bytes, 0, std::size_t{1} << 30);
+    } else if (key == "ring_capacity") {
+      std::size_t capacity = 0;
+      if (!detail::read_count(diag, entry.value, entry.mark, key, capacity, 16, std::size_t{1} << 24)) continue;
+      if ((capacity & (capacity - 1)) != 0) {
+        diag.error(entry.mark, "ring_capacity: must be a power of two (e.g. 65536), not " + std::to_string(capacity));
+        continue;
+      }
+      // Small rings exist for overload tests; in production they drop events under ordinary bursts.
+      if (capacity < 1024) diag.warn(entry.mark, "ring_capacity below 1024 drops events under ordinary bursts");
+      cfg.ring_capacity = capacity;
+    } else if (key == "lifetime_buckets") {
+      parse_buckets(diag, entry, cfg);
+    } else if (key == "events") {
+      parse_events(diag, entry, cfg);
+    } else if (key == "attribution") {
+      parse_attribution(diag, entry, cfg);
+    } else if (key == "attribution_limits") {
+      parse_attribution_limits(diag, entry, cfg);
+    } else if (key == "read_cgroup") {
+      detail::read_bool(diag, entry.value, entry.mark, key, cfg.read_cgroup);
+    } else {
+      diag.warn(entry.key_node, "unknown key \"" + key + "\" ignored");
     }
   }
 }
@@ -371,229 +277,107 @@ std::uint32_t mask_of(const std::vector<std::string>& events) {
   return mask;
 }
 
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    error = "cannot open file";
-    return false;
-  }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
-    error = "cannot read file";
-    return false;
-  }
-  out = std::move(contents).str();
-  return true;
-}
-
-/// Reads `path` and hands its text to `load(text, path)`; a file that cannot be read is one error.
-template <class Result, class Load>
-Result load_from_file(const std::string& path, Load&& load) {
-  std::string text, error;
-  if (!read_file(path, text, error)) {
-    Result result;
-    result.errors.push_back({path, 0, 0, error});
-    return result;
-  }
-  return load(text, path);
-}
-
-/// Moves the collected errors and warnings into `result`, with `value` only when there were no errors.
-template <class Result, class Value>
-Result finish(Context& ctx, Value&& value) {
-  Result result;
-  result.errors = std::move(ctx.errors);
-  result.warnings = std::move(ctx.warnings);
-  if (result.errors.empty()) result.config = std::forward<Value>(value);
-  return result;
-}
-
-/// Shared front half of both loaders: UTF-8 check, YAML parse, "must be a mapping".
-std::optional<YAML::Node> parse_yaml(Context& ctx, std::string_view text, bool empty_is_error) {
-  if (const auto at = invalid_utf8_at(text); at != std::string_view::npos) {
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-    const auto line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
-    const auto column = at - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-    YAML::Mark mark;
-    mark.line = static_cast<int>(line - 1);
-    mark.column = static_cast<int>(column - 1);
-    ctx.error(mark, "file is not valid UTF-8");
-    return std::nullopt;
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    ctx.error(e.mark, "YAML syntax error: " + e.msg);
-    return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    ctx.error(e.mark, std::string("YAML error: ") + e.what());
-    return std::nullopt;
-  }
-  if (root.IsNull()) {
-    if (empty_is_error) {
-      ctx.error(YAML::Mark(), "file is empty");
-      return std::nullopt;
-    }
-    return YAML::Node(YAML::NodeType::Map);
-  }
-  if (!root.IsMap()) {
-    ctx.error(root, "top level must be a mapping (e.g. process_names: [...])");
-    return std::nullopt;
-  }
-  return root;
+/// Settings that follow from others.
+void finish(Config& cfg) {
+  cfg.event_mask = mask_of(cfg.events);
+  const bool templates = std::any_of(cfg.process_names.begin(), cfg.process_names.end(),
+                                     [](const Matcher& m) { return m.name.needs_cgroup(); });
+  const bool attribution = std::any_of(cfg.attribution.begin(), cfg.attribution.end(),
+                                       [](const std::string& label) { return label != "user"; });
+  if (templates || attribution) cfg.read_cgroup = true;
 }
 
 }  // namespace
 
+std::vector<Matcher> default_process_names() {
+  Matcher every;
+  every.name.source = "{{.Comm}}";
+  every.name.parts.push_back({NameTemplate::Kind::kComm, ""});
+  std::vector<Matcher> names;
+  names.push_back(std::move(every));
+  return names;
+}
+
 Config default_config() {
   Config cfg;
-  cfg.event_mask = mask_of(cfg.events);
+  finish(cfg);
   return cfg;
 }
 
 LoadResult load_config_string(std::string_view text, const std::string& name) {
-  Context ctx(name);
-  Config cfg = default_config();
+  Diagnostics diag(name);
+  Config cfg;
   cfg.source = name;
   try {
-    if (const auto root = parse_yaml(ctx, text, true)) parse_root(ctx, *root, cfg);
-  } catch (const std::exception& e) {  // belt and braces: nothing escapes the config layer
-    ctx.error(YAML::Mark(), std::string("unexpected error: ") + e.what());
+    if (const std::optional<YAML::Node> root = detail::parse_document(diag, text, true)) parse_root(diag, *root, cfg);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {  // yaml-cpp's conversions and anything unforeseen stay in this layer
+    diag.error_at_line(0, 0, std::string("unexpected error: ") + e.what());
   }
-  cfg.event_mask = mask_of(cfg.events);
-  return finish<LoadResult>(ctx, std::move(cfg));
+  finish(cfg);
+  LoadResult result;
+  result.errors = std::move(diag.errors);
+  result.warnings = std::move(diag.warnings);
+  if (result.errors.empty()) result.config = std::move(cfg);
+  return result;
 }
 
 LoadResult load_config_file(const std::string& path) {
-  return load_from_file<LoadResult>(path, load_config_string);
+  std::string text, error;
+  if (!detail::read_file(path, text, error)) {
+    LoadResult result;
+    result.errors.push_back({path, 0, 0, error});
+    return result;
+  }
+  return load_config_string(text, path);
 }
 
 std::string describe(const Config& cfg) {
   std::ostringstream out;
-  out << "config: " << cfg.source << "\n";
-  if (cfg.process_names.empty()) {
-    out << "process_names: one group per comm (default)\n";
-  } else {
-    out << "process_names: " << cfg.process_names.size() << " matchers\n";
+  auto list = [&](const auto& items) {
+    out << '[';
+    for (std::size_t i = 0; i < items.size(); ++i) out << (i ? ", " : "") << items[i];
+    out << ']';
+  };
+  out << "config: " << cfg.source << "\nprocess_names:";
+  if (cfg.process_names.empty()) out << " []  # nothing matches";
+  out << '\n';
+  for (const Matcher& m : cfg.process_names) {
+    out << "  - name: \"" << m.name.source << "\"";
+    if (!m.comm.empty()) {
+      out << "  comm: ";
+      list(m.comm);
+    }
+    if (!m.exe.empty()) {
+      out << "  exe: ";
+      list(m.exe);
+    }
+    if (!m.cmdline.empty()) {
+      std::vector<std::string> patterns;
+      for (const CmdlineRegex& r : m.cmdline) patterns.push_back("'" + r.pattern() + "'");
+      out << "  cmdline: ";
+      list(patterns);
+    }
+    if (m.comm.empty() && m.exe.empty() && m.cmdline.empty()) out << "  # every process";
+    out << '\n';
   }
   out << "max_groups: " << cfg.max_groups << "\nunmatched: " << (cfg.unmatched == Unmatched::kOther ? "other" : "ignore")
-      << "\nring_capacity: " << cfg.ring_capacity << "\nmax_processes: " << cfg.max_processes
-      << "\nreceive_buffer_bytes: " << cfg.receive_buffer_bytes << "\nevents: [";
-  for (std::size_t i = 0; i < cfg.events.size(); ++i) out << (i ? ", " : "") << cfg.events[i];
-  out << "]\nlifetime_buckets: [";
-  for (std::size_t i = 0; i < cfg.lifetime_buckets.size(); ++i) out << (i ? ", " : "") << cfg.lifetime_buckets[i];
-  out << "]\nattribution: [";
-  for (std::size_t i = 0; i < cfg.attribution.size(); ++i) out << (i ? ", " : "") << cfg.attribution[i];
-  out << "]\n";
+      << "\nlifetime_buckets: ";
+  list(cfg.lifetime_buckets);
+  out << "\nring_capacity: " << cfg.ring_capacity << "\nmax_processes: " << cfg.max_processes
+      << "\nreceive_buffer_bytes: " << cfg.receive_buffer_bytes << "\nevents: ";
+  list(cfg.events);
+  out << "\nattribution: ";
+  list(cfg.attribution);
+  out << "\nattribution_limits: {";
+  bool first = true;
+  for (const auto& [label, limit] : cfg.attribution_limits) {
+    out << (first ? "" : ", ") << label << ": " << limit;
+    first = false;
+  }
+  out << "}\nread_cgroup: " << (cfg.read_cgroup ? "true" : "false") << '\n';
   return out.str();
-}
-
-// ---- web config --------------------------------------------------------------------------------
-
-WebConfigResult load_web_config_string(std::string_view text, const std::string& name) {
-  Context ctx(name);
-  WebConfig web;
-  try {
-    if (const auto root = parse_yaml(ctx, text, false)) {
-      for (const auto& item : *root) {
-        const std::string key = item.first.Scalar();
-        const YAML::Node& value = item.second;
-        if (key == "tls_server_config") {
-          if (!value.IsMap()) {
-            ctx.error(value, "tls_server_config: expected a mapping");
-            continue;
-          }
-          for (const auto& tls : value) {
-            const std::string tls_key = tls.first.Scalar();
-            std::string* target = tls_key == "cert_file"          ? &web.tls.cert_file
-                                  : tls_key == "key_file"         ? &web.tls.key_file
-                                  : tls_key == "client_ca_file"   ? &web.tls.client_ca_file
-                                  : tls_key == "client_auth_type" ? &web.tls.client_auth_type
-                                  : tls_key == "min_version"      ? &web.tls.min_version
-                                                                  : nullptr;
-            if (target) {
-              read_scalar(ctx, tls.second, tls_key.c_str(), *target);
-            } else {
-              ctx.warn(tls.first, "tls_server_config: \"" + tls_key + "\" is not supported and is ignored");
-            }
-          }
-          if (web.tls.cert_file.empty() != web.tls.key_file.empty()) {
-            ctx.error(value, "tls_server_config: cert_file and key_file must be given together");
-          }
-          static const std::set<std::string> kAuthTypes = {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-                                                           "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
-          if (!kAuthTypes.count(web.tls.client_auth_type)) {
-            ctx.error(value, "tls_server_config: unknown client_auth_type \"" + web.tls.client_auth_type + "\"");
-          }
-          if (!web.tls.min_version.empty() && web.tls.min_version != "TLS12" && web.tls.min_version != "TLS13") {
-            ctx.error(value, "tls_server_config: min_version must be TLS12 or TLS13");
-          }
-        } else if (key == "http_server_config") {
-          if (!value.IsMap()) {
-            ctx.error(value, "http_server_config: expected a mapping");
-            continue;
-          }
-          for (const auto& http : value) {
-            const std::string http_key = http.first.Scalar();
-            if (http_key == "headers" && http.second.IsMap()) {
-              for (const auto& header : http.second) {
-                std::string header_value;
-                if (read_scalar(ctx, header.second, "headers", header_value)) {
-                  if (header_value.find_first_of("\r\n") != std::string::npos) {
-                    ctx.error(header.second, "headers: values must not contain line breaks");
-                  } else {
-                    web.headers[header.first.Scalar()] = header_value;
-                  }
-                }
-              }
-            } else {
-              ctx.warn(http.first, "http_server_config: \"" + http_key + "\" is not supported and is ignored");
-            }
-          }
-        } else if (key == "basic_auth_users") {
-          if (!value.IsMap()) {
-            ctx.error(value, "basic_auth_users: expected a mapping of user: bcrypt-hash");
-            continue;
-          }
-          for (const auto& user : value) {
-            std::string hash;
-            if (!read_scalar(ctx, user.second, "basic_auth_users", hash)) continue;
-            if (!looks_like_bcrypt(hash)) {
-              ctx.error(user.second, "basic_auth_users: the password of \"" + user.first.Scalar() +
-                                         "\" must be a bcrypt hash ($2y$..., e.g. from htpasswd -nBC 10)");
-              continue;
-            }
-            web.basic_auth_users[user.first.Scalar()] = hash;
-          }
-        } else {
-          ctx.warn(item.first, "unknown key \"" + key + "\" ignored");
-        }
-      }
-    }
-  } catch (const std::exception& e) {
-    ctx.error(YAML::Mark(), std::string("unexpected error: ") + e.what());
-  }
-  return finish<WebConfigResult>(ctx, std::move(web));
-}
-
-WebConfigResult load_web_config_file(const std::string& path) {
-  WebConfigResult result = load_from_file<WebConfigResult>(path, load_web_config_string);
-  // Relative certificate paths are relative to the web config file, as in exporter-toolkit.
-  if (result.config) {
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-    for (std::string* file : {&result.config->tls.cert_file, &result.config->tls.key_file,
-                              &result.config->tls.client_ca_file}) {
-      if (!file->empty() && (*file)[0] != '/') *file = dir + *file;
-      if (!file->empty() && !std::ifstream(*file)) {
-        result.errors.push_back({path, 0, 0, "cannot read " + *file});
-      }
-    }
-    if (!result.errors.empty()) result.config.reset();
-  }
-  return result;
 }
 
 }  // namespace procevents::config

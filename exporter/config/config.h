@@ -1,107 +1,87 @@
-// The exporter's configuration file (`--config.file`): process-exporter's `process_names` plus
-// our own keys. Plain data and loaders; yaml-cpp stays inside this layer.
+// The exporter's configuration file (`--config.file`): process-exporter's `process_names`, so that
+// an existing process-exporter file loads unchanged, plus our own keys. Plain data and loaders;
+// yaml-cpp stays inside this layer. Loading happens at start-up and on SIGHUP, on one thread.
 //
-//   process_names:                  # first matching entry wins (process-exporter compatible)
-//     - name: "{{.Comm}}"           # default "{{.ExeBase}}"
-//       comm: [bash]                # OR within a list; comm, exe and cmdline must all match
-//       exe: [/usr/bin/python3]     # argv[0]: basename compare unless the entry has a '/'
-//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # every regex must match; named captures -> .Matches
-//   max_groups: 500                 # beyond it new groups are counted into "other"
+//   process_names:                  # first matching entry wins
+//     - name: "{{.Comm}}"           # default "{{.ExeBase}}"; see name_template.h
+//       comm: [bash]                # any of; exact compare with comm (15 characters at most)
+//       exe: [/usr/bin/python3]     # any of; with a '/': full path, without: basename (exe or argv[0])
+//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; see cmdline_regex.h
+//   max_groups: 500                 # beyond it new groups are counted into "other" (1..1000000)
 //   unmatched: other                # or "ignore"
-//   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]
-//   ring_capacity: 65536            # power of two
-//   max_processes: 131072
-//   receive_buffer_bytes: 8388608
-//   events: [fork, exec, exit, comm, uid, gid, sid, ptrace, coredump]
-//   attribution: []                 # unit, container, pod_uid, user
+//   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]   # seconds, strictly increasing
+//   ring_capacity: 65536            # power of two, 16..16777216 (below 1024 only for tests: warned)
+//   max_processes: 200000           # process table bound (16..4194304)
+//   receive_buffer_bytes: 8388608   # 0 = kernel default (0..1 GiB)
+//   events: [fork, exec, exit, comm, uid, gid, sid, ptrace, coredump]   # also nonzero_exit
+//   attribution: []                 # any of unit, container, pod_uid, user
 //   attribution_limits: {unit: 200, container: 200, pod_uid: 200, user: 100}
-//   read_cgroup: false
+//   read_cgroup: false              # forced on by attribution or cgroup template variables
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "config/web_config.h"
+#include "config/cmdline_regex.h"
+#include "config/config_error.h"
+#include "config/name_template.h"
+#include "config/web_config_loader.h"
 
 namespace procevents::config {
 
-struct ConfigError {
-  std::string file;
-  int line = 0;    // 1-based; 0 = not tied to a position
-  int column = 0;  // 1-based
-  std::string message;
-  std::string to_string() const;  // "file:line:col: message"
-};
-
-/// A parsed Go-template-style name: literal text and {{.Variable}} references.
-struct NameTemplate {
-  struct Part {
-    bool variable = false;
-    std::string text;  // literal text, or a variable: Comm, ExeBase, ExeFull, Username, Cgroup, Unit,
-                       // ContainerID, PodUID, or Matches.<capture>
-  };
-  std::vector<Part> parts;
-  bool has_variables() const;
-};
-
-struct CmdlineRegex {
-  std::string pattern;                                  // as written (RE2 syntax)
-  std::regex regex;                                     // translated to ECMAScript
-  std::vector<std::pair<std::string, std::size_t>> captures;  // named group -> submatch index
-};
-
+/// One `process_names` entry. A process matches when every selector that is given matches.
 struct Matcher {
-  NameTemplate name;
-  std::vector<std::string> comm;
-  std::vector<std::string> exe;
-  std::vector<CmdlineRegex> cmdline;
-  int line = 0;
+  NameTemplate name;                  // the group name
+  std::vector<std::string> comm;      // any of; empty = not checked
+  std::vector<std::string> exe;       // any of; empty = not checked
+  std::vector<CmdlineRegex> cmdline;  // all of; empty = not checked
+  int line = 0;                       // where the entry starts in the file; 0 for the built-in one
 };
+
+/// The built-in process_names: one entry named "{{.Comm}}" without selectors, so it matches every
+/// process (one group per comm). Used when a file has no process_names key.
+std::vector<Matcher> default_process_names();
 
 enum class Unmatched { kOther, kIgnore };
 
 struct Config {
-  std::string source = "(built-in defaults)";
-  std::vector<Matcher> process_names;  // empty: one group per comm
+  std::string source = "(built-in defaults)";  // the file it came from
+  std::vector<Matcher> process_names = default_process_names();  // an explicit [] matches nothing
   std::size_t max_groups = 500;
   Unmatched unmatched = Unmatched::kOther;
   std::vector<double> lifetime_buckets = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
   std::size_t ring_capacity = 65536;
-  std::size_t max_processes = 131072;
+  std::size_t max_processes = 200000;
   std::size_t receive_buffer_bytes = 8 << 20;
   std::vector<std::string> events = {"fork", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump"};
-  std::uint32_t event_mask = 0;  // derived from `events`
-  std::vector<std::string> attribution;
+  std::uint32_t event_mask = 0;  // connector event bits of `events`; set by the loaders
+  std::vector<std::string> attribution;  // subset of unit, container, pod_uid, user, in file order
   std::map<std::string, std::size_t> attribution_limits = {{"unit", 200}, {"container", 200}, {"pod_uid", 200}, {"user", 100}};
   bool read_cgroup = false;
 };
 
 struct LoadResult {
-  std::optional<Config> config;  // set when errors is empty
-  std::vector<ConfigError> errors;
-  std::vector<std::string> warnings;  // unknown keys etc.: logged once, then ignored
+  std::optional<Config> config;       // set exactly when errors is empty
+  std::vector<ConfigError> errors;    // every problem found, in file order as far as possible
+  std::vector<std::string> warnings;  // "file:line:col: ..." for unknown or ignored keys: log each once
 };
 
+/// The configuration used without --config.file: no file is read.
 Config default_config();
+
+/// Loads `path`. Errors: unreadable or empty file, not UTF-8, YAML syntax, top level not a
+/// mapping, wrong types, out-of-range numbers, bad regexes or templates, entries without any
+/// selector, unknown events or attribution labels. Never throws except std::bad_alloc.
 LoadResult load_config_file(const std::string& path);
-/// `name` stands for the file name in errors. Safe on arbitrary bytes.
+/// As load_config_file() on `text`; `name` stands for the file in messages. Safe on arbitrary bytes.
 LoadResult load_config_string(std::string_view text, const std::string& name);
 
 /// A readable summary of the active configuration (for the landing page).
 std::string describe(const Config& config);
-
-struct WebConfigResult {
-  std::optional<WebConfig> config;
-  std::vector<ConfigError> errors;
-  std::vector<std::string> warnings;
-};
-WebConfigResult load_web_config_file(const std::string& path);
-WebConfigResult load_web_config_string(std::string_view text, const std::string& name);
 
 }  // namespace procevents::config

@@ -2,118 +2,164 @@
 
 #include <algorithm>
 
+#include "config/utf8.h"
+
 namespace procevents::config {
 
 namespace {
 
+using Kind = NameTemplate::Kind;
+
 std::string_view base_name(std::string_view path) {
-  const auto slash = path.rfind('/');
+  const std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-/// argv[0] as process-exporter uses it for exe matching, falling back to the exe link.
-std::string_view argv0(const ProcessIdentity& p) {
-  if (!p.cmdline.empty() && !p.cmdline[0].empty()) return p.cmdline[0];
-  return p.exe;
-}
+std::string_view argv0(const ProcessIdentity& p) { return p.cmdline.empty() ? std::string_view() : p.cmdline[0]; }
 
 bool exe_matches(const Matcher& m, const ProcessIdentity& p) {
   const std::string_view first = argv0(p);
-  if (first.empty()) return false;
   return std::any_of(m.exe.begin(), m.exe.end(), [&](const std::string& wanted) {
-    if (wanted.find('/') != std::string::npos) return wanted == first || wanted == p.exe;
-    return wanted == base_name(first) || (!p.exe.empty() && wanted == base_name(p.exe));
+    if (wanted.find('/') != std::string::npos) {
+      return (!p.exe.empty() && wanted == p.exe) || (!first.empty() && wanted == first);
+    }
+    return (!p.exe.empty() && wanted == base_name(p.exe)) || (!first.empty() && wanted == base_name(first));
   });
+}
+
+/// argv joined by single spaces, cut at `limit` bytes, into `out` (whose capacity is reused).
+void join(std::span<const std::string> args, std::size_t limit, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < args.size() && out.size() < limit; ++i) {
+    if (i) out += ' ';
+    out.append(args[i], 0, limit - std::min(limit, out.size()));
+  }
+  if (out.size() > limit) out.resize(limit);
 }
 
 }  // namespace
 
-GroupNamer::GroupNamer(const Config& config) : matchers_(config.process_names), unmatched_(config.unmatched) {
-  for (const Matcher& m : matchers_) {
-    for (const auto& part : m.name.parts) {
-      if (part.variable && (part.text == "Cgroup" || part.text == "Unit" || part.text == "ContainerID" ||
-                            part.text == "PodUID")) {
-        uses_cgroup_ = true;
+/// Per-thread buffers: name_for() is const and shared, and should not allocate per call.
+struct GroupNamer::Scratch {
+  std::string cmdline;
+  std::vector<std::vector<std::string_view>> groups;  // per cmdline regex of the rule being tried
+};
+
+GroupNamer::GroupNamer(const Config& config) : unmatched_(config.unmatched) {
+  for (const Matcher& matcher : config.process_names) {
+    Rule rule{matcher, {}, std::vector<bool>(matcher.cmdline.size(), false)};
+    for (const NameTemplate::Part& part : matcher.name.parts) {
+      if (part.kind != Kind::kMatch) continue;
+      Source source;
+      for (std::size_t r = 0; r < matcher.cmdline.size(); ++r) {  // the last regex naming the group wins
+        if (const std::size_t group = matcher.cmdline[r].group_index(part.text)) source = {r, group};
       }
+      if (source.group != 0) rule.wants_groups[source.regex] = true;
+      rule.sources.push_back(source);  // group 0 (not found; the loader refuses it) renders empty
     }
+    uses_cgroup_ = uses_cgroup_ || matcher.name.needs_cgroup();
+    rules_.push_back(std::move(rule));
+  }
+  for (const std::string& label : config.attribution) {
+    if (label != "user") uses_cgroup_ = true;
   }
 }
 
 std::vector<std::string> GroupNamer::predeclared_groups() const {
   std::vector<std::string> names;
-  for (const Matcher& m : matchers_) {
-    if (m.name.has_variables()) continue;
+  for (const Rule& rule : rules_) {
+    if (rule.matcher.name.has_variables()) continue;
     std::string name;
-    for (const auto& part : m.name.parts) name += part.text;
-    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    for (const NameTemplate::Part& part : rule.matcher.name.parts) append_valid_utf8(name, part.text);
+    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
   }
   return names;
 }
 
-std::optional<std::string> GroupNamer::name_for(const ProcessIdentity& p) const {
-  if (matchers_.empty()) return std::string(p.comm.empty() ? "unknown" : p.comm);
-
-  std::string joined;  // cmdline as one string, built only if a matcher needs it
-  bool joined_ready = false;
-  std::vector<std::pair<std::string_view, std::string>> captures;
-  for (const Matcher& m : matchers_) {
-    if (!m.comm.empty() && std::find(m.comm.begin(), m.comm.end(), p.comm) == m.comm.end()) continue;
-    if (!m.exe.empty() && !exe_matches(m, p)) continue;
-    captures.clear();
-    bool all = true;
-    if (!m.cmdline.empty() && !joined_ready) {
-      for (std::size_t i = 0; i < p.cmdline.size(); ++i) {
-        if (i) joined += ' ';
-        joined += p.cmdline[i];
-      }
-      joined_ready = true;
-    }
-    for (const CmdlineRegex& regex : m.cmdline) {
-      std::smatch match;
-      if (!std::regex_search(joined, match, regex.regex)) {
-        all = false;
+std::string GroupNamer::render(const Rule& rule, const ProcessIdentity& p, const Scratch& scratch) const {
+  std::string name;
+  std::size_t match_index = 0;
+  for (const NameTemplate::Part& part : rule.matcher.name.parts) {
+    switch (part.kind) {
+      case Kind::kLiteral:
+        name += part.text;
+        break;
+      case Kind::kComm:
+        name += p.comm;
+        break;
+      case Kind::kExeBase:
+        name += !p.exe.empty() ? base_name(p.exe) : !argv0(p).empty() ? base_name(argv0(p)) : p.comm;
+        break;
+      case Kind::kExeFull:
+        name += !p.exe.empty() ? p.exe : !argv0(p).empty() ? argv0(p) : p.comm;
+        break;
+      case Kind::kUsername:
+        name += p.username;
+        break;
+      case Kind::kCgroup:
+        name += p.cgroup;
+        break;
+      case Kind::kCgroups:
+        name += '[';
+        name += p.cgroup;
+        name += ']';
+        break;
+      case Kind::kUnit:
+        name += p.unit;
+        break;
+      case Kind::kContainerId:
+        name += p.container_id;
+        break;
+      case Kind::kPodUid:
+        name += p.pod_uid;
+        break;
+      case Kind::kMatch: {
+        const Source& source = rule.sources[match_index++];
+        if (source.group != 0 && source.regex < scratch.groups.size() &&
+            source.group < scratch.groups[source.regex].size()) {
+          name += scratch.groups[source.regex][source.group];
+        }
         break;
       }
-      for (const auto& [name, index] : regex.captures) {
-        if (index < match.size()) captures.emplace_back(name, match[index].str());
-      }
     }
-    if (!all) continue;
-
-    std::string name;
-    for (const auto& part : m.name.parts) {
-      if (!part.variable) {
-        name += part.text;
-      } else if (part.text == "Comm") {
-        name += p.comm;
-      } else if (part.text == "ExeBase") {
-        const std::string_view first = argv0(p);
-        name += first.empty() ? p.comm : base_name(first);
-      } else if (part.text == "ExeFull") {
-        const std::string_view first = argv0(p);
-        name += first.empty() ? p.comm : first;
-      } else if (part.text == "Username") {
-        name += p.username;
-      } else if (part.text == "Cgroup") {
-        name += p.cgroup;
-      } else if (part.text == "Unit") {
-        name += p.unit;
-      } else if (part.text == "ContainerID") {
-        name += p.container_id;
-      } else if (part.text == "PodUID") {
-        name += p.pod_uid;
-      } else {  // Matches.NAME, validated at load
-        const std::string_view capture = std::string_view(part.text).substr(8);
-        for (const auto& [key, value] : captures) {
-          if (key == capture) name += value;
-        }
-      }
-    }
-    if (name.empty()) name = p.comm.empty() ? "unknown" : std::string(p.comm);
-    return name;
   }
-  if (unmatched_ == Unmatched::kIgnore) return std::nullopt;
-  return std::string("other");
+  if (name.empty()) name = p.comm.empty() ? std::string_view("unknown") : p.comm;
+  if (find_invalid_utf8(name) != std::string::npos) {
+    std::string valid;
+    append_valid_utf8(valid, name);
+    name = std::move(valid);
+  }
+  return name;
+}
+
+std::optional<std::string> GroupNamer::name_for(const ProcessIdentity& p) const {
+  try {
+    thread_local Scratch scratch;
+    bool joined = false;
+    for (const Rule& rule : rules_) {
+      const Matcher& m = rule.matcher;
+      if (!m.comm.empty() && std::find(m.comm.begin(), m.comm.end(), p.comm) == m.comm.end()) continue;
+      if (!m.exe.empty() && !exe_matches(m, p)) continue;
+      if (!m.cmdline.empty()) {
+        if (!joined) {
+          join(p.cmdline, kMaxCmdlineBytes, scratch.cmdline);
+          joined = true;
+        }
+        scratch.groups.resize(std::max(scratch.groups.size(), m.cmdline.size()));
+        bool all = true;
+        for (std::size_t i = 0; i < m.cmdline.size() && all; ++i) {
+          all = rule.wants_groups[i] ? m.cmdline[i].matches(scratch.cmdline, scratch.groups[i])
+                                     : m.cmdline[i].matches(scratch.cmdline);
+        }
+        if (!all) continue;
+      }
+      return render(rule, p, scratch);
+    }
+    if (unmatched_ == Unmatched::kIgnore) return std::nullopt;
+    return std::string("other");
+  } catch (const std::exception&) {
+    return std::string("unknown");
+  }
 }
 
 }  // namespace procevents::config

@@ -25,8 +25,8 @@ class BasicAuth {
   /// remembered; an unknown user still costs one bcrypt, so timing does not reveal which users exist.
   bool check(std::string_view authorization);
 
-  /// Successful credentials remembered at most; the cache is emptied when full (bcrypt ignores bytes
-  /// past 72, so one valid password has endless variants; this keeps memory bounded regardless).
+  /// Successful credentials remembered at most; the cache is emptied when full, so memory stays bounded
+  /// however many users and passwords clients try.
   static constexpr std::size_t kMaxCached = 1024;
 
  private:

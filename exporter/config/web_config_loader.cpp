@@ -1,0 +1,275 @@
+#include "config/web_config_loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/password.h"
+#include "config/yaml_support.h"
+
+namespace procevents::config {
+
+namespace {
+
+using detail::Diagnostics;
+using detail::Entry;
+
+constexpr std::string_view kAuthTypes[] = {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+                                           "RequireClientCert",  // exporter-toolkit's old name for RequireAnyClientCert
+                                           "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
+constexpr std::string_view kTlsVersions[] = {"TLS10", "TLS11", "TLS12", "TLS13"};
+
+/// exporter-toolkit allows these response headers only, some with fixed values; so do we, so that
+/// a file valid there is valid here and the reverse.
+struct AllowedHeader {
+  std::string_view name;
+  std::vector<std::string_view> values;  // empty: any value
+};
+const AllowedHeader kAllowedHeaders[] = {
+    {"Strict-Transport-Security", {}},
+    {"X-Content-Type-Options", {"nosniff"}},
+    {"X-Frame-Options", {"deny", "sameorigin"}},
+    {"X-XSS-Protection", {}},
+    {"Content-Security-Policy", {}},
+};
+
+template <std::size_t N>
+bool one_of(const std::string_view (&list)[N], std::string_view value) {
+  for (std::string_view item : list) {
+    if (item == value) return true;
+  }
+  return false;
+}
+
+/// Where each file name was given, for errors about the file itself.
+struct FileMarks {
+  YAML::Mark cert, key, client_ca;
+};
+
+void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMarks& marks) {
+  if (section.value.IsNull()) return;
+  if (!section.value.IsMap()) {
+    diag.error(section.mark, "tls_server_config: expected a mapping");
+    return;
+  }
+  bool any = false;  // exporter-toolkit: any of these switches TLS on, and then cert and key are required
+  bool auth_type_given = false;
+  for (const Entry& entry : detail::entries(diag, section.value, "tls_server_config")) {
+    const std::string what = "tls_server_config." + entry.key;
+    if (entry.key == "cert_file") {
+      detail::read_string(diag, entry.value, entry.mark, what, tls.cert_file);
+      marks.cert = entry.mark;
+      any = true;
+    } else if (entry.key == "key_file") {
+      detail::read_string(diag, entry.value, entry.mark, what, tls.key_file);
+      marks.key = entry.mark;
+      any = true;
+    } else if (entry.key == "client_ca_file") {
+      detail::read_string(diag, entry.value, entry.mark, what, tls.client_ca_file);
+      marks.client_ca = entry.mark;
+      any = true;
+    } else if (entry.key == "client_auth_type") {
+      std::string type;
+      if (!detail::read_string(diag, entry.value, entry.mark, what, type)) continue;
+      if (type.empty()) continue;  // exporter-toolkit: "" is NoClientCert and does not switch TLS on
+      if (!one_of(kAuthTypes, type)) {
+        diag.error(entry.mark, what + ": unknown value \"" + type +
+                                   "\" (NoClientCert, RequestClientCert, RequireAnyClientCert, "
+                                   "VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
+        continue;
+      }
+      tls.client_auth_type = type == "RequireClientCert" ? "RequireAnyClientCert" : type;
+      auth_type_given = true;
+      any = true;
+    } else if (entry.key == "min_version" || entry.key == "max_version") {
+      std::string version;
+      if (!detail::read_string(diag, entry.value, entry.mark, what, version)) continue;
+      if (!one_of(kTlsVersions, version)) {
+        diag.error(entry.mark, what + ": unknown TLS version \"" + version + "\" (TLS12 or TLS13)");
+      } else if (entry.key == "max_version") {
+        if (version != "TLS13") diag.warn(entry.mark, what + " is ignored: TLS 1.3 stays enabled");
+      } else if (version == "TLS10" || version == "TLS11") {
+        diag.error(entry.mark, what + ": TLS 1.0 and 1.1 are not supported; use TLS12 or TLS13");
+      } else {
+        tls.min_version = version;
+      }
+    } else if (entry.key == "cert" || entry.key == "key" || entry.key == "client_ca") {
+      // Ignoring these would silently serve without the TLS the user asked for.
+      diag.error(entry.key_node, what + ": inline PEM is not supported; put it in a file and use " + entry.key + "_file");
+    } else if (entry.key == "client_allowed_sans") {
+      // Ignoring it would accept client certificates the user meant to refuse.
+      diag.error(entry.key_node, what + " is not supported");
+    } else if (entry.key == "cipher_suites" || entry.key == "curve_preferences" ||
+               entry.key == "prefer_server_cipher_suites") {
+      diag.warn(entry.key_node, what + " is ignored: OpenSSL's defaults for TLS 1.2 and 1.3 are used");
+    } else {
+      diag.warn(entry.key_node, "tls_server_config: unknown key \"" + entry.key + "\" ignored");
+    }
+  }
+  if (!any) return;
+  if (tls.cert_file.empty()) diag.error(section.mark, "tls_server_config: cert_file is missing");
+  if (tls.key_file.empty()) diag.error(section.mark, "tls_server_config: key_file is missing");
+  const std::string& type = tls.client_auth_type;
+  const bool verifies = type == "VerifyClientCertIfGiven" || type == "RequireAndVerifyClientCert";
+  if (!tls.client_ca_file.empty() && type == "NoClientCert") {
+    diag.error(marks.client_ca, "tls_server_config: client_ca_file is set but client_auth_type is " +
+                                    std::string(auth_type_given ? "NoClientCert" : "not") +
+                                    " (e.g. RequireAndVerifyClientCert)");
+  }
+  if (verifies && tls.client_ca_file.empty()) {
+    diag.error(section.mark, "tls_server_config: client_auth_type " + type + " needs client_ca_file");
+  }
+}
+
+/// RFC 9110 token: header names go out verbatim.
+bool is_token(std::string_view name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+void parse_http(Diagnostics& diag, const Entry& section, WebConfig& web) {
+  if (section.value.IsNull()) return;
+  if (!section.value.IsMap()) {
+    diag.error(section.mark, "http_server_config: expected a mapping");
+    return;
+  }
+  for (const Entry& entry : detail::entries(diag, section.value, "http_server_config")) {
+    if (entry.key == "headers") {
+      if (entry.value.IsNull()) continue;
+      if (!entry.value.IsMap()) {
+        diag.error(entry.mark, "http_server_config.headers: expected a mapping of header: value");
+        continue;
+      }
+      for (const Entry& header : detail::entries(diag, entry.value, "http_server_config.headers")) {
+        const AllowedHeader* allowed = nullptr;
+        for (const AllowedHeader& candidate : kAllowedHeaders) {
+          if (candidate.name == header.key) allowed = &candidate;
+        }
+        if (!allowed || !is_token(header.key)) {
+          diag.error(header.key_node, "http_server_config.headers: \"" + header.key +
+                                          "\" cannot be configured (allowed: Strict-Transport-Security, "
+                                          "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, "
+                                          "Content-Security-Policy)");
+          continue;
+        }
+        std::string value;
+        if (!detail::read_string(diag, header.value, header.mark, "http_server_config.headers." + header.key, value)) continue;
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+          diag.error(header.mark, "http_server_config.headers." + header.key + ": the value must be one line");
+          continue;
+        }
+        bool value_ok = allowed->values.empty();
+        for (std::string_view v : allowed->values) value_ok |= v == value;
+        if (!value_ok) {
+          std::string choices;
+          for (std::string_view v : allowed->values) choices += (choices.empty() ? "" : " or ") + std::string(v);
+          diag.error(header.mark, "http_server_config.headers." + header.key + ": must be " + choices);
+          continue;
+        }
+        web.headers[header.key] = value;
+      }
+    } else if (entry.key == "http2") {
+      bool http2 = false;
+      if (detail::read_bool(diag, entry.value, entry.mark, "http_server_config.http2", http2) && http2) {
+        diag.warn(entry.mark, "http_server_config.http2 is ignored: HTTP/1.1 only");
+      }
+    } else {
+      diag.warn(entry.key_node, "http_server_config: unknown key \"" + entry.key + "\" ignored");
+    }
+  }
+}
+
+void parse_users(Diagnostics& diag, const Entry& section, WebConfig& web) {
+  if (section.value.IsNull()) return;
+  if (!section.value.IsMap()) {
+    diag.error(section.mark, "basic_auth_users: expected a mapping of user: bcrypt-hash");
+    return;
+  }
+  for (const Entry& user : detail::entries(diag, section.value, "basic_auth_users")) {
+    if (user.key.empty() || user.key.find(':') != std::string::npos) {
+      diag.error(user.key_node, "basic_auth_users: \"" + user.key + "\" cannot be a user name (empty, or has a ':')");
+      continue;
+    }
+    std::string hash;
+    if (!detail::read_string(diag, user.value, user.mark, "basic_auth_users." + user.key, hash)) continue;
+    if (!looks_like_bcrypt(hash)) {
+      diag.error(user.mark, "basic_auth_users." + user.key +
+                                ": not a bcrypt hash ($2y$10$ and 53 more characters; make one with htpasswd -nBC 10 \"\")");
+      continue;
+    }
+    web.basic_auth_users[user.key] = hash;
+  }
+}
+
+WebConfigResult load(std::string_view text, const std::string& name, const std::string* base_dir) {
+  Diagnostics diag(name);
+  WebConfig web;
+  FileMarks marks;
+  try {
+    if (const std::optional<YAML::Node> root = detail::parse_document(diag, text, false)) {
+      for (const Entry& entry : detail::entries(diag, *root, "top level")) {
+        if (entry.key == "tls_server_config") {
+          parse_tls(diag, entry, web.tls, marks);
+        } else if (entry.key == "http_server_config") {
+          parse_http(diag, entry, web);
+        } else if (entry.key == "basic_auth_users") {
+          parse_users(diag, entry, web);
+        } else if (entry.key == "rate_limit") {
+          diag.warn(entry.key_node, "rate_limit is ignored: requests are bounded by the HTTP worker pool");
+        } else {
+          diag.warn(entry.key_node, "unknown key \"" + entry.key + "\" ignored");
+        }
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    diag.error_at_line(0, 0, std::string("unexpected error: ") + e.what());
+  }
+  if (base_dir && diag.errors.empty()) {
+    const std::pair<std::string*, const YAML::Mark*> files[] = {
+        {&web.tls.cert_file, &marks.cert}, {&web.tls.key_file, &marks.key}, {&web.tls.client_ca_file, &marks.client_ca}};
+    for (const auto& [file, mark] : files) {
+      if (file->empty()) continue;
+      if ((*file)[0] != '/') *file = *base_dir + *file;
+      const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        diag.error(*mark, "cannot read " + *file + ": " + std::strerror(errno));
+      } else {
+        ::close(fd);
+      }
+    }
+  }
+  WebConfigResult result;
+  result.errors = std::move(diag.errors);
+  result.warnings = std::move(diag.warnings);
+  if (result.errors.empty()) result.config = std::move(web);
+  return result;
+}
+
+}  // namespace
+
+WebConfigResult load_web_config_string(std::string_view text, const std::string& name) {
+  return load(text, name, nullptr);
+}
+
+WebConfigResult load_web_config_file(const std::string& path) {
+  std::string text, error;
+  if (!detail::read_file(path, text, error)) {
+    WebConfigResult result;
+    result.errors.push_back({path, 0, 0, error});
+    return result;
+  }
+  // Relative file names are relative to the web config file, as in exporter-toolkit.
+  const std::size_t slash = path.rfind('/');
+  const std::string base_dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  return load(text, path, &base_dir);
+}
+
+}  // namespace procevents::config

@@ -1,0 +1,120 @@
+// CmdlineRegex: Go RE2 patterns (as process-exporter users write them) run by std::regex.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "config/cmdline_regex.h"
+
+using procevents::config::CmdlineRegex;
+
+namespace {
+CmdlineRegex compile_ok(const std::string& pattern) {
+  std::string error;
+  auto regex = CmdlineRegex::compile(pattern, &error);
+  INFO(pattern << ": " << error);
+  REQUIRE(regex);
+  return std::move(*regex);
+}
+}  // namespace
+
+TEST_CASE("RE2 syntax matches as RE2 would", "[config][regex]") {
+  struct Row {
+    const char* pattern;
+    const char* text;
+    bool match;
+  };
+  const Row rows[] = {
+      {"java", "/usr/bin/java -jar app.jar", true},
+      {"^java", "/usr/bin/java", false},
+      {"^/usr/bin/java", "/usr/bin/java", true},
+      {"(?i)^JAVA ", "java -jar x", true},
+      {"\\Ajava\\z", "java", true},
+      {"\\Ajava\\z", "java -jar", false},
+      {"\\Q1+1\\E", "echo 1+1", true},
+      {"\\Q1+1\\E", "echo 11", false},
+      {"a.c", "a\nc", false},  // '.' does not match a newline unless (?s)
+      {"(?s)a.c", "a\nc", true},
+      {"x{2}", "x{2}", false},
+      {"x{2}", "xx", true},
+      {"x{", "x{", true},          // a '{' that starts no repetition is a literal
+      {"[]a]", "]", true},         // ']' first in a class is a literal
+      {"\\x{41}", "A", true},
+      {"caf\u00e9+", "caf\u00e9\u00e9", true},  // the quantifier repeats the whole character
+      {"--config\\s+(?P<Cfg>\\S+)", "app --config /etc/a.yml", true},
+      {"\\d+\\.\\d+", "python3.11", true},
+      {"[[:digit:]]", "v2", true},
+  };
+  for (const Row& row : rows) {
+    INFO(row.pattern << " on \"" << row.text << "\"");
+    CHECK(compile_ok(row.pattern).matches(row.text) == row.match);
+  }
+}
+
+TEST_CASE("what RE2 refuses is refused, with a reason", "[config][regex]") {
+  struct Row {
+    const char* pattern;
+    const char* reason;
+  };
+  const Row rows[] = {
+      {"(a)\\1", "backreference"},
+      {"a(?=b)", "lookaround"},
+      {"a(?!b)", "lookaround"},
+      {"(?<=a)b", "lookaround"},
+      {"a**", "repetition"},
+      {"*a", "missing argument"},
+      {"a{1001}", "above 1000"},
+      {"a{5,2}", "below the minimum"},
+      {"(a{1000}){1000}", "too large"},
+      {"(a", "missing closing"},
+      {"a)", ")"},
+      {"(?P<1x-y>a)", "invalid group name"},
+      {"(?P<n>a)(?P<n>b)", "duplicate group name"},
+      {"a(?i)b", "only at the start"},
+      {"(?U)a+", "ungreedy"},
+      {"[a", "class"},
+  };
+  for (const Row& row : rows) {
+    std::string error;
+    INFO(row.pattern);
+    CHECK_FALSE(CmdlineRegex::compile(row.pattern, &error));
+    CHECK_THAT(error, Catch::Contains(row.reason, Catch::CaseSensitive::No));
+  }
+  std::string error;
+  CHECK_FALSE(CmdlineRegex::compile(std::string(CmdlineRegex::kMaxPatternBytes + 1, 'a'), &error));
+  CHECK_FALSE(CmdlineRegex::compile(std::string(200, '(') + std::string(200, ')'), &error));
+}
+
+TEST_CASE("named groups report the leftmost match's submatches", "[config][regex]") {
+  const CmdlineRegex regex = compile_ok("--(?P<key>[a-z]+)=(?<value>\\S*)");
+  REQUIRE(regex.group_count() == 2);
+  CHECK(regex.group_index("key") == 1);
+  CHECK(regex.group_index("value") == 2);
+  CHECK(regex.group_index("other") == 0);
+  std::vector<std::string_view> groups;
+  REQUIRE(regex.matches("app --port=80 --host=x", groups));
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0] == "--port=80");
+  CHECK(groups[1] == "port");
+  CHECK(groups[2] == "80");
+
+  const CmdlineRegex optional = compile_ok("run(?: (?P<opt>-v))?");
+  REQUIRE(optional.matches("run fast", groups));
+  CHECK(groups[1].empty());  // did not take part
+  CHECK_FALSE(optional.matches("walk", groups));
+  CHECK_FALSE(compile_ok("x").matches(""));
+}
+
+TEST_CASE("hostile command lines cost one bounded pass and never overflow the stack", "[config][regex]") {
+  // Every user on the host chooses their own command line: 4 KiB of 'a' against patterns that
+  // backtrack exponentially, or recurse per byte, in libstdc++'s default executor.
+  const std::string text(4096, 'a');
+  for (const char* pattern : {".+", "(a+)+b", "(a|a)*b", "(.*)*x", "(?P<x>a*)*b", "^(\\w+\\s?)*$"}) {
+    INFO(pattern);
+    std::vector<std::string_view> groups;
+    const CmdlineRegex regex = compile_ok(pattern);
+    const bool expected = std::string(pattern) == ".+" || std::string(pattern) == "^(\\w+\\s?)*$";
+    CHECK(regex.matches(text) == expected);
+    CHECK(regex.matches(text, groups) == expected);
+  }
+}

@@ -1,0 +1,63 @@
+// The exporter-toolkit web config: TLS, headers and bcrypt users.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "config/web_config_loader.h"
+
+using namespace procevents::config;
+
+TEST_CASE("web config: TLS, headers and bcrypt users load", "[config][web]") {
+  const char* hash = "$2y$10$abcdefghijklmnopqrstuuYx9Y7n1Jw5rY5m5m5m5m5m5m5m5m5m5";
+  const std::string yaml = std::string("basic_auth_users:\n  alice: '") + hash +
+                           "'\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+                           "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  min_version: TLS13\n";
+  WebConfigResult r = load_web_config_string(yaml, "web.yml");
+  INFO((r.errors.empty() ? "" : r.errors[0].to_string()));
+  REQUIRE(r.config);
+  CHECK(r.config->basic_auth_users.at("alice") == hash);
+  CHECK(r.config->headers.at("X-Frame-Options") == "deny");
+  CHECK(r.config->tls.enabled());
+  CHECK(r.config->tls.min_version == "TLS13");
+  CHECK(load_web_config_string("", "web.yml").config);  // empty = no TLS, no auth
+}
+
+TEST_CASE("web config: what would weaken security if ignored is an error", "[config][web]") {
+  struct Row {
+    const char* yaml;
+    const char* reason;
+  };
+  const Row rows[] = {
+      {"basic_auth_users:\n  bob: plaintext\n", "bob"},
+      {"basic_auth_users:\n  'a:b': '$2y$10$abcdefghijklmnopqrstuuYx9Y7n1Jw5rY5m5m5m5m5m5m5m5m5m5'\n", "user name"},
+      {"tls_server_config:\n  cert_file: a.pem\n", "key_file is missing"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Maybe\n", "client_auth_type"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n",
+       "needs client_ca_file"},
+      {"tls_server_config:\n  cert: inline\n  cert_file: a\n  key_file: b\n", "inline PEM"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n", "not supported"},
+      {"http_server_config:\n  headers:\n    X-Frame-Options: maybe\n", "X-Frame-Options"},
+      {"tls_server_config: [1]\n", "expected a mapping"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.yaml);
+    WebConfigResult r = load_web_config_string(row.yaml, "web.yml");
+    CHECK_FALSE(r.config);
+    REQUIRE_FALSE(r.errors.empty());
+    CHECK_THAT(r.errors[0].to_string(), Catch::Contains(row.reason));
+    CHECK(r.errors[0].line > 0);
+  }
+}
+
+TEST_CASE("web config: ignored settings are warnings", "[config][web]") {
+  WebConfigResult r = load_web_config_string("http_server_config:\n  http2: true\nrate_limit: {}\n", "web.yml");
+  REQUIRE(r.config);
+  CHECK(r.warnings.size() == 2);
+}
+
+TEST_CASE("web config files: relative names resolve against the file, which must be readable", "[config][web]") {
+  WebConfigResult missing = load_web_config_file("/nonexistent/web.yml");
+  CHECK_FALSE(missing.config);
+  REQUIRE(missing.errors.size() == 1);
+  CHECK(missing.errors[0].line == 0);
+}
