@@ -8,6 +8,7 @@
 
 #include "attribution/cgroup.h"
 #include "config/group_namer.h"
+#include "config/utf8.h"
 
 namespace procevents::aggregator {
 
@@ -156,7 +157,7 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
   identity.comm = scratch_.comm;
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
-  identity.username = inspector_.user_name(scratch_.ruid);
+  identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
   static const attribution::CgroupIdentity kNoCgroup;
   const attribution::CgroupIdentity* cgroup = &kNoCgroup;
   if (options_.read_cgroup && cgroups_) {
@@ -173,7 +174,16 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
   const std::array<std::string_view, kAttributionLabelCount> raw = {
       cgroup->unit, cgroup->container_id, cgroup->pod_uid, identity.username};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (limiters_[i]) labels[i] = limiters_[i]->admit(raw[i]);
+    if (!limiters_[i]) continue;
+    std::string_view value = raw[i];
+    // Cgroup names under a delegated subtree are chosen by unprivileged users, and Prometheus
+    // refuses a whole scrape over one label value that is not UTF-8.
+    if (config::find_invalid_utf8(value) != std::string_view::npos) {
+      label_scratch_[i].clear();
+      config::append_valid_utf8(label_scratch_[i], value);
+      value = label_scratch_[i];
+    }
+    labels[i] = limiters_[i]->admit(value);
   }
   return group_index(*name, labels);
 }

@@ -137,6 +137,7 @@ class Aggregator {
   procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
   std::vector<std::int32_t> pid_scratch_;
   std::string key_scratch_;
+  std::array<std::string, kAttributionLabelCount> label_scratch_;  // attribution values made valid UTF-8
 
   // Rates: events since the last tick, EWMA per window.
   std::array<std::uint64_t, kRateEventCount> rate_pending_{};

@@ -23,19 +23,27 @@ namespace {
 class FakeInspector final : public aggregator::ProcessInspector {
  public:
   std::map<std::int32_t, std::string> comms;
-  procfs::ReadError inspect(std::int32_t pid, bool, procfs::ProcessInfo& out) override {
+  std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none
+  std::map<std::int32_t, std::uint32_t> euids;   // default root
+  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
     auto it = comms.find(pid);
     if (it == comms.end()) return procfs::ReadError::kGone;
     out = procfs::ProcessInfo{};
     out.comm = it->second;
     out.exe = "/usr/bin/" + it->second;
+    if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;
+    if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
     return procfs::ReadError::kNone;
   }
   void list_processes(std::vector<std::int32_t>& pids) override {
     pids.clear();
     for (const auto& [pid, comm] : comms) pids.push_back(pid);
   }
-  std::string_view user_name(std::uint32_t) override { return "root"; }
+  std::string_view user_name(std::uint32_t uid) override {
+    names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
+    return names[uid];
+  }
+  std::map<std::uint32_t, std::string> names;
 };
 
 constexpr std::uint64_t kSecond = 1'000'000'000;
@@ -302,6 +310,23 @@ TEST_CASE("rates follow an exponentially weighted average", "[aggregator]") {
   const double rate = 50.0 / 5.0;
   CHECK(s.rates[0][0] == Approx(rate * (1 - std::exp(-5.0 / 60))));
   CHECK(s.rates[0][2] == Approx(rate * (1 - std::exp(-5.0 / 900))));
+}
+
+TEST_CASE("attribution labels: the effective uid's user, and cgroup names made valid UTF-8", "[aggregator]") {
+  Fixture f;
+  f.options.read_cgroup = true;
+  f.options.attribution = {true, false, false, true};  // unit, user
+  // An unprivileged user names cgroups freely below their delegated user@.service.
+  f.inspector.comms[300] = "app";
+  f.inspector.euids[300] = 1000;
+  f.inspector.cgroups[300] = "0::/user.slice/user-1000.slice/user@1000.service/app.slice/bad\xff.service\n";
+  Aggregator& a = f.make();
+  a.handle(exec_event(300, kSecond));
+  const Snapshot s = f.snap();
+  const GroupSnapshot* app = group(s, "app");
+  REQUIRE(app);
+  CHECK(app->attribution[3] == "user1000");
+  CHECK(app->attribution[0] == "bad\xef\xbf\xbd.service");
 }
 
 TEST_CASE("process table survives heavy churn with backward-shift deletion", "[aggregator]") {
