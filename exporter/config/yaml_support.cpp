@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "config/utf8.h"
 
@@ -112,6 +115,46 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
   return true;
 }
 
+namespace {
+
+/// Records where the content of a document starts; ignores everything else.
+class ContentMark final : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> mark;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { note(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m) {
+    if (!mark) mark = m;
+  }
+};
+
+/// Where a second, non-empty YAML document starts, if there is one. Not YAML::LoadAll: on some
+/// malformed inputs yaml-cpp 0.7 returns documents from it forever without consuming the text
+/// (found by the config tests' random edits); two HandleNextDocument calls are bounded.
+std::optional<YAML::Mark> second_document_start(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  ContentMark first, second;
+  if (!parser.HandleNextDocument(first)) return std::nullopt;
+  if (!parser.HandleNextDocument(second)) return std::nullopt;
+  return second.mark;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> parse_document(Diagnostics& diag, std::string_view text, bool empty_is_error) {
   if (const std::size_t at = find_invalid_utf8(text); at != std::string_view::npos) {
     const auto [line, column] = position_of(text, at);
@@ -126,9 +169,11 @@ std::optional<YAML::Node> parse_document(Diagnostics& diag, std::string_view tex
     diag.error_at_line(line, column, "file contains a NUL byte");
     return std::nullopt;
   }
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  std::optional<YAML::Mark> second_document;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    document = YAML::Load(std::string(text));
+    second_document = second_document_start(text);
   } catch (const YAML::DeepRecursion& e) {
     diag.error(e.mark, "YAML nested too deeply");
     return std::nullopt;
@@ -139,19 +184,19 @@ std::optional<YAML::Node> parse_document(Diagnostics& diag, std::string_view tex
     diag.error(e.mark, "YAML error: " + e.msg);
     return std::nullopt;
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (document.IsNull()) {
     if (empty_is_error) {
       diag.error_at_line(0, 0, "file is empty");
       return std::nullopt;
     }
     return YAML::Node(YAML::NodeType::Map);
   }
-  if (documents.size() > 1) diag.warn(documents[1], "only the first YAML document is used");
-  if (!documents.front().IsMap()) {
-    diag.error(documents.front(), "the top level must be a mapping of settings (e.g. process_names: [...])");
+  if (second_document) diag.warn(*second_document, "only the first YAML document is used");
+  if (!document.IsMap()) {
+    diag.error(document, "the top level must be a mapping of settings (e.g. process_names: [...])");
     return std::nullopt;
   }
-  return documents.front();
+  return document;
 }
 
 bool read_string(Diagnostics& diag, const YAML::Node& node, const YAML::Mark& at, std::string_view what,

@@ -345,7 +345,7 @@ TEST_CASE("process-exporter files load unchanged", "[config]") {
   CHECK(load_ok(files[4]).process_names[1].name.source == "{{.ExeBase}}");
 }
 
-TEST_CASE("without process_names one group per comm; an explicit empty list matches nothing", "[config]") {
+TEST_CASE("without process_names one group per comm, and an explicit empty list matches nothing", "[config]") {
   const Config absent = load_ok("max_groups: 7\n");
   REQUIRE(absent.process_names.size() == 1);
   CHECK(absent.process_names[0].name.source == "{{.Comm}}");
@@ -360,6 +360,8 @@ TEST_CASE("the loader never throws and answers every input with a config or erro
       "? |\n  a\n: b\n", "process_names:\n  - !!map {comm: [a]}\n", std::string(100000, 'a'), "'", "\"\\x\"",
       "process_names:\n  - cmdline: ['" + std::string(5000, '(') + "']\n",
       "process_names:\n  - cmdline: ['" + std::string(2000, 'a') + "{1000}']\n",
+      // yaml-cpp 0.7's LoadAll never returns on this one (documents without progress, memory grows).
+      "# x\n, y (z >= 6.6):{the cheapest\nevePts: [a, b]\nmax_groups: 200\n",
   };
   // Random bytes and random byte edits of the shipped files.
   std::mt19937 rng(20240611);
@@ -368,11 +370,12 @@ TEST_CASE("the loader never throws and answers every input with a config or erro
     for (char& c : bytes) c = static_cast<char>(rng());
     inputs.push_back(bytes);
   }
+  const std::string_view syntax = "[]{}:-'\"&*!|>#\n \\(?{.P<";
   for (const fs::path& file : shipped_files()) {
     const std::string text = read_text(file);
     for (int i = 0; i < 100; ++i) {
       std::string edited = text;
-      for (int k = 0; k < 3; ++k) edited[rng() % edited.size()] = "[]{}:-'\"&*!|>#\n \\(?{.P<"[rng() % 25];
+      for (int k = 0; k < 3; ++k) edited[rng() % edited.size()] = syntax[rng() % syntax.size()];
       inputs.push_back(edited);
     }
   }

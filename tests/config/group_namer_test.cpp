@@ -89,7 +89,7 @@ TEST_CASE("unmatched: ignore drops processes no entry matches", "[config][namer]
   CHECK(group(config, {"ls", {"ls"}}) == "<ignored>");
 }
 
-TEST_CASE("every cmdline regex must match; a later capture overrides an earlier one", "[config][namer]") {
+TEST_CASE("every cmdline regex must match and a later capture overrides an earlier one", "[config][namer]") {
   const Config config = load_ok(R"(
 process_names:
   - name: "{{.Matches.v}}"

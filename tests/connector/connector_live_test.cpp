@@ -560,7 +560,7 @@ TEST_CASE("unsubscribe stops delivery and subscribing again resumes it", "[live]
   CHECK_FALSE(has(events, is(EventType::kFork, filtered)));
 }
 
-TEST_CASE("receive with a zero timeout returns at once; a negative timeout waits for an event", "[live][connector]") {
+TEST_CASE("receive with a zero timeout returns at once and a negative timeout waits for an event", "[live][connector]") {
   auto c = open_live();
   if (!c) return;
   Event e;
