@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace procevents::app {
 
 int run_healthcheck(const std::string& url) {
@@ -32,8 +34,9 @@ int run_healthcheck(const std::string& url) {
     std::fprintf(stderr, "healthcheck: need a numeric IPv4 host and port, got %s\n", authority.c_str());
     return 1;
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 1;
+  const UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket) return 1;
+  const int fd = socket.get();
   const timeval timeout{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
@@ -45,7 +48,6 @@ int run_healthcheck(const std::string& url) {
       if (::recv(fd, response, sizeof response - 1, 0) > 12) std::sscanf(response, "HTTP/%*s %d", &status);
     }
   }
-  ::close(fd);
   if (status != 200) std::fprintf(stderr, "healthcheck: %s answered %d\n", url.c_str(), status);
   return status == 200 ? 0 : 1;
 }

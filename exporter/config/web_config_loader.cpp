@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
 #include "config/password.h"
 #include "config/yaml_support.h"
 
@@ -238,11 +239,8 @@ WebConfigResult load(std::string_view text, const std::string& name, const std::
     for (const auto& [file, mark] : files) {
       if (file->empty()) continue;
       if ((*file)[0] != '/') *file = *base_dir + *file;
-      const int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
+      if (!UniqueFd(::open(file->c_str(), O_RDONLY | O_CLOEXEC))) {
         diag.error(*mark, "cannot read " + *file + ": " + std::strerror(errno));
-      } else {
-        ::close(fd);
       }
     }
   }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/unique_fd.h"
 #include "config/utf8.h"
 
 namespace procevents::config::detail {
@@ -82,36 +83,32 @@ std::vector<Entry> entries(Diagnostics& diag, const YAML::Node& map, std::string
 }
 
 bool read_file(const std::string& path, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     error = std::string("cannot open: ") + std::strerror(errno);
     return false;
   }
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
     error = "cannot read: it is a directory";
     return false;
   }
   out.clear();
   char buffer[65536];
   while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = std::string("cannot read: ") + std::strerror(errno);
-      ::close(fd);
       return false;
     }
     if (n == 0) break;
     out.append(buffer, static_cast<std::size_t>(n));
     if (out.size() > kMaxFileBytes) {
       error = "file larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB";
-      ::close(fd);
       return false;
     }
   }
-  ::close(fd);
   return true;
 }
 

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace procevents::http {
 
 namespace {
@@ -97,16 +99,15 @@ std::string diagnose_listen_failure(std::string_view address) {
   if (lookup != 0) return prefix + ::gai_strerror(lookup);
   std::string reason;
   for (const addrinfo* ai = result; ai; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
+    const UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd) {
       reason = std::strerror(errno);
       continue;
     }
     const int one = 1;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as civetweb does
-    const bool bound = ::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as civetweb does
+    const bool bound = ::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0;
     const int bind_errno = errno;
-    ::close(fd);
     if (bound) {
       reason.clear();
       break;
@@ -130,14 +131,13 @@ void wake_listener(std::string_view address, int port) {
   addrinfo* result = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result) != 0) return;
   for (const addrinfo* ai = result; ai; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    bool connected = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    const UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd) continue;
+    bool connected = ::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0;
     if (!connected && errno == EINPROGRESS) {
-      pollfd pfd{fd, POLLOUT, 0};
+      pollfd pfd{fd.get(), POLLOUT, 0};
       connected = ::poll(&pfd, 1, 50) == 1;
     }
-    ::close(fd);
     if (connected) break;
   }
   ::freeaddrinfo(result);

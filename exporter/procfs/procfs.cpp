@@ -11,6 +11,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace procevents::procfs {
 
 namespace {
@@ -29,21 +31,6 @@ ReadError error_from_errno(int error) {
     default: return ReadError::kOther;
   }
 }
-
-/// RAII for a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 /// RAII for a DIR*.
 class Dir {
@@ -167,7 +154,7 @@ int ProcReader::open_pid(std::int32_t pid, const char* leaf, int flags) {
 ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
   used_ = 0;
   truncated_ = false;
-  const Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return error_from_errno(errno);
   // One byte more than the limit tells a file of exactly `limit` bytes from a longer one.
   const ssize_t got = read_up_to(fd.get(), buffer_.data(), std::min(limit + 1, buffer_.size()));
@@ -190,7 +177,7 @@ ReadError ProcReader::read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, 
 ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid,
                                 std::string& comm) {
   if (pid <= 0) return ReadError::kGone;
-  const Fd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) return error_from_errno(errno);
   return read_stat_at(dir.get(), start_time_ticks, ppid, comm);
 }
@@ -199,7 +186,7 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   if (pid <= 0) return ReadError::kGone;
   // Everything is read relative to this one directory: it pins the process, so if the pid is
   // reused meanwhile the reads below fail (kGone) instead of mixing two processes.
-  const Fd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) return error_from_errno(errno);
 
   // cmdline first: an exiting process loses it (its memory is released) before anything else,
@@ -263,7 +250,7 @@ void ProcReader::for_each_pid(const std::function<void(std::int32_t)>& fn) {
 
 std::optional<std::uint64_t> ProcReader::read_proc_stat_value(std::string_view key) {
   path_.assign(root_).append("/stat");
-  const Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::nullopt;
 
   // Only the start of each line is kept: the lines we want are short, the others are skipped.
