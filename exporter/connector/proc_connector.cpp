@@ -324,23 +324,27 @@ bool ProcConnector::account(const Message& message) noexcept {
   return false;
 }
 
+bool ProcConnector::next_pending(Message& message) noexcept {
+  while (pending_cursor_) {
+    while (pending_cursor_->next(message)) {
+      if (account(message)) return true;
+    }
+    if (++pending_index_ < pending_count_) {
+      pending_cursor_.emplace(datagram(pending_index_));
+    } else {
+      pending_cursor_.reset();
+    }
+  }
+  return false;
+}
+
 RecvResult ProcConnector::receive(Event& out, std::chrono::milliseconds timeout) noexcept {
   const bool forever = timeout.count() < 0;
   const auto deadline = Clock::now() + (forever ? std::chrono::milliseconds(0) : timeout);
   while (true) {
-    while (pending_cursor_) {
-      Message message;
-      while (pending_cursor_->next(message)) {
-        if (account(message)) {
-          out = message.event;
-          return {RecvStatus::kOk, 0};
-        }
-      }
-      if (++pending_index_ < pending_count_) {
-        pending_cursor_.emplace(datagram(pending_index_));
-      } else {
-        pending_cursor_.reset();
-      }
+    if (Message message; next_pending(message)) {
+      out = message.event;
+      return {RecvStatus::kOk, 0};
     }
     auto left = std::chrono::milliseconds(-1);
     if (!forever) {

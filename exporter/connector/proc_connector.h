@@ -107,11 +107,17 @@ class ProcConnector {
   /// the first) and calls `sink(const Event&)` for each event that passes the subscription mask.
   template <class Sink>
   RecvResult receive_batch(std::chrono::milliseconds timeout, Sink&& sink) noexcept {
+    // Events a receive() call left over come first, without a system call: the next recvmmsg()
+    // reuses the buffers they are in.
+    Message message;
+    if (pending_cursor_) {
+      while (next_pending(message)) sink(static_cast<const Event&>(message.event));
+      return {RecvStatus::kOk, 0};
+    }
     std::size_t count = 0;
     const RecvResult result = fill_batch(timeout, count);
     for (std::size_t i = 0; i < count; ++i) {
       MessageCursor cursor(datagram(i));
-      Message message;
       while (cursor.next(message)) {
         if (account(message)) sink(static_cast<const Event&>(message.event));
       }
@@ -138,6 +144,8 @@ class ProcConnector {
   std::span<const std::byte> datagram(std::size_t index) const noexcept;
   /// Counts `message` and returns true when it is an event the caller asked for.
   bool account(const Message& message) noexcept;
+  /// The next wanted event left over from the batch receive() is handing out; false when none is.
+  bool next_pending(Message& message) noexcept;
   bool wants(const Event& event) const noexcept;
   SysError send_control(std::span<const std::byte> data, std::uint32_t seq) noexcept;
   /// Reads until the ack of request `seq` arrives or `timeout` passes; everything else is discarded.
@@ -150,7 +158,7 @@ class ProcConnector {
   std::uint32_t mask_ = event_bits::kAll;
   std::uint32_t control_seq_ = 0;
   std::unique_ptr<Buffers> buffers_;
-  // Messages left over from a datagram that `receive()` has only partly handed out.
+  // Messages left over from a batch that `receive()` has only partly handed out.
   std::size_t pending_index_ = 0;
   std::size_t pending_count_ = 0;
   std::optional<MessageCursor> pending_cursor_;
