@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "config/cmdline_regex.h"
+#include "config_test_support.h"
 
+using procevents::config::testing::Refusal;
 using procevents::config::CmdlineRegex;
 
 namespace {
@@ -52,11 +54,7 @@ TEST_CASE("RE2 syntax matches as RE2 would", "[config][regex]") {
 }
 
 TEST_CASE("what RE2 refuses is refused, with a reason", "[config][regex]") {
-  struct Row {
-    const char* pattern;
-    const char* reason;
-  };
-  const Row rows[] = {
+  const Refusal rows[] = {
       {"(a)\\1", "backreference"},
       {"a(?=b)", "lookaround"},
       {"a(?!b)", "lookaround"},
@@ -74,10 +72,10 @@ TEST_CASE("what RE2 refuses is refused, with a reason", "[config][regex]") {
       {"(?U)a+", "ungreedy"},
       {"[a", "class"},
   };
-  for (const Row& row : rows) {
+  for (const Refusal& row : rows) {
     std::string error;
-    INFO(row.pattern);
-    CHECK_FALSE(CmdlineRegex::compile(row.pattern, &error));
+    INFO(row.input);
+    CHECK_FALSE(CmdlineRegex::compile(row.input, &error));
     CHECK_THAT(error, Catch::Contains(row.reason, Catch::CaseSensitive::No));
   }
   std::string error;

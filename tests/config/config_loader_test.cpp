@@ -246,11 +246,7 @@ TEST_CASE("our own keys are read", "[config]") {
 }
 
 TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]") {
-  struct Row {
-    const char* yaml;
-    const char* needle;
-  };
-  const Row rows[] = {
+  const Refusal rows[] = {
       {"max_groups: 0\n", "max_groups: must be between 1 and 1000000, not 0"},
       {"max_groups: 1000001\n", "must be between 1 and 1000000"},
       {"max_groups: 99999999999999999999999\n", "expected a whole number"},
@@ -287,13 +283,13 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"[a, b]\n", "top level must be a mapping"},
       {"just text\n", "top level must be a mapping"},
   };
-  for (const Row& row : rows) {
-    CAPTURE(row.yaml);
-    const LoadResult r = load_config_string(row.yaml, "test.yml");
+  for (const Refusal& row : rows) {
+    CAPTURE(row.input);
+    const LoadResult r = load_config_string(row.input, "test.yml");
     CAPTURE(all_errors(r));
     CHECK_FALSE(r.config);
     REQUIRE_FALSE(r.errors.empty());
-    CHECK(r.errors.front().message.find(row.needle) != std::string::npos);
+    CHECK(r.errors.front().message.find(row.reason) != std::string::npos);
     CHECK(r.errors.front().line >= 1);
   }
 }

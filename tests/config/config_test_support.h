@@ -12,6 +12,13 @@ namespace procevents::config::testing {
 inline std::string source_path(const std::string& relative) { return std::string(PROCEVENTS_SOURCE_DIR "/") + relative; }
 inline std::string fixture(const std::string& name) { return source_path("tests/config/fixtures/" + name); }
 
+/// An input that must be refused, and text its (first) error must contain: the rows of the
+/// refusal tables of every config piece.
+struct Refusal {
+  const char* input;
+  const char* reason;
+};
+
 /// Loads `yaml`, which must be valid; the first error is shown if it is not.
 inline Config load_ok(const std::string& yaml) {
   LoadResult result = load_config_string(yaml, "test.yml");

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "config/name_template.h"
+#include "config_test_support.h"
 
+using procevents::config::testing::Refusal;
 using procevents::config::NameTemplate;
 using Kind = NameTemplate::Kind;
 
@@ -41,11 +43,7 @@ TEST_CASE("variables, literals and Go's whitespace trimming parse into parts", "
 }
 
 TEST_CASE("unsupported templates are errors that say why", "[config][template]") {
-  struct Row {
-    const char* text;
-    const char* reason;
-  };
-  const Row rows[] = {
+  const Refusal rows[] = {
       {"{{.Comm", "unterminated"},
       {"{{.PID}}", "one group per process"},
       {"{{.StartTime}}", "one group per process"},
@@ -56,10 +54,10 @@ TEST_CASE("unsupported templates are errors that say why", "[config][template]")
       {"{{if .Comm}}x{{end}}", "unsupported template action"},
       {"{{.Cwd}}", "not supported"},
   };
-  for (const Row& row : rows) {
+  for (const Refusal& row : rows) {
     std::string error;
-    INFO(row.text);
-    CHECK_FALSE(NameTemplate::parse(row.text, &error));
+    INFO(row.input);
+    CHECK_FALSE(NameTemplate::parse(row.input, &error));
     CHECK_THAT(error, Catch::Contains(row.reason));
   }
 }

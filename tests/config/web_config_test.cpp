@@ -4,7 +4,9 @@
 #include <string>
 
 #include "config/web_config_loader.h"
+#include "config_test_support.h"
 
+using procevents::config::testing::Refusal;
 using namespace procevents::config;
 
 TEST_CASE("web config: TLS, headers and bcrypt users load", "[config][web]") {
@@ -23,11 +25,7 @@ TEST_CASE("web config: TLS, headers and bcrypt users load", "[config][web]") {
 }
 
 TEST_CASE("web config: what would weaken security if ignored is an error", "[config][web]") {
-  struct Row {
-    const char* yaml;
-    const char* reason;
-  };
-  const Row rows[] = {
+  const Refusal rows[] = {
       {"basic_auth_users:\n  bob: plaintext\n", "bob"},
       {"basic_auth_users:\n  'a:b': '$2y$10$abcdefghijklmnopqrstuuYx9Y7n1Jw5rY5m5m5m5m5m5m5m5m5m5'\n", "user name"},
       {"tls_server_config:\n  cert_file: a.pem\n", "key_file is missing"},
@@ -39,9 +37,9 @@ TEST_CASE("web config: what would weaken security if ignored is an error", "[con
       {"http_server_config:\n  headers:\n    X-Frame-Options: maybe\n", "X-Frame-Options"},
       {"tls_server_config: [1]\n", "expected a mapping"},
   };
-  for (const Row& row : rows) {
-    INFO(row.yaml);
-    WebConfigResult r = load_web_config_string(row.yaml, "web.yml");
+  for (const Refusal& row : rows) {
+    INFO(row.input);
+    WebConfigResult r = load_web_config_string(row.input, "web.yml");
     CHECK_FALSE(r.config);
     REQUIRE_FALSE(r.errors.empty());
     CHECK_THAT(r.errors[0].to_string(), Catch::Contains(row.reason));
