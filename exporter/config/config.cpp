@@ -316,20 +316,12 @@ LoadResult load_config_string(std::string_view text, const std::string& name) {
     diag.error_at_line(0, 0, std::string("unexpected error: ") + e.what());
   }
   finish(cfg);
-  LoadResult result;
-  result.errors = std::move(diag.errors);
-  result.warnings = std::move(diag.warnings);
-  if (result.errors.empty()) result.config = std::move(cfg);
-  return result;
+  return detail::finish_result<LoadResult>(diag, std::move(cfg));
 }
 
 LoadResult load_config_file(const std::string& path) {
   std::string text, error;
-  if (!detail::read_file(path, text, error)) {
-    LoadResult result;
-    result.errors.push_back({path, 0, 0, error});
-    return result;
-  }
+  if (!detail::read_file(path, text, error)) return detail::unreadable_result<LoadResult>(path, std::move(error));
   return load_config_string(text, path);
 }
 

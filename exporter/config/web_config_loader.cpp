@@ -244,11 +244,7 @@ WebConfigResult load(std::string_view text, const std::string& name, const std::
       }
     }
   }
-  WebConfigResult result;
-  result.errors = std::move(diag.errors);
-  result.warnings = std::move(diag.warnings);
-  if (result.errors.empty()) result.config = std::move(web);
-  return result;
+  return detail::finish_result<WebConfigResult>(diag, std::move(web));
 }
 
 }  // namespace
@@ -259,11 +255,7 @@ WebConfigResult load_web_config_string(std::string_view text, const std::string&
 
 WebConfigResult load_web_config_file(const std::string& path) {
   std::string text, error;
-  if (!detail::read_file(path, text, error)) {
-    WebConfigResult result;
-    result.errors.push_back({path, 0, 0, error});
-    return result;
-  }
+  if (!detail::read_file(path, text, error)) return detail::unreadable_result<WebConfigResult>(path, std::move(error));
   // Relative file names are relative to the web config file, as in exporter-toolkit.
   const std::size_t slash = path.rfind('/');
   const std::string base_dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config_error.h"
@@ -51,6 +52,25 @@ std::vector<Entry> entries(Diagnostics& diag, const YAML::Node& map, std::string
 
 /// Reads a whole file; false and `error` ("cannot open: No such file or directory") on failure.
 bool read_file(const std::string& path, std::string& out, std::string& error);
+
+/// A loader's result (LoadResult, WebConfigResult): the diagnostics, and `value` only when there
+/// are no errors.
+template <class Result, class Value>
+Result finish_result(Diagnostics& diag, Value&& value) {
+  Result result;
+  result.errors = std::move(diag.errors);
+  result.warnings = std::move(diag.warnings);
+  if (result.errors.empty()) result.config = std::forward<Value>(value);
+  return result;
+}
+
+/// The result for a file that cannot be read: one error without a position.
+template <class Result>
+Result unreadable_result(const std::string& path, std::string error) {
+  Result result;
+  result.errors.push_back({path, 0, 0, std::move(error)});
+  return result;
+}
 
 /// UTF-8 and NUL check of the raw text, then YAML parse, then "the top level is a mapping".
 /// nullopt after reporting. A document with nothing in it is an error when `empty_is_error`,
