@@ -8,7 +8,6 @@
 
 #include "attribution/cgroup.h"
 #include "config/group_namer.h"
-#include "config/utf8.h"
 
 namespace procevents::aggregator {
 
@@ -73,10 +72,12 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const config::
       namer_(std::move(namer)),
       inspector_(inspector),
       table_(options_.max_processes) {
-  const bool any_attribution =
-      std::any_of(options_.attribution.begin(), options_.attribution.end(), [](bool on) { return on; });
-  if (any_attribution || (namer_ && namer_->uses_cgroup())) options_.read_cgroup = true;
-  if (options_.read_cgroup) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
+  // Every attribution label but user comes from the cgroup (the label order is unit, container,
+  // pod_uid, user).
+  const bool cgroup_labels = std::any_of(options_.attribution.begin(), options_.attribution.end() - 1,
+                                         [](bool on) { return on; });
+  if (options_.read_cgroup || cgroup_labels) enable_cgroups();
+  if (namer_ && namer_->uses_cgroup()) enable_cgroups();
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     if (options_.attribution[i]) {
       limiters_[i] = std::make_unique<attribution::LabelLimiter>(options_.attribution_limits[i]);
@@ -174,16 +175,7 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
   const std::array<std::string_view, kAttributionLabelCount> raw = {
       cgroup->unit, cgroup->container_id, cgroup->pod_uid, identity.username};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (!limiters_[i]) continue;
-    std::string_view value = raw[i];
-    // Cgroup names under a delegated subtree are chosen by unprivileged users, and Prometheus
-    // refuses a whole scrape over one label value that is not UTF-8.
-    if (config::find_invalid_utf8(value) != std::string_view::npos) {
-      label_scratch_[i].clear();
-      config::append_valid_utf8(label_scratch_[i], value);
-      value = label_scratch_[i];
-    }
-    labels[i] = limiters_[i]->admit(value);
+    if (limiters_[i]) labels[i] = limiters_[i]->admit(raw[i]);  // valid UTF-8: see classify_cgroup_path, UserNames
   }
   return group_index(*name, labels);
 }
@@ -364,13 +356,15 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
   }
 }
 
+void Aggregator::enable_cgroups() {
+  options_.read_cgroup = true;
+  if (!cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
+}
+
 void Aggregator::set_namer(std::shared_ptr<const config::GroupNamer> namer,
                            const std::vector<std::string>& predeclared) {
   namer_ = std::move(namer);
-  if (namer_ && namer_->uses_cgroup() && !cgroups_) {
-    options_.read_cgroup = true;
-    cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
-  }
+  if (namer_ && namer_->uses_cgroup()) enable_cgroups();
   for (const std::string& name : predeclared) named_group(name);
 }
 

@@ -103,6 +103,8 @@ class Aggregator {
   static constexpr std::chrono::seconds kRateTick{5};
 
  private:
+  /// Reads /proc/<pid>/cgroup on every identification from now on (attribution or names need it).
+  void enable_cgroups();
   struct Group;
   static constexpr std::uint32_t kIgnored = 0xffffffffu;  // process matched nothing and `unmatched: ignore`
 
@@ -137,7 +139,6 @@ class Aggregator {
   procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
   std::vector<std::int32_t> pid_scratch_;
   std::string key_scratch_;
-  std::array<std::string, kAttributionLabelCount> label_scratch_;  // attribution values made valid UTF-8
 
   // Rates: events since the last tick, EWMA per window.
   std::array<std::uint64_t, kRateEventCount> rate_pending_{};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attribution/cgroup_identity.h"
+#include "common/string_hash.h"
 
 namespace procevents::attribution {
 
@@ -32,13 +33,8 @@ class CgroupCache {
   std::size_t capacity() const { return capacity_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;  // lets find() take a string_view without building a string
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-
   std::size_t capacity_;
-  std::unordered_map<std::string, CgroupIdentity, Hash, std::equal_to<>> entries_;
+  std::unordered_map<std::string, CgroupIdentity, TransparentStringHash, std::equal_to<>> entries_;
   std::vector<const std::string*> order_;  // keys in insertion order, a ring once full (node keys do not move)
   std::size_t oldest_ = 0;                 // ring index of the next eviction
   std::uint64_t hits_ = 0;

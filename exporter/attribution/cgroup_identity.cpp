@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "common/utf8.h"
+
 namespace procevents::attribution {
 
 std::string_view cgroup_kind_name(CgroupKind kind) {
@@ -161,6 +163,12 @@ CgroupIdentity classify_cgroup_path(std::string_view path) {
   std::replace(id.pod_uid.begin(), id.pod_uid.end(), '_', '-');  // systemd slice names cannot hold '-'
   id.qos_class.assign(qos);
   id.user_slice.assign(user_slice);
+  // These become label values. Cgroup names below a user-delegated subtree are chosen by
+  // unprivileged users, and Prometheus refuses a whole scrape over one value that is not UTF-8.
+  // (Pod UIDs and runtime ids are checked hex already; `path` stays raw: it is the cache key.)
+  make_valid_utf8(id.unit);
+  make_valid_utf8(id.container_id);
+  make_valid_utf8(id.user_slice);
   return id;
 }
 

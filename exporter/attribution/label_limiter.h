@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "common/string_hash.h"
+
 namespace procevents::attribution {
 
 /// The value a label gets once its limit is reached.
@@ -33,13 +35,8 @@ class LabelLimiter {
   std::size_t limit() const { return limit_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;  // lets find() take a string_view without building a string
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-
   std::size_t limit_;
-  std::unordered_set<std::string, Hash, std::equal_to<>> admitted_;
+  std::unordered_set<std::string, TransparentStringHash, std::equal_to<>> admitted_;
   std::uint64_t overflows_ = 0;
 };
 

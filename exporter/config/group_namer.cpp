@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "config/utf8.h"
+#include "common/utf8.h"
 
 namespace procevents::config {
 
@@ -59,9 +59,6 @@ GroupNamer::GroupNamer(const Config& config) : unmatched_(config.unmatched) {
     }
     uses_cgroup_ = uses_cgroup_ || matcher.name.needs_cgroup();
     rules_.push_back(std::move(rule));
-  }
-  for (const std::string& label : config.attribution) {
-    if (label != "user") uses_cgroup_ = true;
   }
 }
 
@@ -124,11 +121,7 @@ std::string GroupNamer::render(const Rule& rule, const ProcessIdentity& p, const
     }
   }
   if (name.empty()) name = p.comm.empty() ? std::string_view("unknown") : p.comm;
-  if (find_invalid_utf8(name) != std::string::npos) {
-    std::string valid;
-    append_valid_utf8(valid, name);
-    name = std::move(valid);
-  }
+  make_valid_utf8(name);
   return name;
 }
 

@@ -45,7 +45,7 @@ class GroupNamer {
   /// (memory) the name is "unknown".
   std::optional<std::string> name_for(const ProcessIdentity& identity) const;
 
-  /// Whether names or attribution labels need the process's cgroup (so enrichment must read it).
+  /// Whether names need the process's cgroup ({{.Unit}} etc.): enrichment must then read it.
   bool uses_cgroup() const { return uses_cgroup_; }
 
   /// Names of the entries whose name has no template variables, in order, without duplicates:

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "common/unique_fd.h"
-#include "config/utf8.h"
+#include "common/utf8.h"
 
 namespace procevents::config::detail {
 

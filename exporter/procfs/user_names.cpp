@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include "common/utf8.h"
+
 namespace procevents::procfs {
 
 namespace {
@@ -29,6 +31,7 @@ std::string_view UserNames::name_for(std::uint32_t uid) {
   } else {
     name = std::to_string(uid);  // unknown, or NSS failed: the number is still a useful label
   }
+  make_valid_utf8(name);  // a label value: Prometheus refuses a scrape over one that is not UTF-8
   return names_.emplace(uid, std::move(name)).first->second;
 }
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "config/group_namer.h"
-#include "config/utf8.h"
+#include "common/utf8.h"
 #include "config_test_support.h"
 
 using namespace procevents::config;
@@ -105,5 +105,5 @@ TEST_CASE("names are valid UTF-8 and never empty", "[config][namer]") {
   CHECK(group(config, {"xcomm", {"x"}}) == "xcomm");  // an empty rendering falls back to comm
   CHECK(group(config, {"", {"x"}}) == "unknown");
   const std::string hostile = group(config, {"c", {"x\xc0\xafy"}});
-  CHECK(find_invalid_utf8(hostile) == std::string::npos);
+  CHECK(procevents::find_invalid_utf8(hostile) == std::string::npos);
 }

@@ -1,6 +1,8 @@
-#include "config/utf8.h"
+#include "common/utf8.h"
 
-namespace procevents::config {
+#include <utility>
+
+namespace procevents {
 
 namespace {
 
@@ -56,4 +58,11 @@ void append_valid_utf8(std::string& out, std::string_view text) {
   }
 }
 
-}  // namespace procevents::config
+void make_valid_utf8(std::string& text) {
+  if (find_invalid_utf8(text) == std::string_view::npos) return;
+  std::string valid;
+  append_valid_utf8(valid, text);
+  text = std::move(valid);
+}
+
+}  // namespace procevents

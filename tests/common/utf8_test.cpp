@@ -3,12 +3,12 @@
 
 #include <string>
 
-#include "config/utf8.h"
+#include "common/utf8.h"
 
-using procevents::config::append_valid_utf8;
-using procevents::config::find_invalid_utf8;
+using procevents::append_valid_utf8;
+using procevents::find_invalid_utf8;
 
-TEST_CASE("strict UTF-8 validation finds the first bad byte", "[config][utf8]") {
+TEST_CASE("strict UTF-8 validation finds the first bad byte", "[common][utf8]") {
   constexpr auto npos = std::string::npos;
   struct Row {
     std::string text;
@@ -32,7 +32,7 @@ TEST_CASE("strict UTF-8 validation finds the first bad byte", "[config][utf8]") 
   }
 }
 
-TEST_CASE("invalid bytes become U+FFFD, valid text is copied unchanged", "[config][utf8]") {
+TEST_CASE("invalid bytes become U+FFFD, valid text is copied unchanged", "[common][utf8]") {
   std::string out = "x:";
   append_valid_utf8(out, "caf\xc3\xa9");
   CHECK(out == "x:caf\xc3\xa9");
