@@ -15,7 +15,9 @@ using connector::Event;
 using connector::EventType;
 
 namespace {
-constexpr std::array<double, kRateWindowCount> kRateWindowsSeconds = {60, 300, 900};
+// Held execs at most; past it the oldest is settled at once (fallback naming).
+constexpr std::size_t kMaxHeldExecs = 4096;
+constexpr std::uint64_t kExpiryIntervalNs = 1'000'000'000;
 constexpr std::string_view kOtherGroup = "other";
 constexpr std::string_view kUnknownGroup = "unknown";
 
@@ -71,7 +73,9 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const config::
     : options_(std::move(options)),
       namer_(std::move(namer)),
       inspector_(inspector),
-      table_(options_.max_processes) {
+      table_(options_.max_processes),
+      records_(options_.max_waiting_records),
+      held_execs_(kMaxHeldExecs) {
   // Every attribution label but user comes from the cgroup (the label order is unit, container,
   // pod_uid, user).
   const bool cgroup_labels = std::any_of(options_.attribution.begin(), options_.attribution.end() - 1,
@@ -126,7 +130,8 @@ std::uint32_t Aggregator::group_index(std::string_view name,
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     if (options_.attribution[i]) group.attribution[i].assign(attribution[i]);
   }
-  group.counters.lifetime_buckets.assign(options_.lifetime_bounds.size() + 1, 0);
+  group.counters.lifetime.buckets.assign(options_.lifetime_bounds.size() + 1, 0);
+  group.counters.peak_rss.buckets.assign(options_.peak_rss_bounds.size() + 1, 0);
   group_index_.emplace(key_scratch_, index);
   if (!is_other) ++named_groups_;
   if (is_other && other_group_ == kIgnored) other_group_ = index;
@@ -137,9 +142,17 @@ std::uint32_t Aggregator::named_group(std::string_view name) { return group_inde
 
 std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_t expected_start_ns,
                                                   std::string_view comm_override) {
+  EnrichmentFailure failure{};
+  const std::optional<std::uint32_t> group = try_identify(pid, expected_start_ns, comm_override, failure);
+  if (!group) ++enrichment_failures_[static_cast<std::size_t>(failure)];
+  return group;
+}
+
+std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uint64_t expected_start_ns,
+                                                      std::string_view comm_override, EnrichmentFailure& failure) {
   const procfs::ReadError error = inspector_.inspect(pid, options_.read_cgroup, scratch_);
   if (error != procfs::ReadError::kNone) {
-    ++enrichment_failures_[static_cast<std::size_t>(failure_of(error))];
+    failure = failure_of(error);
     return std::nullopt;
   }
   // A pid read after its process died may already name a newer process.
@@ -148,11 +161,12 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
     const double started = static_cast<double>(scratch_.start_time_ticks) * tick - inspector_.boot_offset_seconds();
     const double expected = static_cast<double>(expected_start_ns) / 1e9;
     if (started - expected > 1.0) {
-      ++enrichment_failures_[static_cast<std::size_t>(EnrichmentFailure::kPidReused)];
+      failure = EnrichmentFailure::kPidReused;
       return std::nullopt;
     }
   }
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
+  exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
 
   config::ProcessIdentity identity;
   identity.comm = scratch_.comm;
@@ -184,12 +198,15 @@ void Aggregator::track(std::int32_t pid, std::uint32_t group, std::uint64_t star
   if (ProcessEntry* existing = table_.find(pid)) {
     // The pid was reused while we missed the old process's exit: forget the old one.
     if (Group* old = group_at(existing->group)) --old->live;
+    const ProcessEntry old_entry = *existing;
     table_.erase(pid);
+    if (old_entry.pending_execs > 0) settle_execs(old_entry, nullptr);
   }
   ProcessEntry evicted;
-  if (table_.upsert({pid, group, start_ns}, &evicted)) {
+  if (table_.upsert({pid, group, start_ns, 0}, &evicted)) {
     ++table_evictions_;
     if (Group* old = group_at(evicted.group)) --old->live;
+    if (evicted.pending_execs > 0) settle_execs(evicted, nullptr);
   }
   if (Group* g = group_at(group)) ++g->live;
 }
@@ -225,6 +242,10 @@ void Aggregator::resync() {
   table_.erase_if([&](const ProcessEntry& entry) {
     if (std::binary_search(pid_scratch_.begin(), pid_scratch_.end(), entry.pid)) return false;
     if (Group* g = group_at(entry.group)) --g->live;
+    if (entry.pending_execs > 0) {
+      const std::optional<taskstats::ExitRecord> record = take_record(entry.pid);
+      settle_execs(entry, record ? &*record : nullptr);
+    }
     return true;
   });
   for (const std::int32_t pid : pid_scratch_) {
@@ -253,12 +274,151 @@ void Aggregator::on_exec(const Event& event) {
     entry = table_.find(event.tgid);
   }
   const std::uint64_t start_ns = entry ? entry->start_ns : 0;
-  const std::optional<std::uint32_t> group = identify(event.tgid, start_ns, {});
-  // Re-find: identify() may have created groups but never touches the table.
+  EnrichmentFailure failure{};
+  std::optional<std::uint32_t> group = try_identify(event.tgid, start_ns, {}, failure);
+  // Re-find: identification may have created groups but never touches the table.
   entry = table_.find(event.tgid);
-  std::uint32_t target = group.value_or(entry ? entry->group : named_group(kUnknownGroup));
+  if (!group && failure == EnrichmentFailure::kGone && entry && options_.exit_records_expected) {
+    // Already gone: its exit record names it. The record may even be here first (see Receiver).
+    if (const WaitingRecord* waiting = records_.find(event.tgid)) {
+      group = group_from_record(waiting->record, entry->group);
+      ++exit_join_.named_from_record;
+      entry = table_.find(event.tgid);
+    } else {
+      hold_exec(*entry);
+      return;
+    }
+  } else if (!group) {
+    ++enrichment_failures_[static_cast<std::size_t>(failure)];
+  }
+  const std::uint32_t target = group.value_or(entry ? entry->group : named_group(kUnknownGroup));
   if (entry) move(*entry, target);
   count(target, [](GroupCounters& c) { ++c.execs; });
+}
+
+void Aggregator::hold_exec(ProcessEntry& entry) {
+  ++entry.pending_execs;
+  ++exit_join_.pending_execs;
+  if (held_count_ == held_execs_.size()) {
+    // Full: the oldest waits no longer.
+    const HeldExec oldest = held_execs_[held_head_];
+    held_head_ = (held_head_ + 1) % held_execs_.size();
+    --held_count_;
+    if (ProcessEntry* old = table_.find(oldest.tgid); old && old->start_ns == oldest.start_ns && old->pending_execs > 0) {
+      settle_execs(*old, nullptr);
+      old->pending_execs = 0;
+    }
+  }
+  const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
+  held_execs_[(held_head_ + held_count_) % held_execs_.size()] = {entry.pid, entry.start_ns, now_ns_ + timeout};
+  ++held_count_;
+}
+
+std::uint32_t Aggregator::settle_execs(const ProcessEntry& entry, const taskstats::ExitRecord* record) {
+  std::uint32_t group = entry.group;
+  if (record) {
+    group = group_from_record(*record, entry.group);
+    exit_join_.named_from_record += entry.pending_execs;
+  } else {
+    enrichment_failures_[static_cast<std::size_t>(EnrichmentFailure::kGone)] += entry.pending_execs;
+  }
+  count(group, [&](GroupCounters& c) { c.execs += entry.pending_execs; });
+  exit_join_.pending_execs -= std::min<std::uint64_t>(exit_join_.pending_execs, entry.pending_execs);
+  return group;
+}
+
+std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited) {
+  // The child inherited its parent's cgroup at fork and we cannot read it now: keep the
+  // attribution of the group it was in.
+  const Group* from = group_at(inherited);
+  std::array<std::string_view, kAttributionLabelCount> labels{};
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    label_scratch_[i].assign(from ? std::string_view(from->attribution[i]) : std::string_view());
+    labels[i] = label_scratch_[i];
+  }
+  config::ProcessIdentity identity;
+  identity.comm = record.comm_view();
+  if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
+  identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
+  identity.unit = labels[0];
+  identity.container_id = labels[1];
+  identity.pod_uid = labels[2];
+  const std::optional<std::string> name =
+      namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
+  if (!name) return kIgnored;
+  return group_index(*name, labels);
+}
+
+std::optional<taskstats::ExitRecord> Aggregator::take_record(std::int32_t pid) {
+  WaitingRecord waiting;
+  if (!records_.erase(pid, &waiting)) return std::nullopt;
+  return waiting.record;
+}
+
+void Aggregator::charge(std::uint32_t group, const taskstats::ExitRecord& record) {
+  const bool process_exit = record.tgid == 0 || record.tgid == record.pid;
+  count(group, [&](GroupCounters& c) {
+    c.cpu_user_us += record.user_cpu_us;
+    c.cpu_system_us += record.system_cpu_us;
+    c.storage_read_bytes += record.read_bytes;
+    c.storage_write_bytes += record.write_bytes;
+    c.voluntary_switches += record.voluntary_switches;
+    c.involuntary_switches += record.involuntary_switches;
+    c.cpu_delay_ns += record.cpu_delay_ns;
+    c.blkio_delay_ns += record.blkio_delay_ns;
+    // Peak memory belongs to the address space: observe it once, with the process's own record.
+    if (process_exit && record.has(taskstats::present::kMemory)) {
+      c.peak_rss.observe(options_.peak_rss_bounds, static_cast<double>(record.peak_rss_kib) * 1024.0);
+    }
+  });
+}
+
+void Aggregator::handle(const taskstats::ExitRecord& record) {
+  ++exit_records_processed_;
+  // The thread-group aggregate sums only delay accounting at exit; the per-task records carry
+  // everything, each task once.
+  if (record.scope != taskstats::RecordScope::kTask || record.pid <= 0) return;
+  if (WaitingRecord* stale = records_.find(record.pid)) {
+    // The pid's previous record was never claimed: settle it before the pid is reused.
+    const WaitingRecord old = *stale;
+    records_.erase(record.pid);
+    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
+    const ProcessEntry* entry = table_.find(old.record.tgid > 0 ? old.record.tgid : old.pid);
+    charge(entry ? entry->group : group_from_record(old.record, named_group(kUnknownGroup)), old.record);
+  }
+  WaitingRecord evicted;
+  if (records_.upsert({record.pid, now_ns_, record}, &evicted)) {
+    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
+    const ProcessEntry* entry = table_.find(evicted.record.tgid > 0 ? evicted.record.tgid : evicted.pid);
+    charge(entry ? entry->group : group_from_record(evicted.record, named_group(kUnknownGroup)), evicted.record);
+  }
+}
+
+void Aggregator::expire_waiting(std::uint64_t now_ns) {
+  if (now_ns - last_expiry_ns_ < kExpiryIntervalNs) return;
+  last_expiry_ns_ = now_ns;
+  // Held execs whose process never exited in time (its exit event was lost, or /proc hid a live
+  // process): count them where they are.
+  while (held_count_ > 0 && held_execs_[held_head_].deadline_ns <= now_ns) {
+    const HeldExec held = held_execs_[held_head_];
+    held_head_ = (held_head_ + 1) % held_execs_.size();
+    --held_count_;
+    if (ProcessEntry* entry = table_.find(held.tgid);
+        entry && entry->start_ns == held.start_ns && entry->pending_execs > 0) {
+      settle_execs(*entry, nullptr);
+      entry->pending_execs = 0;
+    }
+  }
+  // Records no connector exit claimed (lost exit events, or exits not subscribed): their cost
+  // still counts, in the process's group.
+  const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
+  records_.erase_if([&](const WaitingRecord& waiting) {
+    if (waiting.arrived_ns + timeout > now_ns) return false;
+    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
+    const ProcessEntry* entry = table_.find(waiting.record.tgid > 0 ? waiting.record.tgid : waiting.pid);
+    charge(entry ? entry->group : group_from_record(waiting.record, named_group(kUnknownGroup)), waiting.record);
+    return true;
+  });
 }
 
 void Aggregator::on_comm(const Event& event) {
@@ -273,19 +433,33 @@ void Aggregator::on_comm(const Event& event) {
 
 void Aggregator::on_exit(const Event& event) {
   ++rate_pending_[static_cast<std::size_t>(RateEvent::kExit)];
-  if (event.is_thread()) return;  // thread exits are not process exits
+  const std::optional<taskstats::ExitRecord> record = take_record(event.pid);
+  if (record) {
+    ++exit_join_.joined;
+  } else if (options_.exit_records_expected) {
+    ++exit_join_.exits_without_record;
+  }
+  if (event.is_thread()) {
+    // A thread's exit is not a process exit, but what it cost belongs to its process.
+    if (record) charge(group_of(event.tgid), *record);
+    return;
+  }
 
   ProcessEntry entry;
   std::uint32_t group;
   if (table_.erase(event.tgid, &entry)) {
     group = entry.group;
     if (Group* g = group_at(group)) --g->live;
+    if (entry.pending_execs > 0) group = settle_execs(entry, record ? &*record : nullptr);
   } else {
-    // Never seen (started before a loss, or evicted): a zombie may still be readable, else ask the parent.
+    // Never seen (started before a loss, or evicted): a zombie may still be readable, else its exit
+    // record names it, else ask the parent.
     entry = {};
     const std::optional<std::uint32_t> identified = identify(event.tgid, 0, {});
     if (identified) {
       group = *identified;
+    } else if (record) {
+      group = group_from_record(*record, named_group(kUnknownGroup));
     } else if (event.parent_tgid > 0 && table_.find(event.parent_tgid)) {
       group = table_.find(event.parent_tgid)->group;
     } else {
@@ -302,14 +476,10 @@ void Aggregator::on_exit(const Event& event) {
       ++c.exits[static_cast<std::size_t>(status.code == 0 ? ExitOutcome::kSuccess : ExitOutcome::kFailure)];
     }
     if (entry.start_ns != 0 && event.timestamp_ns >= entry.start_ns) {
-      const double seconds = static_cast<double>(event.timestamp_ns - entry.start_ns) / 1e9;
-      const auto& bounds = options_.lifetime_bounds;
-      const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin();
-      ++c.lifetime_buckets[static_cast<std::size_t>(bucket)];
-      c.lifetime_sum_seconds += seconds;
-      ++c.lifetime_count;
+      c.lifetime.observe(options_.lifetime_bounds, static_cast<double>(event.timestamp_ns - entry.start_ns) / 1e9);
     }
   });
+  if (record) charge(group, *record);
 }
 
 void Aggregator::handle(const Event& event) {
@@ -338,6 +508,8 @@ void Aggregator::handle(const Event& event) {
 }
 
 void Aggregator::tick(std::chrono::steady_clock::time_point now) {
+  now_ns_ = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+  expire_waiting(now_ns_);
   if (!last_tick_) {
     last_tick_ = now;
     return;
@@ -350,7 +522,7 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
     rate_pending_[e] = 0;
     for (std::size_t w = 0; w < kRateWindowCount; ++w) {
       // Like the load average: weight of the old value decays with the window's time constant.
-      const double keep = std::exp(-elapsed / kRateWindowsSeconds[w]);
+      const double keep = std::exp(-elapsed / kRateWindowSeconds[w]);
       rates_[e][w] = rates_[e][w] * keep + rate * (1 - keep);
     }
   }
@@ -370,6 +542,7 @@ void Aggregator::set_namer(std::shared_ptr<const config::GroupNamer> namer,
 
 void Aggregator::fill_snapshot(Snapshot& out) const {
   out.lifetime_bounds = options_.lifetime_bounds;
+  out.peak_rss_bounds = options_.peak_rss_bounds;
   out.attribution_enabled = options_.attribution;
   out.groups.resize(groups_.size());
   for (std::size_t i = 0; i < groups_.size(); ++i) {
@@ -388,6 +561,8 @@ void Aggregator::fill_snapshot(Snapshot& out) const {
   }
   out.enrichment_failures = enrichment_failures_;
   out.resyncs = resyncs_;
+  out.exit_records_processed = exit_records_processed_;
+  out.exit_join = exit_join_;
 }
 
 }  // namespace procevents::aggregator

@@ -8,6 +8,12 @@
 // Processes found at start-up (seed) or after a loss (resync) have no known start and count in
 // the live gauges only. A process belongs to the group its identity (comm, exe, cmdline, ...)
 // names at exec or rename; a forked child inherits its parent's group until it execs.
+//
+// Exit records (taskstats) arrive before the connector exit of the same task (see Receiver) and
+// wait in a small table keyed by task id until that exit claims them. They give every finished
+// task's cost to its process's group, and they name the processes /proc could not: an exec whose
+// process is gone when /proc is read is held (not counted) until the process's exit, then counted
+// under the name its exit record gives, or under the inherited group if no record came.
 #pragma once
 
 #include <array>
@@ -20,10 +26,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregator/exe_paths.h"
 #include "aggregator/process_table.h"
 #include "aggregator/snapshot.h"
+#include "config/config.h"
 #include "connector/event.h"
 #include "procfs/procfs.h"
+#include "taskstats/exit_record.h"
 
 namespace procevents::config {
 class GroupNamer;
@@ -72,7 +81,15 @@ class ProcfsInspector final : public ProcessInspector {
 struct AggregatorOptions {
   std::size_t max_processes = 200000;  // config.max_processes
   std::size_t max_groups = 500;
-  std::vector<double> lifetime_bounds = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
+  std::vector<double> lifetime_bounds{config::kDefaultLifetimeBuckets.begin(), config::kDefaultLifetimeBuckets.end()};
+  std::vector<double> peak_rss_bounds{config::kDefaultPeakMemoryBuckets.begin(), config::kDefaultPeakMemoryBuckets.end()};
+  /// Exit records will arrive for connector exits (taskstats is registered and exits are
+  /// subscribed): held execs wait for them and missing ones are counted.
+  bool exit_records_expected = false;
+  /// How long an exec of a vanished process waits for its exit, and an exit record for its
+  /// connector exit, before the fallback.
+  std::chrono::milliseconds join_timeout{3000};
+  std::size_t max_waiting_records = 4096;
   std::array<bool, kAttributionLabelCount> attribution{};  // unit, container, pod_uid, user
   std::array<std::size_t, kAttributionLabelCount> attribution_limits = {200, 200, 200, 100};
   bool read_cgroup = false;  // forced on by attribution or by a namer that needs cgroup data
@@ -91,6 +108,11 @@ class Aggregator {
   /// After lost events: adds live processes the table misses and drops those that are gone.
   void resync();
   void handle(const connector::Event& event);
+  void handle(const taskstats::ExitRecord& record);
+  /// Events this aggregator must see promptly because it reads /proc for them (the receiver asks).
+  static bool is_urgent(const connector::Event& event) noexcept {
+    return event.type == connector::EventType::kExec || event.type == connector::EventType::kComm;
+  }
   /// Advances the EWMA rates; call about every kRateTick (extra calls are ignored).
   void tick(std::chrono::steady_clock::time_point now);
   /// Swaps the naming rules (SIGHUP). Existing groups and their counters persist; processes move
@@ -100,6 +122,7 @@ class Aggregator {
   void fill_snapshot(Snapshot& out) const;
 
   std::size_t tracked_processes() const noexcept { return table_.size(); }
+  std::size_t waiting_records() const noexcept { return records_.size(); }
   static constexpr std::chrono::seconds kRateTick{5};
 
  private:
@@ -116,6 +139,22 @@ class Aggregator {
                                         std::string_view comm_override);
   /// The group of a live process, identifying (and tracking, start unknown) it if the table lacks it.
   std::uint32_t group_of(std::int32_t tgid);
+  /// identify() without counting a failure; `failure` says why it returned nullopt.
+  std::optional<std::uint32_t> try_identify(std::int32_t pid, std::uint64_t expected_start_ns,
+                                            std::string_view comm_override, EnrichmentFailure& failure);
+  /// The group an exit record names, with the attribution of the group the process inherited.
+  std::uint32_t group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited);
+  /// Removes and returns the exit record waiting for task `pid`, if any.
+  std::optional<taskstats::ExitRecord> take_record(std::int32_t pid);
+  /// Adds a finished task's cost to `group`; a process's own record also observes its peak memory.
+  void charge(std::uint32_t group, const taskstats::ExitRecord& record);
+  /// Counts the execs `entry` held, in the group `record` names (or, without one, the inherited
+  /// group as a /proc failure); returns that group.
+  std::uint32_t settle_execs(const ProcessEntry& entry, const taskstats::ExitRecord* record);
+  /// Holds `entry`'s exec until its exit record or the join timeout.
+  void hold_exec(ProcessEntry& entry);
+  /// Settles held execs and unclaimed records whose time is up (at most once a second).
+  void expire_waiting(std::uint64_t now_ns);
   void track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns);
   void move(ProcessEntry& entry, std::uint32_t to_group);
   void on_fork(const connector::Event& event);
@@ -139,6 +178,27 @@ class Aggregator {
   procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
   std::vector<std::int32_t> pid_scratch_;
   std::string key_scratch_;
+  std::array<std::string, kAttributionLabelCount> label_scratch_;  // inherited labels, reused
+
+  // Exit records waiting for their connector exit, and execs waiting for their exit record.
+  struct WaitingRecord {
+    std::int32_t pid = 0;  // task id
+    std::uint64_t arrived_ns = 0;
+    taskstats::ExitRecord record;
+  };
+  PidTable<WaitingRecord> records_;
+  struct HeldExec {
+    std::int32_t tgid = 0;
+    std::uint64_t start_ns = 0;
+    std::uint64_t deadline_ns = 0;
+  };
+  std::vector<HeldExec> held_execs_;  // FIFO ring of held_capacity_ slots
+  std::size_t held_head_ = 0, held_count_ = 0;
+  std::uint64_t now_ns_ = 0;          // steady clock at the last tick()
+  std::uint64_t last_expiry_ns_ = 0;
+  ExitJoinStats exit_join_;
+  std::uint64_t exit_records_processed_ = 0;
+  ExePaths exe_paths_{4096};
 
   // Rates: events since the last tick, EWMA per window.
   std::array<std::uint64_t, kRateEventCount> rate_pending_{};

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <variant>
 
 namespace procevents::aggregator {
 
@@ -40,7 +41,7 @@ void AggregatorWorker::with_aggregator(const std::function<void(Aggregator&)>& f
 }
 
 void AggregatorWorker::run(std::stop_token stop) noexcept {
-  std::array<connector::Event, kBatch> batch;
+  std::array<receiver::PipelineItem, kBatch> batch;
   std::uint64_t losses_seen = loss_signal_ ? loss_signal_() : 0;
   while (!stop.stop_requested()) {
     const std::size_t count = ring_.pop_bulk(batch.data(), batch.size());
@@ -48,7 +49,9 @@ void AggregatorWorker::run(std::stop_token stop) noexcept {
     const std::uint64_t losses = loss_signal_ ? loss_signal_() : 0;
     {
       std::lock_guard lock(mutex_);
-      for (std::size_t i = 0; i < count; ++i) aggregator_->handle(batch[i]);
+      for (std::size_t i = 0; i < count; ++i) {
+        std::visit([this](const auto& item) { aggregator_->handle(item); }, batch[i]);
+      }
       // Re-synchronise only once the ring has drained, so the table reflects the events we did get.
       if (losses != losses_seen && count < batch.size()) {
         losses_seen = losses;

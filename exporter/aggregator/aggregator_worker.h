@@ -13,13 +13,13 @@
 #include <thread>
 
 #include "aggregator/aggregator.h"
-#include "ring/spsc_ring.h"
+#include "receiver/pipeline_item.h"
 
 namespace procevents::aggregator {
 
 class AggregatorWorker {
  public:
-  using EventRing = ring::SpscRing<connector::Event>;
+  using EventRing = receiver::EventRing;
   /// Returns a number that grows whenever events may have been lost (e.g. the receiver's loss total).
   using LossSignal = std::function<std::uint64_t()>;
 

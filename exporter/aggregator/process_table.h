@@ -1,4 +1,5 @@
-// Fixed-capacity table of live processes, keyed by pid (= tgid of a thread-group leader).
+// Fixed-capacity tables keyed by pid: live processes (ProcessTable, keyed by tgid) and exit
+// records waiting for their connector exit event (keyed by task id).
 //
 // Open addressing with linear probing and backward-shift deletion: all memory is allocated once,
 // so inserting and removing on the event path never allocates. When full, an insert evicts an
@@ -16,17 +17,22 @@ struct ProcessEntry {
   std::int32_t pid = 0;           // 0 marks an empty slot (pid 0 is never a user process)
   std::uint32_t group = 0;        // index into the aggregator's group list
   std::uint64_t start_ns = 0;     // kernel CLOCK_MONOTONIC fork time; 0 = unknown (seeded at start-up)
+  // Execs not yet counted: /proc was gone when they were handled, so the process is named from its
+  // exit record when that arrives (or, failing that, counted in `group` as a fallback).
+  std::uint32_t pending_execs = 0;
 };
 
-class ProcessTable {
+/// `Entry` has an `std::int32_t pid` member; pid 0 marks an empty slot.
+template <class Entry>
+class PidTable {
  public:
   /// Holds up to `max_entries` processes (at least 1).
-  explicit ProcessTable(std::size_t max_entries)
+  explicit PidTable(std::size_t max_entries)
       : max_entries_(max_entries == 0 ? 1 : max_entries),
         slots_(std::bit_ceil(max_entries_ * 2)),
         mask_(slots_.size() - 1) {}
 
-  ProcessEntry* find(std::int32_t pid) noexcept {
+  Entry* find(std::int32_t pid) noexcept {
     if (pid == 0) return nullptr;
     for (std::size_t i = home(pid);; i = (i + 1) & mask_) {
       if (slots_[i].pid == pid) return &slots_[i];
@@ -36,9 +42,9 @@ class ProcessTable {
 
   /// Inserts or overwrites `entry`. If the table was full, one other process is evicted first and
   /// copied to `*evicted` (when given); returns true in that case.
-  bool upsert(const ProcessEntry& entry, ProcessEntry* evicted = nullptr) noexcept {
+  bool upsert(const Entry& entry, Entry* evicted = nullptr) noexcept {
     if (entry.pid == 0) return false;
-    if (ProcessEntry* existing = find(entry.pid)) {
+    if (Entry* existing = find(entry.pid)) {
       *existing = entry;
       return false;
     }
@@ -57,8 +63,8 @@ class ProcessTable {
   }
 
   /// Removes `pid`; copies the removed entry to `*out` and returns true when it was present.
-  bool erase(std::int32_t pid, ProcessEntry* out = nullptr) noexcept {
-    ProcessEntry* entry = find(pid);
+  bool erase(std::int32_t pid, Entry* out = nullptr) noexcept {
+    Entry* entry = find(pid);
     if (!entry) return false;
     if (out) *out = *entry;
     erase_slot(static_cast<std::size_t>(entry - slots_.data()));
@@ -67,7 +73,7 @@ class ProcessTable {
 
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (const ProcessEntry& entry : slots_) {
+    for (const Entry& entry : slots_) {
       if (entry.pid != 0) fn(entry);
     }
   }
@@ -77,7 +83,7 @@ class ProcessTable {
   std::size_t erase_if(Pred&& pred) {
     std::size_t removed = 0;
     for (std::size_t i = 0; i < slots_.size();) {
-      if (slots_[i].pid != 0 && pred(static_cast<const ProcessEntry&>(slots_[i]))) {
+      if (slots_[i].pid != 0 && pred(static_cast<const Entry&>(slots_[i]))) {
         erase_slot(i);  // may shift a later entry into slot i: look at it again
         ++removed;
       } else {
@@ -109,14 +115,16 @@ class ProcessTable {
         hole = next;
       }
     }
-    slots_[hole] = ProcessEntry{};
+    slots_[hole] = Entry{};
   }
 
   std::size_t max_entries_;
-  std::vector<ProcessEntry> slots_;
+  std::vector<Entry> slots_;
   std::size_t mask_;
   std::size_t size_ = 0;
   std::size_t evict_cursor_ = 0;
 };
+
+using ProcessTable = PidTable<ProcessEntry>;
 
 }  // namespace procevents::aggregator

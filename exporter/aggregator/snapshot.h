@@ -1,10 +1,12 @@
 // A consistent copy of the aggregator's state, taken for one scrape. Plain data, no behaviour:
-// the metrics layer turns it into Prometheus families.
+// the metrics layer turns it into Prometheus families. Each enum's label values stand next to it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace procevents::aggregator {
@@ -16,19 +18,41 @@ inline constexpr std::array<const char*, kAttributionLabelCount> kAttributionLab
                                                                                         "pod_uid", "user"};
 
 enum class ExitOutcome : std::uint8_t { kSuccess, kFailure, kSignal };
-inline constexpr std::size_t kExitOutcomeCount = 3;
+inline constexpr std::array<const char*, 3> kExitOutcomeNames = {"success", "failure", "signal"};
+inline constexpr std::size_t kExitOutcomeCount = kExitOutcomeNames.size();
+static_assert(static_cast<std::size_t>(ExitOutcome::kSignal) + 1 == kExitOutcomeCount);
 
 enum class RateEvent : std::uint8_t { kFork, kExec, kExit };
-inline constexpr std::size_t kRateEventCount = 3;
-inline constexpr std::size_t kRateWindowCount = 3;  // 1m, 5m, 15m
+inline constexpr std::array<const char*, 3> kRateEventNames = {"fork", "exec", "exit"};
+inline constexpr std::size_t kRateEventCount = kRateEventNames.size();
+static_assert(static_cast<std::size_t>(RateEvent::kExit) + 1 == kRateEventCount);
+inline constexpr std::array<const char*, 3> kRateWindowNames = {"1m", "5m", "15m"};
+inline constexpr std::array<double, 3> kRateWindowSeconds = {60, 300, 900};
+inline constexpr std::size_t kRateWindowCount = kRateWindowNames.size();
 
 enum class EnrichmentFailure : std::uint8_t {
-  kGone,        // the process exited before /proc could be read
+  kGone,        // the process exited before /proc could be read, and no exit record named it
   kPidReused,   // /proc/<pid> belongs to a later process than the event's
   kPermission,  // /proc refused us (hidepid, ptrace checks)
   kOther,
 };
-inline constexpr std::size_t kEnrichmentFailureCount = 4;
+inline constexpr std::array<const char*, 4> kEnrichmentFailureNames = {"gone", "pid_reused", "permission", "other"};
+inline constexpr std::size_t kEnrichmentFailureCount = kEnrichmentFailureNames.size();
+static_assert(static_cast<std::size_t>(EnrichmentFailure::kOther) + 1 == kEnrichmentFailureCount);
+
+/// Per-bucket (non-cumulative) counts against a shared list of upper bounds; last entry = +Inf.
+struct Histogram {
+  std::vector<std::uint64_t> buckets;
+  double sum = 0;
+  std::uint64_t count = 0;
+
+  void observe(const std::vector<double>& bounds, double value) {
+    const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin();
+    ++buckets[static_cast<std::size_t>(bucket)];
+    sum += value;
+    ++count;
+  }
+};
 
 struct GroupCounters {
   std::uint64_t forks_process = 0;
@@ -44,10 +68,19 @@ struct GroupCounters {
   std::uint64_t sid_changes = 0;
   std::uint64_t ptrace_attach = 0;
   std::uint64_t ptrace_detach = 0;
-  // Process lifetime histogram: per-bucket (non-cumulative) counts, last entry = +Inf.
-  std::vector<std::uint64_t> lifetime_buckets;
-  double lifetime_sum_seconds = 0;
-  std::uint64_t lifetime_count = 0;
+  Histogram lifetime;  // seconds, fork to exit
+
+  // What finished tasks cost, from taskstats exit records: every task (thread) once, in the group
+  // of its process.
+  std::uint64_t cpu_user_us = 0;
+  std::uint64_t cpu_system_us = 0;
+  std::uint64_t storage_read_bytes = 0;
+  std::uint64_t storage_write_bytes = 0;
+  std::uint64_t voluntary_switches = 0;
+  std::uint64_t involuntary_switches = 0;
+  std::uint64_t cpu_delay_ns = 0;    // waiting for a CPU (delay accounting)
+  std::uint64_t blkio_delay_ns = 0;  // waiting for block I/O (delay accounting)
+  Histogram peak_rss;                // bytes, one observation per exited process
 };
 
 struct GroupSnapshot {
@@ -57,18 +90,30 @@ struct GroupSnapshot {
   GroupCounters counters;
 };
 
+/// How the two sources met: taskstats exit records and the connector's exit events.
+struct ExitJoinStats {
+  std::uint64_t joined = 0;                // task exits seen by both sources
+  std::uint64_t exits_without_record = 0;  // connector exits for which no exit record arrived
+  std::uint64_t records_without_exit = 0;  // exit records no connector exit claimed in time
+  std::uint64_t named_from_record = 0;     // execs named from the exit record (/proc was gone)
+  std::uint64_t pending_execs = 0;         // gauge: execs waiting for their exit record
+};
+
 struct Snapshot {
   std::vector<double> lifetime_bounds;  // upper bounds (seconds), strictly increasing, without +Inf
+  std::vector<double> peak_rss_bounds;  // upper bounds (bytes)
   std::array<bool, kAttributionLabelCount> attribution_enabled{};
   std::vector<GroupSnapshot> groups;
   std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates{};  // events/s
   std::uint64_t events_processed = 0;
+  std::uint64_t exit_records_processed = 0;
   std::uint64_t tracked_processes = 0;
   std::uint64_t table_evictions = 0;
   std::uint64_t group_overflows = 0;
   std::array<std::uint64_t, kAttributionLabelCount> attribution_overflows{};
   std::array<std::uint64_t, kEnrichmentFailureCount> enrichment_failures{};
   std::uint64_t resyncs = 0;
+  ExitJoinStats exit_join;
 };
 
 }  // namespace procevents::aggregator

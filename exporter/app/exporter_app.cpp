@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "app/log.h"
 #include "app/self_check.h"
 #include "app/version.h"
+#include "common/clock.h"
 #include "config/config.h"
 #include "config/group_namer.h"
 #include "config/web_config.h"
@@ -24,21 +24,16 @@
 #include "metrics/exposition.h"
 #include "procfs/procfs.h"
 #include "receiver/receiver.h"
+#include "taskstats/taskstats_source.h"
 
 namespace procevents::app {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr auto kSelfCheckTimeout = std::chrono::milliseconds(5000);
 // With no event for this long, fork a probe to tell a quiet host from a dead subscription.
 constexpr auto kIdleBeforeProbe = std::chrono::seconds(60);
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
-
-std::uint64_t steady_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
-}
 
 /// Loads --config.file (or the built-in defaults); logs warnings; nullopt after logging errors.
 std::optional<config::Config> load_config(const std::string& path) {
@@ -52,12 +47,26 @@ std::optional<config::Config> load_config(const std::string& path) {
   return std::move(*result.config);
 }
 
-aggregator::AggregatorOptions aggregator_options(const config::Config& cfg) {
+/// Loads --web.config.file (or none); nullopt after logging errors.
+std::optional<config::WebConfig> load_web_config(const std::string& path) {
+  if (path.empty()) return config::WebConfig{};
+  config::WebConfigResult loaded = config::load_web_config_file(path);
+  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, warning);
+  if (!loaded.config) {
+    for (const config::ConfigError& error : loaded.errors) log(LogLevel::kError, error.to_string());
+    return std::nullopt;
+  }
+  return std::move(*loaded.config);
+}
+
+aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records) {
   aggregator::AggregatorOptions options;
   options.max_processes = cfg.max_processes;
   options.max_groups = cfg.max_groups;
   options.lifetime_bounds = cfg.lifetime_buckets;
+  options.peak_rss_bounds = cfg.peak_memory_buckets;
   options.read_cgroup = cfg.read_cgroup;
+  options.exit_records_expected = exit_records && (cfg.event_mask & connector::event_bits::kExit) != 0;
   for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
     const std::string name = aggregator::kAttributionLabels[i];
     for (const std::string& wanted : cfg.attribution) {
@@ -70,31 +79,8 @@ aggregator::AggregatorOptions aggregator_options(const config::Config& cfg) {
   return options;
 }
 
-/// Process-wide health state, written by the main loop and read by /healthz.
-struct HealthState {
-  std::mutex mutex;
-  std::string problem;  // empty = healthy
-};
-
-}  // namespace
-
-int run_exporter(const Flags& flags) {
-  // 1. Configuration: any error stops us before we bind anything.
-  std::optional<config::Config> cfg = load_config(flags.config_file);
-  if (!cfg) return 2;
-  config::WebConfig web;
-  if (!flags.web_config_file.empty()) {
-    config::WebConfigResult loaded = config::load_web_config_file(flags.web_config_file);
-    for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, warning);
-    if (!loaded.config) {
-      for (const config::ConfigError& error : loaded.errors) log(LogLevel::kError, error.to_string());
-      return 2;
-    }
-    web = std::move(*loaded.config);
-  }
-  auto namer = std::make_shared<const config::GroupNamer>(*cfg);
-
-  // Signals are handled by the main thread only: block them before any thread starts.
+/// Signals are handled by the main thread only: blocks them before any thread starts.
+sigset_t block_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -102,38 +88,167 @@ int run_exporter(const Flags& flags) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
-  // 2. Ring and connector.
-  auto ring = receiver::EventRing::create(cfg->ring_capacity);
-  if (!ring) {
-    log(LogLevel::kError, "ring_capacity must be a power of two");
-    return 2;
-  }
-  connector::ConnectorOptions connector_options;
-  connector_options.receive_buffer_bytes = static_cast<int>(cfg->receive_buffer_bytes);
-  connector::SysError error;
-  auto connector = connector::ProcConnector::open(connector_options, &error);
+/// Opens and subscribes the connector; null after logging why.
+std::unique_ptr<connector::ProcConnector> open_connector(const config::Config& cfg) {
+  connector::ConnectorOptions options;
+  options.receive_buffer_bytes = static_cast<int>(cfg.receive_buffer_bytes);
+  SysError error;
+  auto connector = connector::ProcConnector::open(options, &error);
   if (!connector) {
     log(LogLevel::kError, "cannot open the process events connector: " + error.message() + "; " + no_events_hint());
-    return 1;
+    return nullptr;
   }
-  const connector::SubscribeResult subscription = connector->subscribe(cfg->event_mask);
+  const connector::SubscribeResult subscription = connector->subscribe(cfg.event_mask);
   if (subscription.error) {
     log(LogLevel::kError, "cannot subscribe to process events: " + subscription.error.message() + "; " + no_events_hint());
-    return 1;
+    return nullptr;
   }
-  const bool filtering = cfg->event_mask != connector::event_bits::kAll;
+  const bool filtering = cfg.event_mask != connector::event_bits::kAll;
   log(LogLevel::kInfo, std::string("subscribed to process events") +
                            (!filtering                         ? ", all events"
                             : subscription.kernel_filter_active ? ", filtered by the kernel"
                                                                 : ", filtered in user space (kernel without proc_input)") +
                            ", receive buffer " + std::to_string(connector->receive_buffer_bytes()) + " bytes");
+  return connector;
+}
+
+/// Registers for taskstats exit records. Optional: on failure logs once, sets `problem` and
+/// returns null; everything else works without it.
+std::unique_ptr<taskstats::TaskstatsSource> open_taskstats(const config::Config& cfg, std::string& problem) {
+  if (!cfg.taskstats) {
+    problem = "taskstats turned off in the configuration";
+    log(LogLevel::kInfo, problem);
+    return nullptr;
+  }
+  taskstats::SourceOptions options;
+  options.receive_buffer_bytes = static_cast<int>(cfg.receive_buffer_bytes);
+  SysError error;
+  auto source = taskstats::TaskstatsSource::open(options, &error);
+  if (!source) {
+    problem = "taskstats exit records unavailable (" + error.message() +
+              "); names of processes that exit before /proc is read fall back to their parent's group, and no "
+              "procevents_exited_* costs are exported";
+    log(LogLevel::kWarn, problem);
+    return nullptr;
+  }
+  log(LogLevel::kInfo, "registered for taskstats exit records on CPUs " + source->cpu_list() + ", receive buffer " +
+                           std::to_string(source->receive_buffer_bytes()) + " bytes");
+  return source;
+}
+
+/// Process-wide health state, written by the main loop and read by /healthz.
+struct HealthState {
+  std::mutex mutex;
+  std::string problem;  // empty = healthy
+};
+
+/// Watches that events keep flowing: after kIdleBeforeProbe without any, forks a probe child and
+/// reports a dead subscription when not even its events arrive.
+class EventFlowWatch {
+ public:
+  EventFlowWatch(const receiver::Receiver& receiver, HealthState& health)
+      : receiver_(receiver), health_(health), started_ns_(steady_ns()) {}
+
+  void check() {
+    const std::uint64_t now_ns = steady_ns();
+    const std::uint64_t last_ns = receiver_.stats().last_event_monotonic_ns;
+    const std::uint64_t events_now = receiver_.events_received();
+    if (probe_started_ns_ != 0) {
+      if (events_now > probe_events_before_) {
+        probe_started_ns_ = 0;
+        std::lock_guard lock(health_.mutex);
+        health_.problem.clear();
+      } else if (now_ns - probe_started_ns_ > nanoseconds(kProbeTimeout)) {
+        std::lock_guard lock(health_.mutex);
+        if (health_.problem.empty()) log(LogLevel::kError, "no events arrive from the kernel: " + no_events_hint());
+        health_.problem = "no events from the kernel, even for a probe fork; " + no_events_hint();
+        probe_started_ns_ = 0;  // probe again next round
+      }
+    } else if (now_ns - std::max(last_ns, started_ns_) > nanoseconds(kIdleBeforeProbe)) {
+      probe_events_before_ = events_now;
+      probe_started_ns_ = now_ns;
+      const pid_t child = ::fork();
+      if (child == 0) ::_exit(0);
+      if (child > 0) ::waitpid(child, nullptr, 0);
+    }
+  }
+
+ private:
+  template <class Duration>
+  static std::uint64_t nanoseconds(Duration d) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  }
+
+  const receiver::Receiver& receiver_;
+  HealthState& health_;
+  std::uint64_t started_ns_;
+  std::uint64_t probe_started_ns_ = 0;  // 0: no probe running
+  std::uint64_t probe_events_before_ = 0;
+};
+
+std::string active_config_text(const config::Config& cfg, const Flags& flags) {
+  return config::describe(cfg) + "\nflags:\n  --web.listen-address=" + flags.listen_addresses.front() +
+         "\n  --web.telemetry-path=" + flags.telemetry_path + "\n  --config.file=" +
+         (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n";
+}
+
+void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
+  if (flags.config_file.empty()) {
+    log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
+    return;
+  }
+  std::optional<config::Config> fresh = load_config(flags.config_file);
+  if (!fresh) {
+    log(LogLevel::kError, "configuration reload failed; keeping the previous configuration");
+    return;
+  }
+  auto namer = std::make_shared<const config::GroupNamer>(*fresh);
+  const std::vector<std::string> predeclared = namer->predeclared_groups();
+  worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
+  log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)");
+}
+
+}  // namespace
+
+int run_exporter(const Flags& flags) {
+  // 1. Configuration: any error stops us before we bind anything.
+  const std::optional<config::Config> cfg = load_config(flags.config_file);
+  if (!cfg) return 2;
+  const std::optional<config::WebConfig> web = load_web_config(flags.web_config_file);
+  if (!web) return 2;
+  const sigset_t signals = block_signals();
+
+  // 2. Kernel sources into the ring.
+  auto ring = receiver::EventRing::create(cfg->ring_capacity);
+  if (!ring) {
+    log(LogLevel::kError, "ring_capacity must be a power of two");
+    return 2;
+  }
+  // Taskstats first: every connector exit from now on has its exit record (only records of tasks
+  // that exit between the two registrations lack a connector exit).
+  std::string taskstats_problem;
+  auto taskstats = open_taskstats(*cfg, taskstats_problem);
+  const bool exit_records = taskstats != nullptr;
+  auto connector = open_connector(*cfg);
+  if (!connector) return 1;
 
   // 3. Self-check on this thread, before the receiver owns the connector; its events go to the ring.
   std::uint64_t self_check_drops = 0;
   if (flags.self_check) {
     const std::string failure = run_self_check(
-        *connector, [&](const connector::Event& event) { if (!ring->try_push(event)) ++self_check_drops; },
+        *connector,
+        [&](const connector::Event& event) {
+          // Keep the receiver's order: exit records already queued go first.
+          if (taskstats) {
+            taskstats->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
+              if (!ring->try_push(receiver::PipelineItem(record))) ++self_check_drops;
+            });
+          }
+          if (!ring->try_push(receiver::PipelineItem(event))) ++self_check_drops;
+        },
         kSelfCheckTimeout);
     if (!failure.empty()) {
       log(LogLevel::kError, failure);
@@ -142,66 +257,54 @@ int run_exporter(const Flags& flags) {
     log(LogLevel::kInfo, "self-check passed: the probe child's events arrived");
   }
 
-  // 4. Pipeline threads.
-  receiver::Receiver receiver(std::move(connector), *ring);
-  const receiver::ReceiverCounters& counters = receiver.counters();
+  // 4. Receiver -> ring -> aggregator.
+  receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring, &aggregator::Aggregator::is_urgent);
   aggregator::ProcfsInspector inspector(flags.proc_root);
   aggregator::AggregatorWorker worker(
-      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg), namer, inspector), *ring,
-      [&counters] { return counters.loss_signals(); });
+      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
+                                               std::make_shared<const config::GroupNamer>(*cfg), inspector),
+      *ring, [&receiver] { return receiver.loss_signals(); });
+
+  // 5. Metrics -> HTTP.
   procfs::ProcReader proc_reader(flags.proc_root);
   std::mutex proc_reader_mutex;  // scrapes may run on several civetweb threads
-
-  HealthState health;
   const metrics::BuildInfo build{kVersion, kRevision, kCompiler};
-
   auto scrape = [&]() {
     const aggregator::Snapshot snapshot = worker.snapshot();
     metrics::PipelineStatus status;
-    for (std::size_t i = 0; i < connector::kEventTypeCount; ++i) {
-      status.events_by_type[i] = counters.events_by_type[i].load(std::memory_order_relaxed);
-    }
-    status.kernel_lost_events = counters.kernel_lost_events.load(std::memory_order_relaxed);
-    status.socket_overruns = counters.enobufs.load(std::memory_order_relaxed);
-    status.ring_full_drops = counters.ring_full_drops.load(std::memory_order_relaxed) + self_check_drops;
+    status.connector = receiver.connector_stats();
+    if (receiver.taskstats_active()) status.taskstats = receiver.taskstats_stats();
+    status.receiver = receiver.stats();
+    status.receiver.ring_full_drops += self_check_drops;
     status.ring_capacity = ring->capacity();
     status.ring_used = ring->size();
     status.ring_high_watermark = ring->high_watermark();
-    for (std::size_t i = 0; i < connector::kMalformedReasonCount; ++i) {
-      status.malformed[i] = counters.malformed[i].load(std::memory_order_relaxed);
-    }
-    status.netlink_errors = counters.netlink_errors.load(std::memory_order_relaxed);
-    status.truncated_datagrams = counters.truncated_datagrams.load(std::memory_order_relaxed);
-    status.foreign_datagrams = counters.foreign_datagrams.load(std::memory_order_relaxed);
     {
       std::lock_guard lock(proc_reader_mutex);
       status.kernel_forks = proc_reader.read_kernel_forks();
     }
-    status.connector_up = counters.subscribed.load(std::memory_order_relaxed);
+    status.connector_up = receiver.subscribed();
     status.kernel_filter_active = receiver.kernel_filter_active();
     status.receive_buffer_bytes = receiver.receive_buffer_bytes();
-
+    status.taskstats_receive_buffer_bytes = receiver.taskstats_receive_buffer_bytes();
     std::vector<prometheus::MetricFamily> families = metrics::exporter_families(snapshot, status, build);
     for (auto& family : metrics::process_self_families()) families.push_back(std::move(family));
     return metrics::render_text(families);
   };
+  HealthState health;
   auto healthz = [&]() -> http::Health {
-    if (!counters.subscribed.load(std::memory_order_relaxed)) return {false, "not subscribed to the process events connector"};
+    if (!receiver.subscribed()) return {false, "not subscribed to the process events connector"};
     std::lock_guard lock(health.mutex);
     if (!health.problem.empty()) return {false, health.problem};
-    return {true, "ok"};
+    // Healthy without taskstats, but say what is missing.
+    return {true, taskstats_problem.empty() ? "ok" : "ok; " + taskstats_problem};
   };
-
-  // 5. HTTP.
   http::ServerOptions server_options;
   server_options.listen_addresses = flags.listen_addresses;
   server_options.telemetry_path = flags.telemetry_path;
-  server_options.web = web;
+  server_options.web = *web;
   server_options.version = kVersion;
-  server_options.active_config_text = config::describe(*cfg) + "\nflags:\n  --web.listen-address=" +
-                                      flags.listen_addresses.front() + "\n  --web.telemetry-path=" +
-                                      flags.telemetry_path + "\n  --config.file=" +
-                                      (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n";
+  server_options.active_config_text = active_config_text(*cfg, flags);
   std::string http_error;
   auto server = http::HttpServer::start(server_options, scrape, healthz, &http_error);
   if (!server) {
@@ -213,10 +316,7 @@ int run_exporter(const Flags& flags) {
   }
 
   // 6. Signal loop; also watches that events keep flowing.
-  const std::uint64_t loop_started_ns = steady_ns();
-  const auto idle_before_probe_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(kIdleBeforeProbe).count());
-  std::optional<std::uint64_t> probe_started_ns;
-  std::uint64_t probe_events_before = 0;
+  EventFlowWatch watch(receiver, health);
   while (true) {
     const timespec wait{1, 0};
     const int signal_number = sigtimedwait(&signals, nullptr, &wait);
@@ -224,46 +324,12 @@ int run_exporter(const Flags& flags) {
       log(LogLevel::kInfo, std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
       break;
     }
-    if (signal_number == SIGHUP) {
-      if (flags.config_file.empty()) {
-        log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
-      } else if (std::optional<config::Config> fresh = load_config(flags.config_file)) {
-        auto fresh_namer = std::make_shared<const config::GroupNamer>(*fresh);
-        const std::vector<std::string> predeclared = fresh_namer->predeclared_groups();
-        worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(fresh_namer, predeclared); });
-        log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)");
-      } else {
-        log(LogLevel::kError, "configuration reload failed; keeping the previous configuration");
-      }
-    }
-
-    // Liveness of the event flow.
-    const std::uint64_t now_ns = steady_ns();
-    const std::uint64_t last_ns = counters.last_event_monotonic_ns.load(std::memory_order_relaxed);
-    std::uint64_t events_now = 0;
-    for (const auto& count : counters.events_by_type) events_now += count.load(std::memory_order_relaxed);
-    if (probe_started_ns) {
-      if (events_now > probe_events_before) {
-        probe_started_ns.reset();
-        std::lock_guard lock(health.mutex);
-        health.problem.clear();
-      } else if (now_ns - *probe_started_ns > static_cast<std::uint64_t>(std::chrono::nanoseconds(kProbeTimeout).count())) {
-        std::lock_guard lock(health.mutex);
-        if (health.problem.empty()) log(LogLevel::kError, "no events arrive from the kernel: " + no_events_hint());
-        health.problem = "no events from the kernel, even for a probe fork; " + no_events_hint();
-        probe_started_ns.reset();  // probe again next round
-      }
-    } else if (now_ns - std::max(last_ns, loop_started_ns) > idle_before_probe_ns) {
-      probe_events_before = events_now;
-      probe_started_ns = now_ns;
-      const pid_t child = ::fork();
-      if (child == 0) ::_exit(0);
-      if (child > 0) ::waitpid(child, nullptr, 0);
-    }
+    if (signal_number == SIGHUP) reload_config(flags, worker);
+    watch.check();
   }
 
   // 7. Orderly stop: HTTP first (no scrape sees half-destroyed state), then the aggregator, then the
-  // receiver (which unsubscribes).
+  // receiver (which unsubscribes and deregisters).
   server.reset();
   return 0;
 }

@@ -131,31 +131,33 @@ void parse_process_names(Diagnostics& diag, const Entry& entry, Config& cfg) {
   }
 }
 
-void parse_buckets(Diagnostics& diag, const Entry& entry, Config& cfg) {
+/// A histogram's upper bounds under `entry.key`: a non-empty, strictly increasing list of
+/// positive finite numbers in `unit`.
+void parse_buckets(Diagnostics& diag, const Entry& entry, std::string_view unit, std::vector<double>& out) {
+  const std::string key(entry.key);
   if (!entry.value.IsSequence() || entry.value.size() == 0) {
-    diag.error(entry.mark, "lifetime_buckets: expected a non-empty list of upper bounds in seconds");
+    diag.error(entry.mark, key + ": expected a non-empty list of upper bounds in " + std::string(unit));
     return;
   }
   if (entry.value.size() > kMaxBuckets) {
-    diag.error(entry.mark, "lifetime_buckets: more than " + std::to_string(kMaxBuckets) +
-                               " buckets (each one is a series per group)");
+    diag.error(entry.mark, key + ": more than " + std::to_string(kMaxBuckets) + " buckets (each one is a series per group)");
     return;
   }
   std::vector<double> bounds;
   for (const YAML::Node& item : entry.value) {
     double bound = 0;
-    if (!detail::read_number(diag, item, item.IsNull() ? entry.mark : item.Mark(), "lifetime_buckets", bound)) return;
+    if (!detail::read_number(diag, item, item.IsNull() ? entry.mark : item.Mark(), key, bound)) return;
     if (!(bound > 0) || !std::isfinite(bound)) {
-      diag.error(item, "lifetime_buckets: bounds must be positive and finite, not " + item.Scalar());
+      diag.error(item, key + ": bounds must be positive and finite, not " + item.Scalar());
       return;
     }
     if (!bounds.empty() && bound <= bounds.back()) {
-      diag.error(item, "lifetime_buckets: bounds must be strictly increasing (" + item.Scalar() + " follows a bound >= it)");
+      diag.error(item, key + ": bounds must be strictly increasing (" + item.Scalar() + " follows a bound >= it)");
       return;
     }
     bounds.push_back(bound);
   }
-  cfg.lifetime_buckets = std::move(bounds);
+  out = std::move(bounds);
 }
 
 void parse_events(Diagnostics& diag, const Entry& entry, Config& cfg) {
@@ -256,7 +258,11 @@ void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
       if (capacity < 1024) diag.warn(entry.mark, "ring_capacity below 1024 drops events under ordinary bursts");
       cfg.ring_capacity = capacity;
     } else if (key == "lifetime_buckets") {
-      parse_buckets(diag, entry, cfg);
+      parse_buckets(diag, entry, "seconds", cfg.lifetime_buckets);
+    } else if (key == "peak_memory_buckets") {
+      parse_buckets(diag, entry, "bytes", cfg.peak_memory_buckets);
+    } else if (key == "taskstats") {
+      detail::read_bool(diag, entry.value, entry.mark, key, cfg.taskstats);
     } else if (key == "events") {
       parse_events(diag, entry, cfg);
     } else if (key == "attribution") {
@@ -357,6 +363,9 @@ std::string describe(const Config& cfg) {
   out << "max_groups: " << cfg.max_groups << "\nunmatched: " << (cfg.unmatched == Unmatched::kOther ? "other" : "ignore")
       << "\nlifetime_buckets: ";
   list(cfg.lifetime_buckets);
+  out << "\npeak_memory_buckets: ";
+  list(cfg.peak_memory_buckets);
+  out << "\ntaskstats: " << (cfg.taskstats ? "true" : "false");
   out << "\nring_capacity: " << cfg.ring_capacity << "\nmax_processes: " << cfg.max_processes
       << "\nreceive_buffer_bytes: " << cfg.receive_buffer_bytes << "\nevents: ";
   list(cfg.events);

@@ -10,6 +10,8 @@
 //   max_groups: 500                 # beyond it new groups are counted into "other" (1..1000000)
 //   unmatched: other                # or "ignore"
 //   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]   # seconds, strictly increasing
+//   peak_memory_buckets: [4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296]   # bytes
+//   taskstats: true                 # join the kernel's taskstats exit records (names and costs)
 //   ring_capacity: 65536            # power of two, 16..16777216 (below 1024 only for tests: warned)
 //   max_processes: 200000           # process table bound (16..4194304)
 //   receive_buffer_bytes: 8388608   # 0 = kernel default (0..1 GiB)
@@ -19,6 +21,7 @@
 //   read_cgroup: false              # forced on by attribution or cgroup template variables
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -49,12 +52,18 @@ std::vector<Matcher> default_process_names();
 
 enum class Unmatched { kOther, kIgnore };
 
+inline constexpr std::array<double, 9> kDefaultLifetimeBuckets = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
+inline constexpr std::array<double, 6> kDefaultPeakMemoryBuckets = {4 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30,
+                                                                     4.0 * (1 << 30)};
+
 struct Config {
   std::string source = "(built-in defaults)";  // the file it came from
   std::vector<Matcher> process_names = default_process_names();  // an explicit [] matches nothing
   std::size_t max_groups = 500;
   Unmatched unmatched = Unmatched::kOther;
-  std::vector<double> lifetime_buckets = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
+  std::vector<double> lifetime_buckets{kDefaultLifetimeBuckets.begin(), kDefaultLifetimeBuckets.end()};
+  std::vector<double> peak_memory_buckets{kDefaultPeakMemoryBuckets.begin(), kDefaultPeakMemoryBuckets.end()};
+  bool taskstats = true;
   std::size_t ring_capacity = 65536;
   std::size_t max_processes = 200000;
   std::size_t receive_buffer_bytes = 8 << 20;

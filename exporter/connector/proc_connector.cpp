@@ -23,11 +23,6 @@ constexpr std::uint32_t kKernelAll = event_bits::kAll | event_bits::kNonzeroExit
 
 using Clock = std::chrono::steady_clock;
 
-int poll_timeout_ms(std::chrono::milliseconds timeout) {
-  if (timeout.count() < 0) return -1;
-  return static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), 1 << 30));
-}
-
 // Distinct sequence numbers for our control messages, so we recognise our own ack among those the
 // kernel multicasts to every listener.
 std::uint32_t first_control_seq() {
@@ -37,31 +32,10 @@ std::uint32_t first_control_seq() {
 
 }  // namespace
 
-std::string SysError::message() const {
-  std::string text(call);
-  text += ": ";
-  text += std::strerror(code);
-  return text;
-}
-
 struct ProcConnector::OpenKey {};
 
-struct ProcConnector::Buffers {
-  explicit Buffers(std::size_t count)
-      : storage(count * kDatagramSlotBytes), headers(count), iovecs(count), sources(count), lengths(count) {
-    for (std::size_t i = 0; i < count; ++i) {
-      iovecs[i] = {storage.data() + i * kDatagramSlotBytes, kDatagramSlotBytes};
-    }
-  }
-  std::vector<std::byte> storage;
-  std::vector<mmsghdr> headers;
-  std::vector<iovec> iovecs;
-  std::vector<sockaddr_nl> sources;
-  std::vector<std::size_t> lengths;  // usable bytes per slot (0 = ignore the slot)
-};
-
 ProcConnector::ProcConnector(const OpenKey&, int fd, std::size_t batch_datagrams)
-    : fd_(fd), control_seq_(first_control_seq()), buffers_(std::make_unique<Buffers>(batch_datagrams)) {}
+    : fd_(fd), control_seq_(first_control_seq()), batch_(batch_datagrams, kDatagramSlotBytes) {}
 
 ProcConnector::~ProcConnector() {
   if (fd_ < 0) return;
@@ -219,63 +193,12 @@ SysError ProcConnector::unsubscribe() noexcept {
 }
 
 RecvResult ProcConnector::fill_batch(std::chrono::milliseconds timeout, std::size_t& count) noexcept {
-  count = 0;
-  Buffers& b = *buffers_;
-  const std::size_t slots = b.headers.size();
-  int received = -1;
-  // Under load data is already queued: try first and poll only when there is nothing, which saves
-  // one system call per batch exactly when batches are small and frequent.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    for (std::size_t i = 0; i < slots; ++i) {
-      msghdr& header = b.headers[i].msg_hdr;
-      header = {};
-      header.msg_name = &b.sources[i];
-      header.msg_namelen = sizeof(sockaddr_nl);
-      header.msg_iov = &b.iovecs[i];
-      header.msg_iovlen = 1;
-      b.headers[i].msg_len = 0;
-    }
-    do {
-      received = ::recvmmsg(fd_, b.headers.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
-    } while (received < 0 && errno == EINTR);
-    if (received >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || attempt == 1 || timeout.count() == 0) break;
-    pollfd descriptor{fd_, POLLIN, 0};
-    int ready;
-    do {
-      ready = ::poll(&descriptor, 1, poll_timeout_ms(timeout));
-    } while (ready < 0 && errno == EINTR);
-    if (ready < 0) return {RecvStatus::kError, errno};
-    if (ready == 0) return {RecvStatus::kTimeout, 0};
-  }
-  if (received < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return {RecvStatus::kTimeout, 0};
-    if (errno == ENOBUFS) {
-      ++stats_.enobufs;
-      return {RecvStatus::kOverrun, ENOBUFS};
-    }
-    return {RecvStatus::kError, errno};
-  }
-
-  count = static_cast<std::size_t>(received);
-  stats_.datagrams += count;
-  for (std::size_t i = 0; i < count; ++i) {
-    const msghdr& header = b.headers[i].msg_hdr;
-    b.lengths[i] = b.headers[i].msg_len;
-    if (header.msg_flags & MSG_TRUNC) {
-      ++stats_.truncated_datagrams;
-      b.lengths[i] = 0;
-    } else if (header.msg_namelen >= sizeof(sockaddr_nl) && b.sources[i].nl_pid != 0) {
-      // Only the kernel (port id 0) speaks for the connector; anything else could forge events.
-      ++stats_.foreign_datagrams;
-      b.lengths[i] = 0;
-    }
-  }
-  return {RecvStatus::kOk, 0};
+  const RecvResult result = batch_.receive(fd_, timeout, stats_);
+  count = batch_.count();
+  return result;
 }
 
-std::span<const std::byte> ProcConnector::datagram(std::size_t index) const noexcept {
-  return {buffers_->storage.data() + index * kDatagramSlotBytes, buffers_->lengths[index]};
-}
+std::span<const std::byte> ProcConnector::datagram(std::size_t index) const noexcept { return batch_.datagram(index); }
 
 bool ProcConnector::wants(const Event& event) const noexcept {
   if (kernel_filter_active_) return true;

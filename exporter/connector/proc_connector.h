@@ -27,19 +27,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/datagram_batch.h"
+#include "common/sys_error.h"
 #include "connector/event.h"
 #include "connector/parser.h"
 #include "connector/seq_tracker.h"
 
 namespace procevents::connector {
 
-/// A failed system call: errno plus the call's name. `code == 0` means success.
-struct SysError {
-  int code = 0;
-  std::string_view call;  // static string, e.g. "bind(NETLINK_CONNECTOR)"
-  explicit operator bool() const noexcept { return code != 0; }
-  std::string message() const;  // "bind(NETLINK_CONNECTOR): Operation not permitted"
-};
+using SysError = procevents::SysError;
 
 struct ConnectorOptions {
   int receive_buffer_bytes = 0;      // requested SO_RCVBUF(FORCE) size; 0 keeps the kernel default
@@ -47,17 +43,8 @@ struct ConnectorOptions {
   std::size_t batch_datagrams = 64;  // datagrams drained per recvmmsg() call
 };
 
-enum class RecvStatus : std::uint8_t {
-  kOk,       // at least one datagram was read (it may have held only skipped control messages)
-  kTimeout,  // nothing arrived in time (with a zero timeout or O_NONBLOCK: nothing pending)
-  kOverrun,  // ENOBUFS: the kernel dropped events for us; counted, keep reading
-  kError,    // another errno; see `sys_errno`
-};
-
-struct RecvResult {
-  RecvStatus status = RecvStatus::kTimeout;
-  int sys_errno = 0;
-};
+using RecvStatus = procevents::RecvStatus;
+using RecvResult = procevents::RecvResult;
 
 struct SubscribeResult {
   SysError error;                    // send failed or the kernel acked with an errno
@@ -66,17 +53,14 @@ struct SubscribeResult {
 };
 
 /// Counters since open(). Plain integers: read them on the connector's thread.
-struct ConnectorStats {
-  std::uint64_t datagrams = 0;
+/// (datagrams, enobufs, truncated_datagrams and foreign_datagrams come from DatagramCounters.)
+struct ConnectorStats : DatagramCounters {
   std::uint64_t events_by_type[kEventTypeCount] = {};  // every parsed event, acks and unknown included
   std::uint64_t filtered_out = 0;      // events dropped by the user-space filter (kernel without proc_input)
-  std::uint64_t enobufs = 0;           // recv() calls that failed with ENOBUFS
   std::uint64_t netlink_overruns = 0;  // NLMSG_OVERRUN messages
   std::uint64_t lost_events = 0;       // events missing from per-CPU seq gaps since the last subscribe()
   std::uint64_t netlink_errors = 0;    // NLMSG_ERROR messages with a non-zero errno
   std::uint64_t malformed[kMalformedReasonCount] = {};
-  std::uint64_t truncated_datagrams = 0;  // larger than our buffer (MSG_TRUNC)
-  std::uint64_t foreign_datagrams = 0;    // not sent by the kernel (sender port id != 0): ignored
 };
 
 class ProcConnector {
@@ -107,15 +91,25 @@ class ProcConnector {
   /// the first) and calls `sink(const Event&)` for each event that passes the subscription mask.
   template <class Sink>
   RecvResult receive_batch(std::chrono::milliseconds timeout, Sink&& sink) noexcept {
+    return receive_batch(timeout, sink, [] {});
+  }
+
+  /// The same, calling `after_receive()` once the datagrams are read and before any event reaches
+  /// `sink`: everything the kernel queued elsewhere before these events (e.g. taskstats exit
+  /// records, sent before the connector's exit event) can be collected first, preserving order.
+  template <class Sink, class AfterReceive>
+  RecvResult receive_batch(std::chrono::milliseconds timeout, Sink&& sink, AfterReceive&& after_receive) noexcept {
     // Events a receive() call left over come first, without a system call: the next recvmmsg()
     // reuses the buffers they are in.
     Message message;
     if (pending_cursor_) {
+      after_receive();
       while (next_pending(message)) sink(static_cast<const Event&>(message.event));
       return {RecvStatus::kOk, 0};
     }
     std::size_t count = 0;
     const RecvResult result = fill_batch(timeout, count);
+    after_receive();
     for (std::size_t i = 0; i < count; ++i) {
       MessageCursor cursor(datagram(i));
       while (cursor.next(message)) {
@@ -138,8 +132,6 @@ class ProcConnector {
   const ConnectorStats& stats() const noexcept { return stats_; }
 
  private:
-  struct Buffers;
-
   RecvResult fill_batch(std::chrono::milliseconds timeout, std::size_t& count) noexcept;
   std::span<const std::byte> datagram(std::size_t index) const noexcept;
   /// Counts `message` and returns true when it is an event the caller asked for.
@@ -157,7 +149,7 @@ class ProcConnector {
   bool kernel_filter_active_ = false;
   std::uint32_t mask_ = event_bits::kAll;
   std::uint32_t control_seq_ = 0;
-  std::unique_ptr<Buffers> buffers_;
+  DatagramBatch batch_;
   // Messages left over from a batch that `receive()` has only partly handed out.
   std::size_t pending_index_ = 0;
   std::size_t pending_count_ = 0;

@@ -44,6 +44,21 @@ constexpr Descriptor kPtrace{"procevents_ptrace_total", MetricType::Counter, "pt
 constexpr Descriptor kLifetime{"procevents_process_lifetime_seconds", MetricType::Histogram,
                               "Process lifetime from fork to exit, from kernel timestamps. Processes already running at start-up are not observed."};
 constexpr Descriptor kProcesses{"procevents_processes", MetricType::Gauge, "Live processes."};
+// What finished tasks cost (taskstats exit records): every task once, in its process's group.
+constexpr Descriptor kExitedCpu{"procevents_exited_cpu_seconds_total", MetricType::Counter,
+                                "CPU time used by tasks that have exited, by mode (user, system); threads count in their process's group."};
+constexpr Descriptor kExitedPeakRss{"procevents_exited_peak_resident_memory_bytes", MetricType::Histogram,
+                                    "Peak resident memory (high-water RSS) of processes that have exited."};
+constexpr Descriptor kExitedRead{"procevents_exited_storage_read_bytes_total", MetricType::Counter,
+                                 "Bytes tasks that have exited caused to be read from storage."};
+constexpr Descriptor kExitedWritten{"procevents_exited_storage_written_bytes_total", MetricType::Counter,
+                                    "Bytes tasks that have exited caused to be written to storage."};
+constexpr Descriptor kExitedSwitches{"procevents_exited_context_switches_total", MetricType::Counter,
+                                     "Context switches of tasks that have exited, by ctxswitchtype (voluntary, nonvoluntary)."};
+constexpr Descriptor kExitedCpuDelay{"procevents_exited_cpu_delay_seconds_total", MetricType::Counter,
+                                     "Time tasks that have exited spent runnable but waiting for a CPU (needs delay accounting: kernel.task_delayacct=1)."};
+constexpr Descriptor kExitedBlkioDelay{"procevents_exited_blkio_delay_seconds_total", MetricType::Counter,
+                                       "Time tasks that have exited spent waiting for block I/O (needs delay accounting: kernel.task_delayacct=1)."};
 constexpr Descriptor kEventRate{"procevents_event_rate", MetricType::Gauge,
                                "Events per second (threads included), exponentially weighted over the window, like the load average."};
 constexpr Descriptor kEvents{"procevents_events_total", MetricType::Counter,
@@ -77,13 +92,31 @@ constexpr Descriptor kFilterActive{"procevents_kernel_filter_active", MetricType
                                   "1 when the kernel filters events for us (Linux >= 6.6 proc_input), 0 when filtering happens here."};
 constexpr Descriptor kReceiveBuffer{"procevents_socket_receive_buffer_bytes", MetricType::Gauge,
                                    "Receive buffer size of the netlink socket as granted by the kernel."};
+constexpr Descriptor kFiltered{"procevents_events_filtered_total", MetricType::Counter,
+                              "Events dropped by the user-space filter (kernels without per-socket filtering, with a narrowed events list)."};
+constexpr Descriptor kReceiveErrors{"procevents_receive_errors_total", MetricType::Counter,
+                                    "Receive calls that failed for another reason than a full socket buffer, by source."};
+constexpr Descriptor kTaskstatsUp{"procevents_taskstats_up", MetricType::Gauge,
+                                  "1 when registered for the kernel's taskstats exit records; 0 when unavailable or turned off."};
+constexpr Descriptor kTaskstatsRecords{"procevents_taskstats_records_total", MetricType::Counter,
+                                       "Taskstats exit records received, by scope: task (one per exiting task), thread_group (sent with a multi-threaded process's last task)."};
+constexpr Descriptor kTaskstatsOverruns{"procevents_taskstats_socket_overruns_total", MetricType::Counter,
+                                        "Receive calls on the taskstats socket that failed with ENOBUFS (exit records were dropped)."};
+constexpr Descriptor kTaskstatsParseErrors{"procevents_taskstats_parse_errors_total", MetricType::Counter,
+                                           "Taskstats messages that could not be used, by reason."};
+constexpr Descriptor kTaskstatsBuffer{"procevents_taskstats_socket_receive_buffer_bytes", MetricType::Gauge,
+                                      "Receive buffer size of the taskstats socket as granted by the kernel."};
+constexpr Descriptor kExitsUnmatched{"procevents_exits_unmatched_total", MetricType::Counter,
+                                     "Task exits seen by only one source: source=connector (no exit record came), source=taskstats (no connector exit claimed the record). Stays 0 without loss."};
+constexpr Descriptor kExitsJoined{"procevents_exits_joined_total", MetricType::Counter,
+                                  "Task exits seen by both the connector and taskstats."};
+constexpr Descriptor kNamedFromRecord{"procevents_execs_named_from_exit_record_total", MetricType::Counter,
+                                      "Execs whose process was gone before /proc could be read, named from its taskstats exit record."};
+constexpr Descriptor kAwaitingRecord{"procevents_execs_awaiting_exit_record", MetricType::Gauge,
+                                     "Execs of vanished processes held until their exit record names them."};
 constexpr Descriptor kBuildInfo{"procevents_build_info", MetricType::Gauge,
                                "A metric with a constant '1' value labeled by version, revision and compiler from which procevents_exporter was built."};
 
-constexpr const char* kOutcomes[] = {"success", "failure", "signal"};
-constexpr const char* kRateEvents[] = {"fork", "exec", "exit"};
-constexpr const char* kRateWindows[] = {"1m", "5m", "15m"};
-constexpr const char* kEnrichmentReasons[] = {"gone", "pid_reused", "permission", "other"};
 
 MetricFamily family(const Descriptor& d) { return MetricFamily{d.name, d.help, d.type, {}}; }
 
@@ -120,6 +153,21 @@ std::vector<ClientMetric::Label> group_labels(const Snapshot& snapshot, const Gr
   return labels;
 }
 
+/// One histogram sample from per-bucket counts (the serializer appends le="+Inf" = sample_count).
+ClientMetric histogram(std::vector<ClientMetric::Label> labels, const aggregator::Histogram& h,
+                       const std::vector<double>& bounds) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.histogram.sample_count = h.count;
+  metric.histogram.sample_sum = h.sum;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < bounds.size() && b < h.buckets.size(); ++b) {
+    cumulative += h.buckets[b];
+    metric.histogram.bucket.push_back({cumulative, bounds[b]});
+  }
+  return metric;
+}
+
 std::vector<ClientMetric::Label> plus(std::vector<ClientMetric::Label> labels, const char* name, std::string value) {
   labels.push_back(label(name, std::move(value)));
   return labels;
@@ -137,7 +185,7 @@ void per_group_families(const Snapshot& snapshot, std::vector<MetricFamily>& out
     add(forks, static_cast<double>(c.forks_thread), plus(labels, "kind", "thread"));
     add(execs, static_cast<double>(c.execs), labels);
     for (std::size_t o = 0; o < aggregator::kExitOutcomeCount; ++o) {
-      add(exits, static_cast<double>(c.exits[o]), plus(labels, "outcome", kOutcomes[o]));
+      add(exits, static_cast<double>(c.exits[o]), plus(labels, "outcome", aggregator::kExitOutcomeNames[o]));
     }
     // Only signals that happened: 64 zero series per group would be noise.
     for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) {
@@ -154,21 +202,36 @@ void per_group_families(const Snapshot& snapshot, std::vector<MetricFamily>& out
     add(ptrace, static_cast<double>(c.ptrace_attach), plus(labels, "op", "attach"));
     add(ptrace, static_cast<double>(c.ptrace_detach), plus(labels, "op", "detach"));
 
-    ClientMetric histogram;
-    histogram.label = labels;
-    histogram.histogram.sample_count = c.lifetime_count;
-    histogram.histogram.sample_sum = c.lifetime_sum_seconds;
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < snapshot.lifetime_bounds.size() && b < c.lifetime_buckets.size(); ++b) {
-      cumulative += c.lifetime_buckets[b];
-      histogram.histogram.bucket.push_back({cumulative, snapshot.lifetime_bounds[b]});
-    }
-    lifetime.metric.push_back(std::move(histogram));  // the serializer appends le="+Inf" = sample_count
+    lifetime.metric.push_back(histogram(labels, c.lifetime, snapshot.lifetime_bounds));
     add(live, static_cast<double>(group.live_processes), labels);
   }
   for (MetricFamily* f : {&forks, &execs, &exits, &signals, &cores, &comms, &uids, &gids, &sids, &ptrace,
                           &lifetime, &live}) {
     out.push_back(std::move(*f));
+  }
+}
+
+/// What finished tasks cost, per group: only while the taskstats source is active (else no data).
+void per_group_cost_families(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+  MetricFamily cpu = family(kExitedCpu), rss = family(kExitedPeakRss), read = family(kExitedRead),
+               written = family(kExitedWritten), switches = family(kExitedSwitches),
+               cpu_delay = family(kExitedCpuDelay), blkio_delay = family(kExitedBlkioDelay);
+  for (const GroupSnapshot& group : snapshot.groups) {
+    const auto labels = group_labels(snapshot, group);
+    const auto& c = group.counters;
+    add(cpu, static_cast<double>(c.cpu_user_us) / 1e6, plus(labels, "mode", "user"));
+    add(cpu, static_cast<double>(c.cpu_system_us) / 1e6, plus(labels, "mode", "system"));
+    rss.metric.push_back(histogram(labels, c.peak_rss, snapshot.peak_rss_bounds));
+    add(read, static_cast<double>(c.storage_read_bytes), labels);
+    add(written, static_cast<double>(c.storage_write_bytes), labels);
+    add(switches, static_cast<double>(c.voluntary_switches), plus(labels, "ctxswitchtype", "voluntary"));
+    add(switches, static_cast<double>(c.involuntary_switches), plus(labels, "ctxswitchtype", "nonvoluntary"));
+    // Zero unless delay accounting is on (kernel.task_delayacct): no series until there is one.
+    if (c.cpu_delay_ns > 0) add(cpu_delay, static_cast<double>(c.cpu_delay_ns) / 1e9, labels);
+    if (c.blkio_delay_ns > 0) add(blkio_delay, static_cast<double>(c.blkio_delay_ns) / 1e9, labels);
+  }
+  for (MetricFamily* f : {&cpu, &rss, &read, &written, &switches, &cpu_delay, &blkio_delay}) {
+    if (!f->metric.empty()) out.push_back(std::move(*f));
   }
 }
 
@@ -179,47 +242,82 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   std::vector<MetricFamily> out;
   out.reserve(40);
   per_group_families(snapshot, out);
+  if (status.taskstats) per_group_cost_families(snapshot, out);
 
   MetricFamily rates = family(kEventRate);
   for (std::size_t e = 0; e < aggregator::kRateEventCount; ++e) {
     for (std::size_t w = 0; w < aggregator::kRateWindowCount; ++w) {
-      add(rates, snapshot.rates[e][w], {label("event", kRateEvents[e]), label("window", kRateWindows[w])});
+      add(rates, snapshot.rates[e][w], {label("event", aggregator::kRateEventNames[e]), label("window", aggregator::kRateWindowNames[w])});
     }
   }
   out.push_back(std::move(rates));
 
   MetricFamily events = family(kEvents);
   for (std::size_t t = 0; t < connector::kEventTypeCount; ++t) {
-    add(events, static_cast<double>(status.events_by_type[t]),
+    add(events, static_cast<double>(status.connector.events_by_type[t]),
         {label("event", std::string(connector::event_type_name(static_cast<connector::EventType>(t))))});
   }
   out.push_back(std::move(events));
   out.push_back(single(kProcessed, static_cast<double>(snapshot.events_processed)));
 
   // Without exact sequence tracking an overrun still proves at least one lost event.
-  const std::uint64_t kernel_lost = std::max(status.kernel_lost_events, status.socket_overruns);
+  const std::uint64_t kernel_lost = std::max(status.connector.lost_events, status.connector.enobufs);
   MetricFamily lost = family(kLost);
   add(lost, static_cast<double>(kernel_lost), {label("reason", "kernel_overrun")});
-  add(lost, static_cast<double>(status.ring_full_drops), {label("reason", "ring_full")});
+  add(lost, static_cast<double>(status.receiver.ring_full_drops), {label("reason", "ring_full")});
   out.push_back(std::move(lost));
-  out.push_back(single(kSocketOverruns, static_cast<double>(status.socket_overruns)));
+  out.push_back(single(kSocketOverruns, static_cast<double>(status.connector.enobufs)));
+  out.push_back(single(kFiltered, static_cast<double>(status.connector.filtered_out)));
+  MetricFamily receive_errors = family(kReceiveErrors);
+  add(receive_errors, static_cast<double>(status.receiver.connector_receive_errors), {label("source", "connector")});
+  add(receive_errors, static_cast<double>(status.receiver.taskstats_receive_errors), {label("source", "taskstats")});
+  out.push_back(std::move(receive_errors));
   out.push_back(single(kRingCapacity, static_cast<double>(status.ring_capacity)));
   out.push_back(single(kRingUsed, static_cast<double>(status.ring_used)));
   out.push_back(single(kRingHigh, static_cast<double>(status.ring_high_watermark)));
 
   MetricFamily parse = family(kParseErrors);
   for (std::size_t r = 1; r < connector::kMalformedReasonCount; ++r) {  // 0 is kNone
-    add(parse, static_cast<double>(status.malformed[r]),
+    add(parse, static_cast<double>(status.connector.malformed[r]),
         {label("reason", std::string(connector::malformed_reason_name(static_cast<connector::MalformedReason>(r))))});
   }
-  add(parse, static_cast<double>(status.netlink_errors), {label("reason", "netlink_error")});
-  add(parse, static_cast<double>(status.truncated_datagrams), {label("reason", "truncated_datagram")});
-  add(parse, static_cast<double>(status.foreign_datagrams), {label("reason", "foreign_sender")});
+  add(parse, static_cast<double>(status.connector.netlink_errors), {label("reason", "netlink_error")});
+  add(parse, static_cast<double>(status.connector.truncated_datagrams), {label("reason", "truncated_datagram")});
+  add(parse, static_cast<double>(status.connector.foreign_datagrams), {label("reason", "foreign_sender")});
   out.push_back(std::move(parse));
+
+  out.push_back(single(kTaskstatsUp, status.taskstats ? 1 : 0));
+  if (status.taskstats) {
+    const taskstats::SourceStats& ts = *status.taskstats;
+    MetricFamily records = family(kTaskstatsRecords);
+    add(records, static_cast<double>(ts.task_records), {label("scope", "task")});
+    add(records, static_cast<double>(ts.thread_group_records), {label("scope", "thread_group")});
+    out.push_back(std::move(records));
+    out.push_back(single(kTaskstatsOverruns, static_cast<double>(ts.enobufs)));
+    MetricFamily ts_parse = family(kTaskstatsParseErrors);
+    for (std::size_t r = 1; r < taskstats::kMalformedReasonCount; ++r) {  // 0 is kNone
+      add(ts_parse, static_cast<double>(ts.malformed[r]),
+          {label("reason", std::string(taskstats::malformed_reason_name(static_cast<taskstats::MalformedReason>(r))))});
+    }
+    add(ts_parse, static_cast<double>(ts.netlink_errors), {label("reason", "netlink_error")});
+    add(ts_parse, static_cast<double>(ts.netlink_overruns), {label("reason", "netlink_overrun")});
+    add(ts_parse, static_cast<double>(ts.truncated_datagrams), {label("reason", "truncated_datagram")});
+    add(ts_parse, static_cast<double>(ts.foreign_datagrams), {label("reason", "foreign_sender")});
+    out.push_back(std::move(ts_parse));
+    out.push_back(single(kTaskstatsBuffer, static_cast<double>(status.taskstats_receive_buffer_bytes)));
+    const aggregator::ExitJoinStats& join = snapshot.exit_join;
+    MetricFamily unmatched = family(kExitsUnmatched);
+    add(unmatched, static_cast<double>(join.exits_without_record), {label("source", "connector")});
+    add(unmatched, static_cast<double>(join.records_without_exit), {label("source", "taskstats")});
+    out.push_back(std::move(unmatched));
+    out.push_back(single(kExitsJoined, static_cast<double>(join.joined)));
+    out.push_back(single(kNamedFromRecord, static_cast<double>(join.named_from_record)));
+    out.push_back(single(kAwaitingRecord, static_cast<double>(join.pending_execs)));
+  }
 
   MetricFamily enrichment = family(kEnrichment);
   for (std::size_t r = 0; r < aggregator::kEnrichmentFailureCount; ++r) {
-    add(enrichment, static_cast<double>(snapshot.enrichment_failures[r]), {label("reason", kEnrichmentReasons[r])});
+    add(enrichment, static_cast<double>(snapshot.enrichment_failures[r]), {label("reason", aggregator::kEnrichmentFailureNames[r])});
   }
   out.push_back(std::move(enrichment));
 

@@ -16,26 +16,26 @@
 #include "aggregator/snapshot.h"
 #include "connector/event.h"
 #include "connector/parser.h"
+#include "connector/proc_connector.h"
+#include "receiver/receiver_stats.h"
+#include "taskstats/taskstats_source.h"
 
 namespace procevents::metrics {
 
-/// What the receiver, the ring and the kernel say, copied at scrape time.
+/// What the sources, the receiver, the ring and the kernel say, copied at scrape time: each
+/// source's stats record whole, so a counter added there is one edit here.
 struct PipelineStatus {
-  std::array<std::uint64_t, connector::kEventTypeCount> events_by_type{};
-  std::uint64_t kernel_lost_events = 0;  // exact per-CPU sequence gaps
-  std::uint64_t socket_overruns = 0;     // ENOBUFS results
-  std::uint64_t ring_full_drops = 0;
+  connector::ConnectorStats connector;
+  std::optional<taskstats::SourceStats> taskstats;  // nullopt: the taskstats source is not active
+  receiver::ReceiverStats receiver;
   std::uint64_t ring_capacity = 0;
   std::uint64_t ring_used = 0;
   std::uint64_t ring_high_watermark = 0;
-  std::array<std::uint64_t, connector::kMalformedReasonCount> malformed{};
-  std::uint64_t netlink_errors = 0;
-  std::uint64_t truncated_datagrams = 0;
-  std::uint64_t foreign_datagrams = 0;
   std::optional<std::uint64_t> kernel_forks;  // /proc/stat "processes"
   bool connector_up = false;
   bool kernel_filter_active = false;
   std::int64_t receive_buffer_bytes = 0;
+  std::int64_t taskstats_receive_buffer_bytes = 0;
 };
 
 struct BuildInfo {

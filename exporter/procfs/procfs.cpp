@@ -209,6 +209,14 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
     constexpr std::string_view kDeleted = " (deleted)";
     if (out.exe.size() > kDeleted.size() && out.exe.ends_with(kDeleted)) out.exe.resize(out.exe.size() - kDeleted.size());
   }
+  // The binary's identity as taskstats reports it, so exit records can be matched to this path.
+  out.exe_device = 0;
+  out.exe_inode = 0;
+  struct stat binary {};
+  if (!out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
+    out.exe_device = binary.st_dev;
+    out.exe_inode = binary.st_ino;
+  }
 
   // stat decides: without it we know nothing reliable (comm comes from here too).
   if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm);

@@ -31,6 +31,8 @@ enum class ReadError : std::uint8_t {
 struct ProcessInfo {
   std::string comm;                  // the task name, as /proc/<pid>/comm without its newline (taken from stat)
   std::string exe;                   // readlink /proc/<pid>/exe without " (deleted)"; empty if unreadable
+  std::uint64_t exe_device = 0;      // st_dev and st_ino of the binary (0 when exe is empty)
+  std::uint64_t exe_inode = 0;
   std::vector<std::string> cmdline;  // NUL-separated arguments, from at most kMaxCmdlineBytes
   bool cmdline_truncated = false;    // the cmdline was longer than kMaxCmdlineBytes; the last argument is cut
   std::uint32_t ruid = 0;            // real uid ("Uid:" first field of status; see read_process for the shortcut)

@@ -1,26 +1,32 @@
 #include "receiver/receiver.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <chrono>
+
+#include "common/clock.h"
 
 namespace procevents::receiver {
 
 namespace {
 // Bounded wait so a stop request is noticed promptly without a wake-up fd.
 constexpr std::chrono::milliseconds kPollInterval{100};
-
-std::uint64_t steady_ns() noexcept {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
+// Taskstats batches drained per connector batch: enough for any burst a connector batch can
+// describe, bounded so the connector socket is never starved.
+constexpr int kMaxTaskstatsBatches = 16;
 }  // namespace
 
-Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector, EventRing& ring)
+Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector,
+                   std::unique_ptr<taskstats::TaskstatsSource> taskstats, EventRing& ring, UrgencyPolicy is_urgent)
     : connector_(std::move(connector)),
+      taskstats_(std::move(taskstats)),
       ring_(ring),
+      is_urgent_(std::move(is_urgent)),
+      subscribed_(connector_->subscribed()),
       receive_buffer_bytes_(connector_->receive_buffer_bytes()),
       kernel_filter_active_(connector_->kernel_filter_active()) {
-  counters_.subscribed.store(connector_->subscribed(), std::memory_order_relaxed);
+  publish();
   thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
 }
 
@@ -29,49 +35,68 @@ Receiver::~Receiver() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::uint64_t Receiver::loss_signals() const noexcept {
+  const connector::ConnectorStats connector = connector_stats();
+  return connector.enobufs + connector.lost_events + connector.netlink_overruns + stats().ring_full_drops;
+}
+
+std::uint64_t Receiver::events_received() const noexcept {
+  const connector::ConnectorStats connector = connector_stats();
+  std::uint64_t total = 0;
+  for (const std::uint64_t count : connector.events_by_type) total += count;
+  return total;
+}
+
 void Receiver::publish() noexcept {
-  const connector::ConnectorStats& stats = connector_->stats();
-  constexpr auto relaxed = std::memory_order_relaxed;
-  for (std::size_t i = 0; i < connector::kEventTypeCount; ++i) {
-    counters_.events_by_type[i].store(stats.events_by_type[i], relaxed);
+  connector_stats_.publish(connector_->stats());
+  if (taskstats_) taskstats_stats_.publish(taskstats_->stats());
+  stats_.publish(own_);
+}
+
+void Receiver::drain_taskstats() noexcept {
+  if (!taskstats_) return;
+  for (int batch = 0; batch < kMaxTaskstatsBatches; ++batch) {
+    const RecvResult result = taskstats_->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
+      if (!ring_.try_push(PipelineItem(record))) ++own_.ring_full_drops;
+    });
+    if (result.status == RecvStatus::kError) ++own_.taskstats_receive_errors;
+    if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) return;
   }
-  counters_.enobufs.store(stats.enobufs, relaxed);
-  counters_.kernel_lost_events.store(stats.lost_events, relaxed);
-  counters_.netlink_overruns.store(stats.netlink_overruns, relaxed);
-  counters_.netlink_errors.store(stats.netlink_errors, relaxed);
-  for (std::size_t i = 0; i < connector::kMalformedReasonCount; ++i) {
-    counters_.malformed[i].store(stats.malformed[i], relaxed);
+}
+
+void Receiver::wait_for_input() noexcept {
+  pollfd fds[2] = {{connector_->fd(), POLLIN, 0}, {taskstats_ ? taskstats_->fd() : -1, POLLIN, 0}};
+  const int ready = ::poll(fds, taskstats_ ? 2 : 1, static_cast<int>(kPollInterval.count()));
+  if (ready < 0 && errno != EINTR) {
+    // A persistent error (e.g. EBADF) must not spin a core.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  counters_.truncated_datagrams.store(stats.truncated_datagrams, relaxed);
-  counters_.foreign_datagrams.store(stats.foreign_datagrams, relaxed);
 }
 
 void Receiver::run(std::stop_token stop) noexcept {
-  std::uint64_t ring_full = 0;
-  std::uint64_t errors = 0;
   while (!stop.stop_requested()) {
     bool any = false;
     bool urgent = false;
-    const connector::RecvResult result = connector_->receive_batch(kPollInterval, [&](const connector::Event& event) {
-      any = true;
-      // The aggregator reads /proc for these: it must see them while the process still exists.
-      urgent |= event.type == connector::EventType::kExec || event.type == connector::EventType::kComm;
-      if (!ring_.try_push(event)) ++ring_full;
-    });
-    if (result.status == connector::RecvStatus::kError) {
-      ++errors;
-      counters_.receive_errors.store(errors, std::memory_order_relaxed);
-      // A persistent error (e.g. EBADF) must not spin a core.
+    const RecvResult result = connector_->receive_batch(
+        std::chrono::milliseconds(0),
+        [&](const connector::Event& event) {
+          any = true;
+          urgent |= is_urgent_ && is_urgent_(event);
+          if (!ring_.try_push(PipelineItem(event))) ++own_.ring_full_drops;
+        },
+        [&] { drain_taskstats(); });
+    if (result.status == RecvStatus::kError) {
+      ++own_.connector_receive_errors;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (any) {
       // Otherwise let the aggregator drain in bulk on its own short timer: a wake-up per batch
       // would cost two futex calls per handful of events in a thread storm.
       if (urgent || ring_.size() > ring_.capacity() / 4) ring_.notify_consumer();
-      counters_.last_event_monotonic_ns.store(steady_ns(), std::memory_order_relaxed);
+      own_.last_event_monotonic_ns = steady_ns();
     }
-    counters_.ring_full_drops.store(ring_full, std::memory_order_relaxed);
     publish();
+    if (result.status == RecvStatus::kTimeout) wait_for_input();
   }
 }
 

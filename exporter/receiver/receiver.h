@@ -1,66 +1,77 @@
-// The receiver thread: drains the connector into the ring, never blocking on anything else.
+// The receiver thread: drains both kernel sources into the ring, never blocking on anything else.
 //
-// It owns the ProcConnector. Per batch it pushes every event into the ring (a full ring is a
-// counted drop, never a wait) and publishes the connector's counters as relaxed atomics that any
-// thread may read. It does no /proc I/O and takes no locks.
+// It owns the ProcConnector and, when available, the TaskstatsSource. Every full ring is a
+// counted drop, never a wait; it does no /proc I/O and takes no locks. Each source's counters are
+// published whole (PublishedStats) for any thread to read.
+//
+// Order guarantee: for a task's exit the kernel queues the taskstats record before the connector's
+// exit event (do_exit: taskstats_exit() precedes proc_exit_connector()). The receiver reads a
+// connector batch, then drains the taskstats socket, then pushes the connector events, so every
+// exit record reaches the ring before the connector exit event of the same task (unless the
+// taskstats socket overflowed, which is counted).
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 
+#include "common/published_stats.h"
 #include "connector/proc_connector.h"
-#include "ring/spsc_ring.h"
+#include "receiver/pipeline_item.h"
+#include "receiver/receiver_stats.h"
+#include "taskstats/taskstats_source.h"
 
 namespace procevents::receiver {
 
-using EventRing = ring::SpscRing<connector::Event>;
-
-/// Counters published by the receiver thread (monotonic; relaxed loads are fine for metrics).
-struct ReceiverCounters {
-  std::array<std::atomic<std::uint64_t>, connector::kEventTypeCount> events_by_type{};
-  std::atomic<std::uint64_t> ring_full_drops{0};
-  std::atomic<std::uint64_t> enobufs{0};           // recv() failures with ENOBUFS
-  std::atomic<std::uint64_t> kernel_lost_events{0};  // exact seq-gap total (lower bound without full subscription)
-  std::atomic<std::uint64_t> netlink_overruns{0};
-  std::atomic<std::uint64_t> netlink_errors{0};
-  std::array<std::atomic<std::uint64_t>, connector::kMalformedReasonCount> malformed{};
-  std::atomic<std::uint64_t> truncated_datagrams{0};
-  std::atomic<std::uint64_t> foreign_datagrams{0};
-  std::atomic<std::uint64_t> receive_errors{0};    // other recv errors
-  std::atomic<std::uint64_t> last_event_monotonic_ns{0};  // steady clock of the last received event
-  std::atomic<bool> subscribed{false};
-  /// Any loss signal at all (kernel or ring); the aggregator re-synchronises when this grows.
-  std::uint64_t loss_signals() const noexcept {
-    return enobufs.load(std::memory_order_relaxed) + kernel_lost_events.load(std::memory_order_relaxed) +
-           netlink_overruns.load(std::memory_order_relaxed) + ring_full_drops.load(std::memory_order_relaxed);
-  }
-};
+/// Which events the aggregator wants to see promptly (it reads /proc for them); others wait for
+/// its own timer, so storms are handled in large, cheap batches.
+using UrgencyPolicy = std::function<bool(const connector::Event&)>;
 
 class Receiver {
  public:
-  /// Takes a subscribed connector. The thread starts at once.
-  Receiver(std::unique_ptr<connector::ProcConnector> connector, EventRing& ring);
-  /// Stops and joins the thread, then unsubscribes (the connector's destructor).
+  /// Takes a subscribed connector and an optional registered taskstats source. Starts at once.
+  Receiver(std::unique_ptr<connector::ProcConnector> connector, std::unique_ptr<taskstats::TaskstatsSource> taskstats,
+           EventRing& ring, UrgencyPolicy is_urgent);
+  /// Stops and joins the thread, then unsubscribes and deregisters (the sources' destructors).
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
 
-  const ReceiverCounters& counters() const noexcept { return counters_; }
+  connector::ConnectorStats connector_stats() const noexcept { return connector_stats_.load(); }
+  taskstats::SourceStats taskstats_stats() const noexcept { return taskstats_stats_.load(); }
+  ReceiverStats stats() const noexcept { return stats_.load(); }
+  /// Any loss signal at all (kernel or ring); the aggregator re-synchronises when this grows.
+  std::uint64_t loss_signals() const noexcept;
+  /// Connector events received so far (for liveness checks).
+  std::uint64_t events_received() const noexcept;
+
+  bool subscribed() const noexcept { return subscribed_; }
+  bool taskstats_active() const noexcept { return taskstats_ != nullptr; }
+  int taskstats_receive_buffer_bytes() const noexcept { return taskstats_ ? taskstats_->receive_buffer_bytes() : 0; }
   int receive_buffer_bytes() const noexcept { return receive_buffer_bytes_; }
   bool kernel_filter_active() const noexcept { return kernel_filter_active_; }
 
  private:
   void run(std::stop_token stop) noexcept;
+  /// Pushes every exit record queued now (bounded, so a storm cannot starve the connector).
+  void drain_taskstats() noexcept;
+  /// Waits up to the poll interval for either socket to become readable.
+  void wait_for_input() noexcept;
   void publish() noexcept;
 
   std::unique_ptr<connector::ProcConnector> connector_;
+  std::unique_ptr<taskstats::TaskstatsSource> taskstats_;
   EventRing& ring_;
-  ReceiverCounters counters_;
+  UrgencyPolicy is_urgent_;
+  bool subscribed_ = false;
   int receive_buffer_bytes_ = 0;
   bool kernel_filter_active_ = false;
+  ReceiverStats own_;  // the receiver thread's working copy
+  PublishedStats<connector::ConnectorStats> connector_stats_;
+  PublishedStats<taskstats::SourceStats> taskstats_stats_;
+  PublishedStats<ReceiverStats> stats_;
   std::jthread thread_;  // last: started after everything it uses exists, joined first
 };
 

@@ -122,10 +122,10 @@ TEST_CASE("fork, exec and exit of a process give exact counters and a lifetime",
   CHECK(bash->counters.forks_process == 1);
   CHECK(ls->counters.execs == 1);
   CHECK(ls->counters.exits[static_cast<int>(ExitOutcome::kSuccess)] == 1);
-  CHECK(ls->counters.lifetime_count == 1);
-  CHECK(ls->counters.lifetime_sum_seconds == Approx(2.5));
+  CHECK(ls->counters.lifetime.count == 1);
+  CHECK(ls->counters.lifetime.sum == Approx(2.5));
   // Buckets 0.001 0.01 0.1 1 10 ...: 2.5 s lands in the le=10 bucket (index 4).
-  CHECK(ls->counters.lifetime_buckets[4] == 1);
+  CHECK(ls->counters.lifetime.buckets[4] == 1);
   CHECK(ls->live_processes == 0);
   CHECK(bash->live_processes == 1);
   CHECK(s.tracked_processes == 2);  // init and bash, seeded
@@ -179,7 +179,7 @@ TEST_CASE("seeded processes count as live but their exits have no lifetime", "[a
   const Snapshot s = f.snap();
   const GroupSnapshot* bash = group(s, "bash");
   CHECK(bash->counters.exits[0] == 1);
-  CHECK(bash->counters.lifetime_count == 0);
+  CHECK(bash->counters.lifetime.count == 0);
   CHECK(bash->live_processes == 0);
 }
 

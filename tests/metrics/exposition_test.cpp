@@ -21,9 +21,9 @@ aggregator::Snapshot sample_snapshot() {
     g.counters.execs = 12345678901ull;
     g.counters.exits = {1, 2, 3};
     g.counters.signal_exits[9] = 2;
-    g.counters.lifetime_buckets = {1, 0, 2, 0, 0, 0, 0, 0, 0, 1};
-    g.counters.lifetime_count = 4;
-    g.counters.lifetime_sum_seconds = 123456.789012345678;
+    g.counters.lifetime.buckets = {1, 0, 2, 0, 0, 0, 0, 0, 0, 1};
+    g.counters.lifetime.count = 4;
+    g.counters.lifetime.sum = 123456.789012345678;
     s.groups.push_back(g);
   }
   s.rates[0][0] = 1.0 / 3.0;

@@ -1,0 +1,66 @@
+// Receives up to N netlink datagrams with one recvmmsg() into buffers allocated once: the batch
+// reader shared by both kernel sources (process events connector and taskstats).
+//
+// Datagrams that were cut (MSG_TRUNC) or that did not come from the kernel (sender port id != 0:
+// anyone on the host could otherwise forge events) are counted and handed out as empty.
+#pragma once
+
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace procevents {
+
+enum class RecvStatus : std::uint8_t {
+  kOk,       // at least one datagram was read (it may have held only skipped control messages)
+  kTimeout,  // nothing arrived in time (with a zero timeout or O_NONBLOCK: nothing pending)
+  kOverrun,  // ENOBUFS: the kernel dropped messages for us; counted, keep reading
+  kError,    // another errno; see `sys_errno`
+};
+
+struct RecvResult {
+  RecvStatus status = RecvStatus::kTimeout;
+  int sys_errno = 0;
+};
+
+struct DatagramCounters {
+  std::uint64_t datagrams = 0;
+  std::uint64_t enobufs = 0;              // receive calls that failed with ENOBUFS
+  std::uint64_t truncated_datagrams = 0;  // larger than a slot (MSG_TRUNC)
+  std::uint64_t foreign_datagrams = 0;    // not sent by the kernel: ignored
+};
+
+class DatagramBatch {
+ public:
+  DatagramBatch(std::size_t slots, std::size_t slot_bytes);
+
+  /// Reads what is queued on `fd`; when nothing is, waits up to `timeout` (negative: forever, zero:
+  /// not at all) and reads once more. Counts into `counters`. Never allocates.
+  RecvResult receive(int fd, std::chrono::milliseconds timeout, DatagramCounters& counters) noexcept;
+
+  /// Datagrams the last receive() returned.
+  std::size_t count() const noexcept { return count_; }
+  /// The usable bytes of datagram `index` (< count()); empty for cut or foreign ones.
+  std::span<const std::byte> datagram(std::size_t index) const noexcept {
+    return {storage_.data() + index * slot_bytes_, lengths_[index]};
+  }
+
+ private:
+  std::size_t slot_bytes_;
+  std::size_t count_ = 0;
+  std::vector<std::byte> storage_;
+  std::vector<mmsghdr> headers_;
+  std::vector<iovec> iovecs_;
+  std::vector<sockaddr_nl> sources_;
+  std::vector<std::size_t> lengths_;
+};
+
+/// A poll(2) timeout in milliseconds: -1 for a negative duration, capped at 2^30.
+int poll_timeout_ms(std::chrono::milliseconds timeout) noexcept;
+
+}  // namespace procevents

@@ -1,0 +1,72 @@
+// Pure parsing of taskstats datagrams (generic netlink family TASKSTATS): bytes in, exit records
+// out. No syscalls, no allocation, never a read past the buffer.
+//
+// A datagram holds netlink messages; an exit message carries TASKSTATS_TYPE_AGGR_PID (a task) and,
+// when the process had several threads and this was its last, TASKSTATS_TYPE_AGGR_TGID. Each
+// aggregate nests the id (TYPE_PID / TYPE_TGID) and a `struct taskstats` (TYPE_STATS) whose length
+// depends on the kernel: only the fields inside the length the kernel sent are read.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "taskstats/exit_record.h"
+
+namespace procevents::taskstats {
+
+enum class ItemKind : std::uint8_t {
+  kRecord,        // `record` is filled
+  kSkipped,       // a message or attribute that is not an exit record (ack, NOOP, other family)
+  kOverrun,       // NLMSG_OVERRUN
+  kNetlinkError,  // NLMSG_ERROR with a non-zero errno in `netlink_errno`
+  kMalformed,     // unparseable: `malformed` says why; the rest of the datagram is abandoned
+};
+
+enum class MalformedReason : std::uint8_t {
+  kNone,
+  kTruncatedNetlinkHeader,  // fewer bytes than an nlmsghdr left
+  kBadNetlinkLength,        // nlmsg_len smaller than the headers or larger than what is left
+  kBadAttributeLength,      // an attribute's length is below its header or past its container
+  kShortStats,              // struct taskstats shorter than the oldest version's core fields
+  kMissingId,               // an aggregate without its pid/tgid or without stats
+};
+inline constexpr std::size_t kMalformedReasonCount = 6;
+/// Stable snake_case label value ("short_stats", ...).
+std::string_view malformed_reason_name(MalformedReason reason) noexcept;
+
+struct Item {
+  ItemKind kind = ItemKind::kSkipped;
+  MalformedReason malformed = MalformedReason::kNone;
+  int netlink_errno = 0;
+  ExitRecord record{};
+};
+
+/// Decodes a `struct taskstats` payload of `stats.size()` bytes into `out` (scope and pid are
+/// left to the caller). False when it is too short to hold the core fields of version 1.
+bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept;
+
+/// Iterates the exit records of one received datagram.
+///   ItemCursor cursor(bytes, family_id);
+///   Item item;
+///   while (cursor.next(item)) { ... }
+class ItemCursor {
+ public:
+  ItemCursor(std::span<const std::byte> datagram, std::uint16_t family_id) noexcept
+      : rest_(datagram), family_id_(family_id) {}
+
+  /// Fills `out` with the next item; false when the datagram is exhausted. After kMalformed the
+  /// cursor is exhausted.
+  bool next(Item& out) noexcept;
+
+ private:
+  /// Decodes one aggregate attribute's payload into out (kRecord or kMalformed).
+  void decode_aggregate(std::span<const std::byte> payload, RecordScope scope, Item& out) noexcept;
+
+  std::span<const std::byte> rest_;       // messages not yet started
+  std::span<const std::byte> attributes_; // top-level attributes left in the current message
+  std::uint16_t family_id_;
+};
+
+}  // namespace procevents::taskstats
