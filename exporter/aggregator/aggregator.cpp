@@ -52,6 +52,10 @@ procfs::ReadError ProcfsInspector::inspect(std::int32_t pid, bool with_cgroup, p
   return reader_->read_process(pid, with_cgroup, out);
 }
 
+procfs::ReadError ProcfsInspector::inspect_cgroup(std::int32_t pid, std::string& out) {
+  return reader_->read_cgroup(pid, out);
+}
+
 void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
   pids.clear();
   reader_->for_each_pid([&](std::int32_t pid) { pids.push_back(pid); });
@@ -76,10 +80,10 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const config::
       table_(options_.max_processes),
       records_(options_.max_waiting_records),
       held_execs_(kMaxHeldExecs) {
-  // Every attribution label but user comes from the cgroup (the label order is unit, container,
-  // pod_uid, user).
-  const bool cgroup_labels = std::any_of(options_.attribution.begin(), options_.attribution.end() - 1,
-                                         [](bool on) { return on; });
+  bool cgroup_labels = false;
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    cgroup_labels |= options_.attribution[i] && attribution::kLabels[i].source == attribution::LabelSource::kCgroup;
+  }
   if (options_.read_cgroup || cgroup_labels) enable_cgroups();
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
@@ -186,10 +190,9 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   if (!name) return kIgnored;
 
   std::array<std::string_view, kAttributionLabelCount> labels{};
-  const std::array<std::string_view, kAttributionLabelCount> raw = {
-      cgroup->unit, cgroup->container_id, cgroup->pod_uid, identity.username};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (limiters_[i]) labels[i] = limiters_[i]->admit(raw[i]);  // valid UTF-8: see classify_cgroup_path, UserNames
+    // Valid UTF-8 already: see classify_cgroup_path, UserNames.
+    if (limiters_[i]) labels[i] = limiters_[i]->admit(attribution::label_value(i, *cgroup, identity.username));
   }
   return group_index(*name, labels);
 }
@@ -328,21 +331,35 @@ std::uint32_t Aggregator::settle_execs(const ProcessEntry& entry, const taskstat
 }
 
 std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited) {
-  // The child inherited its parent's cgroup at fork and we cannot read it now: keep the
-  // attribution of the group it was in.
+  config::ProcessIdentity identity;
+  identity.comm = record.comm_view();
+  if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
+  identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
+
+  // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so its
+  // cgroup now is the best guess; failing that, the attribution of the group the child inherited.
   const Group* from = group_at(inherited);
   std::array<std::string_view, kAttributionLabelCount> labels{};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     label_scratch_[i].assign(from ? std::string_view(from->attribution[i]) : std::string_view());
     labels[i] = label_scratch_[i];
   }
-  config::ProcessIdentity identity;
-  identity.comm = record.comm_view();
-  if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
-  identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
-  identity.unit = labels[0];
-  identity.container_id = labels[1];
-  identity.pod_uid = labels[2];
+  static const attribution::CgroupIdentity kNoCgroup;
+  const attribution::CgroupIdentity* cgroup = nullptr;
+  if (options_.read_cgroup && cgroups_ && record.ppid > 0 &&
+      inspector_.inspect_cgroup(record.ppid, cgroup_scratch_) == procfs::ReadError::kNone) {
+    cgroup = &cgroups_->classify(attribution::select_cgroup_path(cgroup_scratch_));
+    identity.cgroup = cgroup->path;
+    identity.unit = cgroup->unit;
+    identity.container_id = cgroup->container_id;
+    identity.pod_uid = cgroup->pod_uid;
+  }
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    if (!limiters_[i]) continue;
+    const bool from_cgroup = attribution::kLabels[i].source == attribution::LabelSource::kCgroup;
+    if (from_cgroup && !cgroup) continue;  // keep the inherited value
+    labels[i] = limiters_[i]->admit(attribution::label_value(i, cgroup ? *cgroup : kNoCgroup, identity.username));
+  }
   const std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (!name) return kIgnored;

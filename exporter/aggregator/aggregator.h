@@ -50,6 +50,10 @@ class ProcessInspector {
   virtual ~ProcessInspector() = default;
   /// Reads what is known of process `pid` into `out` (cgroup text only if asked).
   virtual procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) = 0;
+  /// Reads only the cgroup text of process `pid` into `out` (kGone where cgroups are not wanted).
+  virtual procfs::ReadError inspect_cgroup(std::int32_t /*pid*/, std::string& /*out*/) {
+    return procfs::ReadError::kGone;
+  }
   /// Replaces `pids` with the pids of all live processes.
   virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
   /// Seconds per /proc start-time tick and the BOOTTIME-minus-MONOTONIC offset, for pid-reuse checks;
@@ -66,6 +70,7 @@ class ProcfsInspector final : public ProcessInspector {
   explicit ProcfsInspector(std::string proc_root = "/proc");
   ~ProcfsInspector() override;
   procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override;
+  procfs::ReadError inspect_cgroup(std::int32_t pid, std::string& out) override;
   void list_processes(std::vector<std::int32_t>& pids) override;
   double seconds_per_tick() const override { return seconds_per_tick_; }
   double boot_offset_seconds() const override { return boot_offset_seconds_; }
@@ -90,8 +95,12 @@ struct AggregatorOptions {
   /// connector exit, before the fallback.
   std::chrono::milliseconds join_timeout{3000};
   std::size_t max_waiting_records = 4096;
-  std::array<bool, kAttributionLabelCount> attribution{};  // unit, container, pod_uid, user
-  std::array<std::size_t, kAttributionLabelCount> attribution_limits = {200, 200, 200, 100};
+  std::array<bool, kAttributionLabelCount> attribution{};  // by attribution::kLabels row
+  std::array<std::size_t, kAttributionLabelCount> attribution_limits = [] {
+    std::array<std::size_t, kAttributionLabelCount> limits{};
+    for (std::size_t i = 0; i < kAttributionLabelCount; ++i) limits[i] = attribution::kLabels[i].default_limit;
+    return limits;
+  }();
   bool read_cgroup = false;  // forced on by attribution or by a namer that needs cgroup data
 };
 
@@ -179,6 +188,7 @@ class Aggregator {
   std::vector<std::int32_t> pid_scratch_;
   std::string key_scratch_;
   std::array<std::string, kAttributionLabelCount> label_scratch_;  // inherited labels, reused
+  std::string cgroup_scratch_;
 
   // Exit records waiting for their connector exit, and execs waiting for their exit record.
   struct WaitingRecord {

@@ -9,13 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "attribution/labels.h"
+
 namespace procevents::aggregator {
 
 inline constexpr std::size_t kMaxSignal = 64;  // signal numbers 1..64
-inline constexpr std::size_t kAttributionLabelCount = 4;
-/// Label names of the optional attribution dimensions, in storage order.
-inline constexpr std::array<const char*, kAttributionLabelCount> kAttributionLabels = {"unit", "container",
-                                                                                        "pod_uid", "user"};
+/// Attribution dimensions, in the order of attribution::kLabels.
+inline constexpr std::size_t kAttributionLabelCount = attribution::kLabelCount;
 
 enum class ExitOutcome : std::uint8_t { kSuccess, kFailure, kSignal };
 inline constexpr std::array<const char*, 3> kExitOutcomeNames = {"success", "failure", "signal"};

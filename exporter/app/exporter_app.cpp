@@ -68,7 +68,7 @@ aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool
   options.read_cgroup = cfg.read_cgroup;
   options.exit_records_expected = exit_records && (cfg.event_mask & connector::event_bits::kExit) != 0;
   for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
-    const std::string name = aggregator::kAttributionLabels[i];
+    const std::string name = attribution::kLabels[i].name;
     for (const std::string& wanted : cfg.attribution) {
       if (wanted == name) options.attribution[i] = true;
     }

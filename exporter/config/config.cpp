@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "attribution/labels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -14,13 +16,10 @@ namespace {
 using detail::Diagnostics;
 using detail::Entry;
 
-constexpr std::string_view kAttributionNames[] = {"unit", "container", "pod_uid", "user"};
 constexpr std::size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
 constexpr std::size_t kMaxBuckets = 100;     // each bucket is one series per group
 
-bool is_attribution_name(std::string_view name) {
-  return std::find(std::begin(kAttributionNames), std::end(kAttributionNames), name) != std::end(kAttributionNames);
-}
+bool is_attribution_name(std::string_view name) { return attribution::label_index(name).has_value(); }
 
 template <class T>
 bool contains(const std::vector<T>& list, const T& value) {
@@ -195,7 +194,7 @@ void parse_attribution(Diagnostics& diag, const Entry& entry, Config& cfg) {
   for (const YAML::Node& item : entry.value) {
     const std::string& label = labels[index++];
     if (!is_attribution_name(label)) {
-      diag.error(item, "attribution: unknown label \"" + label + "\" (known: unit, container, pod_uid, user)");
+      diag.error(item, "attribution: unknown label \"" + label + "\" (known: " + attribution::label_names() + ")");
     } else if (contains(seen, label)) {
       diag.warn(item, "attribution: \"" + label + "\" is listed twice");
     } else {
@@ -212,7 +211,7 @@ void parse_attribution_limits(Diagnostics& diag, const Entry& entry, Config& cfg
   }
   for (const Entry& limit : detail::entries(diag, entry.value, "attribution_limits")) {
     if (!is_attribution_name(limit.key)) {
-      diag.error(limit.key_node, "attribution_limits: unknown label \"" + limit.key + "\" (known: unit, container, pod_uid, user)");
+      diag.error(limit.key_node, "attribution_limits: unknown label \"" + limit.key + "\" (known: " + attribution::label_names() + ")");
       continue;
     }
     detail::read_count(diag, limit.value, limit.mark, "attribution_limits." + limit.key, cfg.attribution_limits[limit.key], 1,
@@ -288,12 +287,20 @@ void finish(Config& cfg) {
   cfg.event_mask = mask_of(cfg.events);
   const bool templates = std::any_of(cfg.process_names.begin(), cfg.process_names.end(),
                                      [](const Matcher& m) { return m.name.needs_cgroup(); });
-  const bool attribution = std::any_of(cfg.attribution.begin(), cfg.attribution.end(),
-                                       [](const std::string& label) { return label != "user"; });
+  const bool attribution = std::any_of(cfg.attribution.begin(), cfg.attribution.end(), [](const std::string& label) {
+    const std::optional<std::size_t> index = attribution::label_index(label);
+    return index && attribution::kLabels[*index].source == attribution::LabelSource::kCgroup;
+  });
   if (templates || attribution) cfg.read_cgroup = true;
 }
 
 }  // namespace
+
+std::map<std::string, std::size_t> default_attribution_limits() {
+  std::map<std::string, std::size_t> limits;
+  for (const attribution::AttributionLabel& label : attribution::kLabels) limits[label.name] = label.default_limit;
+  return limits;
+}
 
 std::vector<Matcher> default_process_names() {
   Matcher every;

@@ -56,6 +56,9 @@ inline constexpr std::array<double, 9> kDefaultLifetimeBuckets = {0.001, 0.01, 0
 inline constexpr std::array<double, 6> kDefaultPeakMemoryBuckets = {4 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30,
                                                                      4.0 * (1 << 30)};
 
+/// Every attribution label's default cap (attribution/labels.h).
+std::map<std::string, std::size_t> default_attribution_limits();
+
 struct Config {
   std::string source = "(built-in defaults)";  // the file it came from
   std::vector<Matcher> process_names = default_process_names();  // an explicit [] matches nothing
@@ -70,7 +73,7 @@ struct Config {
   std::vector<std::string> events = {"fork", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump"};
   std::uint32_t event_mask = 0;  // connector event bits of `events`; set by the loaders
   std::vector<std::string> attribution;  // subset of unit, container, pod_uid, user, in file order
-  std::map<std::string, std::size_t> attribution_limits = {{"unit", 200}, {"container", 200}, {"pod_uid", 200}, {"user", 100}};
+  std::map<std::string, std::size_t> attribution_limits = default_attribution_limits();
   bool read_cgroup = false;
 };
 

@@ -148,7 +148,7 @@ std::vector<ClientMetric::Label> group_labels(const Snapshot& snapshot, const Gr
   std::vector<ClientMetric::Label> labels;
   labels.push_back(label("groupname", group.name));
   for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
-    if (snapshot.attribution_enabled[i]) labels.push_back(label(aggregator::kAttributionLabels[i], group.attribution[i]));
+    if (snapshot.attribution_enabled[i]) labels.push_back(label(attribution::kLabels[i].name, group.attribution[i]));
   }
   return labels;
 }
@@ -330,7 +330,7 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
     if (!snapshot.attribution_enabled[i]) continue;
     add(attribution, static_cast<double>(snapshot.attribution_overflows[i]),
-        {label("label", aggregator::kAttributionLabels[i])});
+        {label("label", attribution::kLabels[i].name)});
   }
   if (!attribution.metric.empty()) out.push_back(std::move(attribution));
   if (status.kernel_forks) out.push_back(single(kKernelForks, static_cast<double>(*status.kernel_forks)));

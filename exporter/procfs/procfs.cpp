@@ -237,11 +237,24 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   out.euid = uids ? uids->effective : 0;
 
   out.cgroup.clear();
-  if (with_cgroup && slurp(dir.get(), "cgroup", kMaxCgroupBytes) == ReadError::kNone) {
-    std::string_view text(buffer_.data(), used_);
-    if (truncated_) text = text.substr(0, text.rfind('\n') + 1);  // npos + 1 == 0: nothing whole
-    out.cgroup.assign(text);
-  }
+  if (with_cgroup) (void)read_cgroup_at(dir.get(), out.cgroup);
+  return ReadError::kNone;
+}
+
+ReadError ProcReader::read_cgroup(std::int32_t pid, std::string& out) {
+  out.clear();
+  if (pid <= 0) return ReadError::kGone;
+  const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  if (dir.get() < 0) return error_from_errno(errno);
+  return read_cgroup_at(dir.get(), out);
+}
+
+ReadError ProcReader::read_cgroup_at(int dir_fd, std::string& out) {
+  const ReadError error = slurp(dir_fd, "cgroup", kMaxCgroupBytes);
+  if (error != ReadError::kNone) return error;
+  std::string_view text(buffer_.data(), used_);
+  if (truncated_) text = text.substr(0, text.rfind('\n') + 1);  // npos + 1 == 0: nothing whole
+  out.assign(text);
   return ReadError::kNone;
 }
 

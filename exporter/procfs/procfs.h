@@ -66,6 +66,9 @@ class ProcReader {
   /// both come from status.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
+  /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped).
+  ReadError read_cgroup(std::int32_t pid, std::string& out);
+
   /// Reads /proc/<pid>/stat only: start time (ticks after boot), parent pid and comm.
   ReadError read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
 
@@ -90,6 +93,7 @@ class ProcReader {
   /// Reads up to `limit` bytes of `name` (relative to `dir_fd`) into buffer_; sets truncated_
   /// when the file holds more.
   ReadError slurp(int dir_fd, const char* name, std::size_t limit);
+  ReadError read_cgroup_at(int dir_fd, std::string& out);
   ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
   /// The value of the "<key> <number>" line of /proc/stat, read in chunks (the "intr" line before
   /// it can be longer than any fixed buffer on machines with many interrupts).
