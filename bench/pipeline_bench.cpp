@@ -1,9 +1,16 @@
 // Benchmarks that need no kernel: prints figures, asserts nothing.
 //
-//   pipeline   synthetic datagrams -> parse -> ring -> aggregate, on one core, for
-//              {1k, 100k} live processes x {10, 1000} groups: events/s, ns/event, allocations/event
-//   scrape     /metrics render for 1000 groups: bytes, time, gzip size
-//   memory     resident memory with 100k tracked processes and 1000 groups
+//   pipeline   synthetic connector and taskstats datagrams -> parse -> the receiver's ring
+//              (receiver::EventRing of PipelineItem) -> aggregate, on one core, for {1k, 100k} live
+//              processes x {10, 1000} groups: items/s, ns/item, allocations/item. Every exit event
+//              is preceded by its task's exit record, as the receiver orders them, so every record
+//              is joined and charged.
+//   scrape     /metrics render for 1000 groups (exit costs included): bytes, time, gzip size
+//   memory     resident memory with 100k tracked processes, 1000 groups and a full ring
+//   attribution  /proc identification cost per exec, with and without cgroup classification
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/taskstats.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -13,8 +20,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "aggregator/aggregator.h"
@@ -23,7 +32,9 @@
 #include "connector/parser.h"
 #include "connector/wire.h"
 #include "metrics/exposition.h"
+#include "receiver/pipeline_item.h"
 #include "ring/spsc_ring.h"
+#include "taskstats/parser.h"
 
 // Count every allocation in the process (the hot path must make none).
 static std::atomic<std::uint64_t> g_allocations{0};
@@ -72,22 +83,98 @@ std::vector<std::byte> datagram(std::uint32_t what, std::uint32_t seq, const std
   return out;
 }
 
-/// A repeating mix per cycle: a thread of a live process starts and ends, a child is forked,
-/// execs and exits (5 events, 1 exec). Children reuse a small pid range so the table stays steady.
-std::vector<std::vector<std::byte>> make_mix(std::int32_t live, std::size_t cycles) {
-  std::vector<std::vector<std::byte>> out;
+constexpr std::uint16_t kTaskstatsFamily = 0x1d;  // any id: the parser is told which one is ours
+
+void put_attribute_header(std::vector<std::byte>& out, std::size_t at, std::size_t length, std::uint16_t type) {
+  const std::uint16_t header[2] = {static_cast<std::uint16_t>(length), type};
+  std::memcpy(out.data() + at, header, sizeof header);
+}
+
+/// A taskstats exit message as the kernel sends it for a task of a single-threaded process or for a
+/// thread that is not its process's last: TASKSTATS_TYPE_AGGR_PID { TYPE_PID, TYPE_STATS }.
+std::vector<std::byte> exit_record_datagram(std::uint32_t seq, std::uint32_t pid, std::uint32_t tgid, std::uint32_t ppid,
+                                            std::string_view comm) {
+  struct ::taskstats stats{};
+  stats.version = TASKSTATS_VERSION;
+  stats.ac_pid = pid;
+  stats.ac_tgid = tgid;
+  stats.ac_ppid = ppid;
+  stats.ac_flag = pid == tgid ? 0 : 0x01;
+  stats.ac_etime = 1500 + seq % 1000;
+  stats.ac_utime = 300 + seq % 7;
+  stats.ac_stime = 200 + seq % 5;
+  stats.hiwater_rss = 2048 + seq % 4096;
+  stats.read_bytes = 4096;
+  stats.write_bytes = 8192;
+  stats.nvcsw = 3;
+  stats.nivcsw = 1;
+  std::memcpy(stats.ac_comm, comm.data(), std::min(comm.size(), sizeof stats.ac_comm - 1));
+
+  constexpr std::size_t kHeaders = NLMSG_HDRLEN + GENL_HDRLEN;
+  constexpr std::size_t kPidAttr = NLA_HDRLEN + 4;
+  constexpr std::size_t kStatsAttr = NLA_HDRLEN + sizeof stats;
+  constexpr std::size_t kAggregate = NLA_HDRLEN + NLA_ALIGN(kPidAttr) + kStatsAttr;
+  std::vector<std::byte> out(NLMSG_ALIGN(kHeaders + NLA_ALIGN(kAggregate)));
+  const nlmsghdr header{static_cast<std::uint32_t>(out.size()), kTaskstatsFamily, 0, seq, 0};
+  const genlmsghdr genl{TASKSTATS_CMD_NEW, TASKSTATS_GENL_VERSION, 0};
+  std::memcpy(out.data(), &header, sizeof header);
+  std::memcpy(out.data() + NLMSG_HDRLEN, &genl, sizeof genl);
+  std::size_t at = kHeaders;
+  put_attribute_header(out, at, kAggregate, NLA_F_NESTED | TASKSTATS_TYPE_AGGR_PID);
+  at += NLA_HDRLEN;
+  put_attribute_header(out, at, kPidAttr, TASKSTATS_TYPE_PID);
+  std::memcpy(out.data() + at + NLA_HDRLEN, &pid, 4);
+  at += NLA_ALIGN(kPidAttr);
+  put_attribute_header(out, at, kStatsAttr, TASKSTATS_TYPE_STATS);
+  std::memcpy(out.data() + at + NLA_HDRLEN, &stats, sizeof stats);
+  return out;
+}
+
+/// One received datagram and the socket it came from.
+struct Datagram {
+  bool taskstats = false;
+  std::vector<std::byte> bytes;
+};
+
+/// A repeating mix per cycle: a thread of a live process starts and ends, a child is forked, execs
+/// and exits (5 connector events, 1 exec), and each exit is preceded by its task's exit record
+/// (2 records): 7 ring items. Children reuse a small pid range so the table stays steady.
+std::vector<Datagram> make_mix(std::int32_t live, std::size_t cycles, const std::vector<std::string>& comms) {
+  std::vector<Datagram> out;
   std::uint32_t seq = 0;
   for (std::size_t i = 0; i < cycles; ++i) {
     const auto parent = static_cast<std::uint32_t>(1 + (i * 7919) % static_cast<std::size_t>(live));
     const auto thread = static_cast<std::uint32_t>(live + 1000 + i % 500);
     const auto child = static_cast<std::uint32_t>(live + 2000 + i % 500);
-    out.push_back(datagram(connector::event_bits::kFork, seq++, {1, 1, thread, parent}));
-    out.push_back(datagram(connector::event_bits::kExit, seq++, {thread, parent, 0, 0xffffffffu, 1, 1}));
-    out.push_back(datagram(connector::event_bits::kFork, seq++, {parent, parent, child, child}));
-    out.push_back(datagram(connector::event_bits::kExec, seq++, {child, child}));
-    out.push_back(datagram(connector::event_bits::kExit, seq++, {child, child, 0, 17, parent, parent}));
+    const std::string& parent_comm = comms[parent % comms.size()];
+    const std::string& child_comm = comms[child % comms.size()];
+    out.push_back({false, datagram(connector::event_bits::kFork, seq++, {1, 1, thread, parent})});
+    out.push_back({true, exit_record_datagram(seq, thread, parent, 1, parent_comm)});
+    out.push_back({false, datagram(connector::event_bits::kExit, seq++, {thread, parent, 0, 0xffffffffu, 1, 1})});
+    out.push_back({false, datagram(connector::event_bits::kFork, seq++, {parent, parent, child, child})});
+    out.push_back({false, datagram(connector::event_bits::kExec, seq++, {child, child})});
+    out.push_back({true, exit_record_datagram(seq, child, child, parent, child_comm)});
+    out.push_back({false, datagram(connector::event_bits::kExit, seq++, {child, child, 0, 17, parent, parent})});
   }
   return out;
+}
+
+/// The receiver's part: parses one datagram from either socket and pushes what it carries.
+template <class Push>
+void parse_datagram(const Datagram& d, Push&& push) {
+  if (d.taskstats) {
+    taskstats::ItemCursor cursor(d.bytes, kTaskstatsFamily);
+    taskstats::Item item;
+    while (cursor.next(item)) {
+      if (item.kind == taskstats::ItemKind::kRecord) push(receiver::PipelineItem(item.record));
+    }
+  } else {
+    connector::MessageCursor cursor(d.bytes);
+    connector::Message m;
+    while (cursor.next(m)) {
+      if (m.kind == connector::MessageKind::kEvent) push(receiver::PipelineItem(m.event));
+    }
+  }
 }
 
 long resident_kib() {
@@ -111,45 +198,61 @@ void pipeline(std::int32_t live, std::size_t groups) {
   inspector.seeded = live;
   aggregator::AggregatorOptions options;
   options.max_groups = groups + 10;
+  options.exit_records_expected = true;  // as with taskstats registered
   aggregator::Aggregator aggregator(options, nullptr, inspector);
   aggregator.seed();
-  auto ring = ring::SpscRing<connector::Event>::create(65536);
-  const auto mix = make_mix(live, 20000);
+  auto ring = receiver::EventRing::create(65536);
+  const auto mix = make_mix(live, 20000, inspector.group_names);
 
-  // One core: parse a batch into the ring, then drain it into the aggregator, as the two threads do.
+  // One core: parse a batch of datagrams into the ring as the receiver does, then drain it into the
+  // aggregator as AggregatorWorker does (batches of 256 under its mutex, a tick per batch).
   constexpr std::size_t kBatch = 256;
-  connector::Event batch[kBatch];
+  std::mutex worker_mutex;
+  std::vector<receiver::PipelineItem> batch(kBatch);
+  std::uint64_t records = 0;
   const auto run = [&](std::size_t rounds) {
-    std::uint64_t events = 0;
+    std::uint64_t items = 0;
     for (std::size_t r = 0; r < rounds; ++r) {
       for (std::size_t i = 0; i < mix.size(); i += kBatch) {
         const std::size_t end = std::min(i + kBatch, mix.size());
         for (std::size_t k = i; k < end; ++k) {
-          connector::MessageCursor cursor(mix[k]);
-          connector::Message m;
-          while (cursor.next(m)) {
-            if (m.kind == connector::MessageKind::kEvent && !ring->try_push(m.event)) std::abort();
-          }
+          parse_datagram(mix[k], [&](const receiver::PipelineItem& item) {
+            if (!ring->try_push(item)) std::abort();
+          });
         }
         std::size_t n;
-        while ((n = ring->pop_bulk(batch, kBatch)) > 0) {
-          for (std::size_t k = 0; k < n; ++k) aggregator.handle(batch[k]);
-          events += n;
+        while ((n = ring->pop_bulk(batch.data(), kBatch)) > 0) {
+          const auto now = Clock::now();
+          std::lock_guard lock(worker_mutex);
+          for (std::size_t k = 0; k < n; ++k) {
+            records += batch[k].index();
+            std::visit([&](const auto& item) { aggregator.handle(item); }, batch[k]);
+          }
+          aggregator.tick(now);
+          items += n;
         }
       }
     }
-    return events;
+    return items;
   };
   run(2);  // warm up: groups and table slots exist afterwards
+  records = 0;
   const std::uint64_t allocations_before = g_allocations.load();
   const auto start = Clock::now();
-  const std::uint64_t events = run(20);
+  const std::uint64_t items = run(20);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const std::uint64_t allocations = g_allocations.load() - allocations_before;
-  std::printf("pipeline  live=%-6d groups=%-5zu events=%-8llu %6.2f Mevents/s  %6.1f ns/event  %.4f allocations/event"
-              "  (target >= 5 Mevents/s, 0 allocations)\n",
-              live, groups, static_cast<unsigned long long>(events), static_cast<double>(events) / seconds / 1e6,
-              seconds * 1e9 / static_cast<double>(events), static_cast<double>(allocations) / static_cast<double>(events));
+  aggregator::Snapshot snapshot;
+  aggregator.fill_snapshot(snapshot);
+  std::printf("pipeline  live=%-6d groups=%-5zu items=%-8llu (events %llu + exit records %llu) %6.2f Mitems/s"
+              "  %6.1f ns/item  %.4f allocations/item  exits joined=%llu unmatched=%llu"
+              "  (target >= 5 M/s, 0 allocations)\n",
+              live, groups, static_cast<unsigned long long>(items), static_cast<unsigned long long>(items - records),
+              static_cast<unsigned long long>(records), static_cast<double>(items) / seconds / 1e6,
+              seconds * 1e9 / static_cast<double>(items), static_cast<double>(allocations) / static_cast<double>(items),
+              static_cast<unsigned long long>(snapshot.exit_join.joined),
+              static_cast<unsigned long long>(snapshot.exit_join.exits_without_record +
+                                              snapshot.exit_join.records_without_exit + aggregator.waiting_records()));
 }
 
 void scrape(std::size_t groups) {
@@ -160,10 +263,10 @@ void scrape(std::size_t groups) {
   options.max_groups = groups + 10;
   aggregator::Aggregator aggregator(options, nullptr, inspector);
   aggregator.seed();
-  for (const auto& bytes : make_mix(static_cast<std::int32_t>(groups * 3), 5000)) {
-    connector::MessageCursor cursor(bytes);
-    connector::Message m;
-    while (cursor.next(m)) aggregator.handle(m.event);
+  for (const Datagram& d : make_mix(static_cast<std::int32_t>(groups * 3), 5000, inspector.group_names)) {
+    parse_datagram(d, [&](const receiver::PipelineItem& item) {
+      std::visit([&](const auto& value) { aggregator.handle(value); }, item);
+    });
   }
   metrics::PipelineStatus status;
   const metrics::BuildInfo build{"bench", "bench", "bench"};
@@ -199,16 +302,16 @@ void memory(std::int32_t live, std::size_t groups) {
   inspector.seeded = live;
   aggregator::AggregatorOptions options;
   options.max_groups = groups + 10;
-  auto ring = ring::SpscRing<connector::Event>::create(65536);
+  auto ring = receiver::EventRing::create(65536);  // the default ring_capacity
   aggregator::Aggregator aggregator(options, nullptr, inspector);
   aggregator.seed();
-  // Touch the ring's pages as a storm would.
-  connector::Event e;
-  for (std::size_t i = 0; i < ring->capacity(); ++i) (void)ring->try_push(e);
+  // Touch the ring's pages as a storm would, with its largest item.
+  const receiver::PipelineItem item{taskstats::ExitRecord{}};
+  for (std::size_t i = 0; i < ring->capacity(); ++i) (void)ring->try_push(item);
   const long after = resident_kib();
-  std::printf("memory    live=%d groups=%zu tracked=%zu  process RSS=%.1f MiB (state: %.1f MiB)  (target < 32 MiB)\n", live,
-              groups, aggregator.tracked_processes(), static_cast<double>(after) / 1024,
-              static_cast<double>(after - before) / 1024);
+  std::printf("memory    live=%d groups=%zu tracked=%zu ring=%zu x %zu B  process RSS=%.1f MiB (state: %.1f MiB)"
+              "  (target < 32 MiB)\n", live, groups, aggregator.tracked_processes(), ring->capacity(),
+              sizeof(receiver::PipelineItem), static_cast<double>(after) / 1024, static_cast<double>(after - before) / 1024);
 }
 
 void attribution_cost() {

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints the figures against their targets. Needs root for the live one.
-#   bash bench/run.sh [build-dir]
+# Runs every benchmark and prints the figures against their targets. Self-contained: the floors and
+# storms of the live benchmark are built from bench/*.c. The live part needs root; without it, or
+# with SKIP_LIVE=1, only the kernel-free benchmarks run.
+#   bash bench/run.sh [build-dir] [live-seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-tools=$(cd .. && pwd)/shared/tools
-[[ -x $build/bench/pipeline_bench ]] || bash scripts/build.sh
+seconds=${2:-5}
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+cmake --build "$build" -j"$(nproc)" --target pipeline_bench live_bench_tools
+load() { echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"; }
+
+load
 "$build/bench/pipeline_bench" pipeline
 "$build/bench/pipeline_bench" scrape
 "$build/bench/pipeline_bench" memory   # its own process: the RSS is the state's, not the other runs'
 "$build/bench/pipeline_bench" attribution
-python3 bench/live_bench.py "$build" "$tools" 5 threads
-python3 bench/live_bench.py "$build" "$tools" 5 forks
+
+if [[ $(id -u) -ne 0 || ${SKIP_LIVE:-0} == 1 ]]; then
+  echo "live benchmarks skipped (need root; SKIP_LIVE=${SKIP_LIVE:-0})"
+  exit 0
+fi
+for storm in threads exec; do
+  load
+  python3 bench/live_bench.py "$build" "$seconds" "$storm"
+done
