@@ -74,14 +74,23 @@ std::string_view malformed_reason_name(MalformedReason reason) noexcept {
 bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept {
   using TS = struct ::taskstats;
   if (stats.size() < kCoreStatsBytes) return false;
+  // Start from a clean record: nothing of a task decoded into `out` before may survive in a field
+  // this struct does not carry (scope and pid belong to the caller).
+  const RecordScope scope = out.scope;
+  const std::int32_t pid = out.pid;
+  out = ExitRecord{};
+  out.scope = scope;
+  out.pid = pid;
   load_if_present(stats, offsetof(TS, version), out.version);
   load_if_present(stats, offsetof(TS, ac_exitcode), out.exit_code);
   load_if_present(stats, offsetof(TS, ac_flag), out.flags);
   load_if_present(stats, offsetof(TS, cpu_delay_total), out.cpu_delay_ns);
   load_if_present(stats, offsetof(TS, blkio_delay_total), out.blkio_delay_ns);
-  // The kernel copies a 16-byte comm into a 32-byte field; keep 15 bytes and the terminator.
+  // The kernel copies a 16-byte comm into a 32-byte field; keep 15 bytes and the terminator, and
+  // nothing after the first NUL (comm compares equal whatever the kernel left behind it).
   std::memcpy(out.comm.data(), stats.data() + offsetof(TS, ac_comm), out.comm.size() - 1);
-  out.comm.back() = '\0';
+  const std::size_t comm_length = strnlen(out.comm.data(), out.comm.size() - 1);
+  std::memset(out.comm.data() + comm_length, 0, out.comm.size() - comm_length);
   std::uint32_t u32 = 0;
   if (load_if_present(stats, offsetof(TS, ac_uid), u32)) out.uid = u32;
   if (load_if_present(stats, offsetof(TS, ac_gid), u32)) out.gid = u32;
@@ -90,14 +99,19 @@ bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept {
   load_if_present(stats, offsetof(TS, ac_utime), out.user_cpu_us);
   load_if_present(stats, offsetof(TS, ac_stime), out.system_cpu_us);
 
-  out.present = 0;
+  // Each optional part is all or nothing: a field of a part the struct holds only half of stays 0.
   if (load_if_present(stats, offsetof(TS, hiwater_rss), out.peak_rss_kib)) out.present |= present::kMemory;
-  if (load_if_present(stats, offsetof(TS, read_bytes), out.read_bytes) &&
-      load_if_present(stats, offsetof(TS, write_bytes), out.write_bytes)) {
+  std::uint64_t first = 0;
+  std::uint64_t second = 0;
+  if (load_if_present(stats, offsetof(TS, read_bytes), first) &&
+      load_if_present(stats, offsetof(TS, write_bytes), second)) {
+    out.read_bytes = first;
+    out.write_bytes = second;
     out.present |= present::kStorageIo;
   }
-  if (load_if_present(stats, offsetof(TS, nvcsw), out.voluntary_switches) &&
-      load_if_present(stats, offsetof(TS, nivcsw), out.involuntary_switches)) {
+  if (load_if_present(stats, offsetof(TS, nvcsw), first) && load_if_present(stats, offsetof(TS, nivcsw), second)) {
+    out.voluntary_switches = first;
+    out.involuntary_switches = second;
     out.present |= present::kContextSwitches;
   }
   // Fields of version 12 are garbage-free only when the kernel says it is that new.
@@ -106,8 +120,10 @@ bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept {
       out.tgid = static_cast<std::int32_t>(u32);
       out.present |= present::kTgid;
     }
-    if (load_if_present(stats, offsetof(TS, ac_exe_dev), out.exe_dev) &&
-        load_if_present(stats, offsetof(TS, ac_exe_inode), out.exe_inode)) {
+    if (load_if_present(stats, offsetof(TS, ac_exe_dev), first) &&
+        load_if_present(stats, offsetof(TS, ac_exe_inode), second)) {
+      out.exe_dev = first;
+      out.exe_inode = second;
       out.present |= present::kExe;
     }
   }

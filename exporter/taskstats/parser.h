@@ -44,7 +44,8 @@ struct Item {
 };
 
 /// Decodes a `struct taskstats` payload of `stats.size()` bytes into `out` (scope and pid are
-/// left to the caller). False when it is too short to hold the core fields of version 1.
+/// left to the caller; every other field is overwritten, 0 where the struct does not carry it).
+/// False, and `out` untouched, when it is too short to hold the core fields of version 1.
 bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept;
 
 /// Iterates the exit records of one received datagram.
