@@ -30,7 +30,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 failed=()
-for target in parser config; do
+for target in parser taskstats config; do
   corpus=$scratch/$target
   mkdir -p "$corpus"
   cp fuzz/corpus/"$target"/* "$corpus"/
