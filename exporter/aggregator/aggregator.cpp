@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "attribution/cgroup.h"
-#include "config/group_namer.h"
+#include "naming/group_namer.h"
 
 namespace procevents::aggregator {
 
@@ -66,7 +66,7 @@ struct Aggregator::Group {
   GroupCounters counters;
 };
 
-Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const config::GroupNamer> namer,
+Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::GroupNamer> namer,
                        ProcessInspector& inspector)
     : options_(std::move(options)),
       namer_(std::move(namer)),
@@ -154,7 +154,7 @@ std::optional<std::uint32_t> Aggregator::identify(std::int32_t pid, std::uint64_
   }
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
 
-  config::ProcessIdentity identity;
+  naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
@@ -361,7 +361,7 @@ void Aggregator::enable_cgroups() {
   if (!cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
 }
 
-void Aggregator::set_namer(std::shared_ptr<const config::GroupNamer> namer,
+void Aggregator::set_namer(std::shared_ptr<const naming::GroupNamer> namer,
                            const std::vector<std::string>& predeclared) {
   namer_ = std::move(namer);
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();

@@ -17,11 +17,11 @@
 #include "app/self_check.h"
 #include "app/version.h"
 #include "config/config.h"
-#include "config/group_namer.h"
 #include "config/web_config.h"
 #include "connector/proc_connector.h"
 #include "http/http_server.h"
 #include "metrics/exposition.h"
+#include "naming/group_namer.h"
 #include "procfs/procfs.h"
 #include "receiver/receiver.h"
 
@@ -92,7 +92,7 @@ int run_exporter(const Flags& flags) {
     }
     web = std::move(*loaded.config);
   }
-  auto namer = std::make_shared<const config::GroupNamer>(*cfg);
+  auto namer = std::make_shared<const naming::GroupNamer>(*cfg);
 
   // Signals are handled by the main thread only: block them before any thread starts.
   sigset_t signals;
@@ -228,7 +228,7 @@ int run_exporter(const Flags& flags) {
       if (flags.config_file.empty()) {
         log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
       } else if (std::optional<config::Config> fresh = load_config(flags.config_file)) {
-        auto fresh_namer = std::make_shared<const config::GroupNamer>(*fresh);
+        auto fresh_namer = std::make_shared<const naming::GroupNamer>(*fresh);
         const std::vector<std::string> predeclared = fresh_namer->predeclared_groups();
         worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(fresh_namer, predeclared); });
         log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)");

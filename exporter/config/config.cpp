@@ -13,6 +13,10 @@ namespace {
 
 using detail::Diagnostics;
 using detail::Entry;
+using naming::CmdlineRegex;
+using naming::Matcher;
+using naming::NameTemplate;
+using naming::Unmatched;
 
 constexpr std::string_view kAttributionNames[] = {"unit", "container", "pod_uid", "user"};
 constexpr std::size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
@@ -288,15 +292,6 @@ void finish(Config& cfg) {
 }
 
 }  // namespace
-
-std::vector<Matcher> default_process_names() {
-  Matcher every;
-  every.name.source = "{{.Comm}}";
-  every.name.parts.push_back({NameTemplate::Kind::kComm, ""});
-  std::vector<Matcher> names;
-  names.push_back(std::move(every));
-  return names;
-}
 
 Config default_config() {
   Config cfg;

@@ -13,6 +13,7 @@
 
 using namespace procevents::config;
 using namespace procevents::config::testing;
+using procevents::naming::Unmatched;
 namespace fs = std::filesystem;
 
 namespace {
