@@ -17,9 +17,9 @@
 #include "app/self_check.h"
 #include "app/version.h"
 #include "config/config.h"
-#include "config/web_config.h"
 #include "connector/proc_connector.h"
 #include "http/http_server.h"
+#include "http/web_config_loader.h"
 #include "metrics/exposition.h"
 #include "naming/group_namer.h"
 #include "procfs/procfs.h"
@@ -82,9 +82,9 @@ int run_exporter(const Flags& flags) {
   // 1. Configuration: any error stops us before we bind anything.
   std::optional<config::Config> cfg = load_config(flags.config_file);
   if (!cfg) return 2;
-  config::WebConfig web;
+  http::WebConfig web;
   if (!flags.web_config_file.empty()) {
-    config::WebConfigResult loaded = config::load_web_config_file(flags.web_config_file);
+    http::WebConfigResult loaded = http::load_web_config_file(flags.web_config_file);
     for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, warning);
     if (!loaded.config) {
       for (const config::ConfigError& error : loaded.errors) log(LogLevel::kError, error.to_string());

@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "config/config_error.h"
-#include "config/web_config_loader.h"
 #include "naming/rules.h"
 
 namespace procevents::config {
