@@ -9,7 +9,8 @@
 #include <string_view>
 
 #include "config/config.h"
-#include "config/group_namer.h"
+#include "http/web_config_loader.h"
+#include "naming/group_namer.h"
 
 namespace {
 
@@ -26,6 +27,10 @@ volatile std::size_t g_sink;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace procevents::config;
+  using procevents::http::load_web_config_string;
+  using procevents::http::WebConfigResult;
+  using procevents::naming::GroupNamer;
+  using procevents::naming::ProcessIdentity;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   const LoadResult result = load_config_string(text, "fuzz.yml");

@@ -9,7 +9,7 @@ build=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev libssl-dev
 )
 test=(
-  catch2 prometheus yamllint jq curl python3 python3-yaml procps systemd openssl
+  catch2 prometheus yamllint jq curl python3 python3-yaml python3-pytest procps systemd openssl
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )

@@ -86,7 +86,8 @@ else
   workload=$tsan_dir/procevents_workload_plain
   c++ -std=c++20 -O2 -pthread tests/support/workload.cpp -o "$workload"
   PROCEVENTS_BINARY=$tsan_dir/exporter/app/procevents_exporter PROCEVENTS_WORKLOAD=$workload \
-    python3 tests/integration/test_exporter.py test_counts_are_exact test_endpoints_and_lint \
-    test_sighup_keeps_counters_and_sigterm_exits_cleanly
+    /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/integration/test_exporter.py::test_counts_are_exact \
+    tests/integration/test_exporter.py::test_endpoints_and_lint \
+    tests/integration/test_exporter.py::test_sighup_keeps_counters_and_sigterm_exits_cleanly
 fi
 echo "sanitizers.sh: all clean"

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "attribution/cgroup.h"
-#include "config/group_namer.h"
+#include "naming/group_namer.h"
 
 namespace procevents::aggregator {
 
@@ -72,7 +72,7 @@ struct Aggregator::Group {
   GroupCounters counters;
 };
 
-Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const config::GroupNamer> namer,
+Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::GroupNamer> namer,
                        ProcessInspector& inspector)
     : options_(std::move(options)),
       namer_(std::move(namer)),
@@ -172,7 +172,7 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
   exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
 
-  config::ProcessIdentity identity;
+  naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
@@ -331,7 +331,7 @@ std::uint32_t Aggregator::settle_execs(const ProcessEntry& entry, const taskstat
 }
 
 std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited) {
-  config::ProcessIdentity identity;
+  naming::ProcessIdentity identity;
   identity.comm = record.comm_view();
   if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
   identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
@@ -550,7 +550,7 @@ void Aggregator::enable_cgroups() {
   if (!cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
 }
 
-void Aggregator::set_namer(std::shared_ptr<const config::GroupNamer> namer,
+void Aggregator::set_namer(std::shared_ptr<const naming::GroupNamer> namer,
                            const std::vector<std::string>& predeclared) {
   namer_ = std::move(namer);
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();

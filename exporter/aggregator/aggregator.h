@@ -34,7 +34,7 @@
 #include "procfs/procfs.h"
 #include "taskstats/exit_record.h"
 
-namespace procevents::config {
+namespace procevents::naming {
 class GroupNamer;
 }
 namespace procevents::attribution {
@@ -106,7 +106,7 @@ struct AggregatorOptions {
 
 class Aggregator {
  public:
-  Aggregator(AggregatorOptions options, std::shared_ptr<const config::GroupNamer> namer,
+  Aggregator(AggregatorOptions options, std::shared_ptr<const naming::GroupNamer> namer,
              ProcessInspector& inspector);
   ~Aggregator();
   Aggregator(const Aggregator&) = delete;
@@ -126,7 +126,7 @@ class Aggregator {
   void tick(std::chrono::steady_clock::time_point now);
   /// Swaps the naming rules (SIGHUP). Existing groups and their counters persist; processes move
   /// to new groups at their next exec or rename. `predeclared` groups are created with zeros.
-  void set_namer(std::shared_ptr<const config::GroupNamer> namer, const std::vector<std::string>& predeclared);
+  void set_namer(std::shared_ptr<const naming::GroupNamer> namer, const std::vector<std::string>& predeclared);
 
   void fill_snapshot(Snapshot& out) const;
 
@@ -174,7 +174,7 @@ class Aggregator {
   void count(std::uint32_t group, Fn&& fn);
 
   AggregatorOptions options_;
-  std::shared_ptr<const config::GroupNamer> namer_;
+  std::shared_ptr<const naming::GroupNamer> namer_;
   ProcessInspector& inspector_;
   ProcessTable table_;
   std::vector<Group> groups_;

@@ -17,11 +17,11 @@
 #include "app/version.h"
 #include "common/clock.h"
 #include "config/config.h"
-#include "config/group_namer.h"
-#include "config/web_config.h"
 #include "connector/proc_connector.h"
 #include "http/http_server.h"
+#include "http/web_config_loader.h"
 #include "metrics/exposition.h"
+#include "naming/group_namer.h"
 #include "procfs/procfs.h"
 #include "receiver/receiver.h"
 #include "taskstats/taskstats_source.h"
@@ -48,9 +48,9 @@ std::optional<config::Config> load_config(const std::string& path) {
 }
 
 /// Loads --web.config.file (or none); nullopt after logging errors.
-std::optional<config::WebConfig> load_web_config(const std::string& path) {
-  if (path.empty()) return config::WebConfig{};
-  config::WebConfigResult loaded = config::load_web_config_file(path);
+std::optional<http::WebConfig> load_web_config(const std::string& path) {
+  if (path.empty()) return http::WebConfig{};
+  http::WebConfigResult loaded = http::load_web_config_file(path);
   for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, warning);
   if (!loaded.config) {
     for (const config::ConfigError& error : loaded.errors) log(LogLevel::kError, error.to_string());
@@ -205,7 +205,7 @@ void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
     log(LogLevel::kError, "configuration reload failed; keeping the previous configuration");
     return;
   }
-  auto namer = std::make_shared<const config::GroupNamer>(*fresh);
+  auto namer = std::make_shared<const naming::GroupNamer>(*fresh);
   const std::vector<std::string> predeclared = namer->predeclared_groups();
   worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
   log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)");
@@ -217,7 +217,7 @@ int run_exporter(const Flags& flags) {
   // 1. Configuration: any error stops us before we bind anything.
   const std::optional<config::Config> cfg = load_config(flags.config_file);
   if (!cfg) return 2;
-  const std::optional<config::WebConfig> web = load_web_config(flags.web_config_file);
+  const std::optional<http::WebConfig> web = load_web_config(flags.web_config_file);
   if (!web) return 2;
   const sigset_t signals = block_signals();
 
@@ -262,7 +262,7 @@ int run_exporter(const Flags& flags) {
   aggregator::ProcfsInspector inspector(flags.proc_root);
   aggregator::AggregatorWorker worker(
       std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
-                                               std::make_shared<const config::GroupNamer>(*cfg), inspector),
+                                               std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
 
   // 5. Metrics -> HTTP.

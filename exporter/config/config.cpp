@@ -15,6 +15,10 @@ namespace {
 
 using detail::Diagnostics;
 using detail::Entry;
+using naming::CmdlineRegex;
+using naming::Matcher;
+using naming::NameTemplate;
+using naming::Unmatched;
 
 constexpr std::size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
 constexpr std::size_t kMaxBuckets = 100;     // each bucket is one series per group
@@ -300,15 +304,6 @@ std::map<std::string, std::size_t> default_attribution_limits() {
   std::map<std::string, std::size_t> limits;
   for (const attribution::AttributionLabel& label : attribution::kLabels) limits[label.name] = label.default_limit;
   return limits;
-}
-
-std::vector<Matcher> default_process_names() {
-  Matcher every;
-  every.name.source = "{{.Comm}}";
-  every.name.parts.push_back({NameTemplate::Kind::kComm, ""});
-  std::vector<Matcher> names;
-  names.push_back(std::move(every));
-  return names;
 }
 
 Config default_config() {

@@ -1,12 +1,13 @@
 // The exporter's configuration file (`--config.file`): process-exporter's `process_names`, so that
 // an existing process-exporter file loads unchanged, plus our own keys. Plain data and loaders;
-// yaml-cpp stays inside this layer. Loading happens at start-up and on SIGHUP, on one thread.
+// yaml-cpp stays inside this layer; names and cmdline regexes are parsed with naming/'s parsers.
+// Loading happens at start-up and on SIGHUP, on one thread.
 //
 //   process_names:                  # first matching entry wins
-//     - name: "{{.Comm}}"           # default "{{.ExeBase}}"; see name_template.h
+//     - name: "{{.Comm}}"           # default "{{.ExeBase}}"; see naming/name_template.h
 //       comm: [bash]                # any of; exact compare with comm (15 characters at most)
 //       exe: [/usr/bin/python3]     # any of; with a '/': full path, without: basename (exe or argv[0])
-//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; see cmdline_regex.h
+//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; see naming/cmdline_regex.h
 //   max_groups: 500                 # beyond it new groups are counted into "other" (1..1000000)
 //   unmatched: other                # or "ignore"
 //   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]   # seconds, strictly increasing
@@ -30,27 +31,10 @@
 #include <string_view>
 #include <vector>
 
-#include "config/cmdline_regex.h"
 #include "config/config_error.h"
-#include "config/name_template.h"
-#include "config/web_config_loader.h"
+#include "naming/rules.h"
 
 namespace procevents::config {
-
-/// One `process_names` entry. A process matches when every selector that is given matches.
-struct Matcher {
-  NameTemplate name;                  // the group name
-  std::vector<std::string> comm;      // any of; empty = not checked
-  std::vector<std::string> exe;       // any of; empty = not checked
-  std::vector<CmdlineRegex> cmdline;  // all of; empty = not checked
-  int line = 0;                       // where the entry starts in the file; 0 for the built-in one
-};
-
-/// The built-in process_names: one entry named "{{.Comm}}" without selectors, so it matches every
-/// process (one group per comm). Used when a file has no process_names key.
-std::vector<Matcher> default_process_names();
-
-enum class Unmatched { kOther, kIgnore };
 
 inline constexpr std::array<double, 9> kDefaultLifetimeBuckets = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
 inline constexpr std::array<double, 6> kDefaultPeakMemoryBuckets = {4 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30,
@@ -59,11 +43,10 @@ inline constexpr std::array<double, 6> kDefaultPeakMemoryBuckets = {4 << 20, 16 
 /// Every attribution label's default cap (attribution/labels.h).
 std::map<std::string, std::size_t> default_attribution_limits();
 
-struct Config {
+/// The grouping rules (process_names, unmatched: naming/rules.h) and everything else the file sets.
+struct Config : naming::NamingRules {
   std::string source = "(built-in defaults)";  // the file it came from
-  std::vector<Matcher> process_names = default_process_names();  // an explicit [] matches nothing
   std::size_t max_groups = 500;
-  Unmatched unmatched = Unmatched::kOther;
   std::vector<double> lifetime_buckets{kDefaultLifetimeBuckets.begin(), kDefaultLifetimeBuckets.end()};
   std::vector<double> peak_memory_buckets{kDefaultPeakMemoryBuckets.begin(), kDefaultPeakMemoryBuckets.end()};
   bool taskstats = true;

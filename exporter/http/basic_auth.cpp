@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include "config/password.h"
+#include "http/password.h"
 
 namespace procevents::http {
 
@@ -79,7 +79,7 @@ bool BasicAuth::check(std::string_view authorization) {
   const auto it = users_.find(std::string(user));
   if (it == users_.end()) {
     // Same cost as a wrong password, so response time does not tell whether the user exists.
-    (void)config::verify_password(password, users_.begin()->second);
+    (void)verify_password(password, users_.begin()->second);
     return false;
   }
   const std::string key = cache_key(user, password, it->second);
@@ -88,7 +88,7 @@ bool BasicAuth::check(std::string_view authorization) {
     if (verified_.count(key)) return true;
   }
   // bcrypt runs unlocked: concurrent first logins must not queue behind each other.
-  if (!config::verify_password(password, it->second)) return false;
+  if (!verify_password(password, it->second)) return false;
   if (!key.empty()) {
     std::lock_guard lock(mutex_);
     if (verified_.size() >= kMaxCached) verified_.clear();

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "config/web_config.h"
+#include "http/web_config.h"
 
 namespace procevents::http {
 
@@ -42,7 +42,7 @@ struct ServerOptions {
   /// "[::1]:9662" works only with a civetweb built with IPv6; Debian's 1.15 is not, and start() says so.
   std::vector<std::string> listen_addresses{":9662"};
   std::string telemetry_path = "/metrics";  // must start with '/', and not be "/" or "/healthz"
-  config::WebConfig web;                    // TLS, basic auth, extra response headers
+  WebConfig web;                    // TLS, basic auth, extra response headers
   std::string version;                      // shown on the landing page
   std::string active_config_text;           // plain text, shown (HTML-escaped) on the landing page
   int num_threads = 256;                    // 1..1024; idle clients each hold one, so keep it well above 4

@@ -83,7 +83,7 @@ bool init_civetweb_library(bool tls, std::string* error) {
   return true;
 }
 
-bool configure_tls_context(SSL_CTX* context, const config::TlsConfig& tls, std::string* error) {
+bool configure_tls_context(SSL_CTX* context, const TlsConfig& tls, std::string* error) {
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) != 1) {
     return fail(error, "cannot load the TLS certificate " + tls.cert_file);
@@ -124,7 +124,7 @@ bool configure_tls_context(SSL_CTX* context, const config::TlsConfig& tls, std::
   return true;
 }
 
-bool check_tls_config(const config::TlsConfig& tls, std::string* error) {
+bool check_tls_config(const TlsConfig& tls, std::string* error) {
   const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> scratch(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
   if (!scratch) return fail(error, "cannot create a TLS context");
   return configure_tls_context(scratch.get(), tls, error);

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "config/web_config.h"
+#include "http/web_config.h"
 
 namespace procevents::http {
 
@@ -24,10 +24,10 @@ bool init_civetweb_library(bool tls, std::string* error);
 ///   RequireAndVerifyClientCert  required and verified against client_ca_file
 /// The two verifying types need client_ca_file. False + `error` (with OpenSSL's reason) on any failure.
 /// Thread-safe for distinct contexts.
-bool configure_tls_context(SSL_CTX* context, const config::TlsConfig& tls, std::string* error);
+bool configure_tls_context(SSL_CTX* context, const TlsConfig& tls, std::string* error);
 
 /// Runs configure_tls_context on a scratch context, so bad files fail start() with a clear message
 /// rather than civetweb's generic one.
-bool check_tls_config(const config::TlsConfig& tls, std::string* error);
+bool check_tls_config(const TlsConfig& tls, std::string* error);
 
 }  // namespace procevents::http

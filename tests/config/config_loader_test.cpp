@@ -10,9 +10,11 @@
 #include "config/config.h"
 #include "config_test_support.h"
 #include "connector/event.h"
+#include "http/web_config_loader.h"
 
 using namespace procevents::config;
 using namespace procevents::config::testing;
+using procevents::naming::Unmatched;
 namespace fs = std::filesystem;
 
 namespace {
@@ -380,8 +382,8 @@ TEST_CASE("the loader never throws and answers every input with a config or erro
     LoadResult r;
     CHECK_NOTHROW(r = load_config_string(input, "fuzz.yml"));
     CHECK(r.config.has_value() == r.errors.empty());
-    WebConfigResult w;
-    CHECK_NOTHROW(w = load_web_config_string(input, "fuzz.yml"));
+    procevents::http::WebConfigResult w;
+    CHECK_NOTHROW(w = procevents::http::load_web_config_string(input, "fuzz.yml"));
     CHECK(w.config.has_value() == w.errors.empty());
   }
 }

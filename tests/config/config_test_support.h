@@ -1,4 +1,4 @@
-// Helpers shared by the config layer's tests.
+// Helpers shared by the tests that load configuration files (config/, naming/, http/).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -6,18 +6,14 @@
 #include <string>
 
 #include "config/config.h"
+#include "support/refusal.h"
 
 namespace procevents::config::testing {
 
 inline std::string source_path(const std::string& relative) { return std::string(PROCEVENTS_SOURCE_DIR "/") + relative; }
 inline std::string fixture(const std::string& name) { return source_path("tests/config/fixtures/" + name); }
 
-/// An input that must be refused, and text its (first) error must contain: the rows of the
-/// refusal tables of every config piece.
-struct Refusal {
-  const char* input;
-  const char* reason;
-};
+using procevents::testing::Refusal;
 
 /// Loads `yaml`, which must be valid; the first error is shown if it is not.
 inline Config load_ok(const std::string& yaml) {

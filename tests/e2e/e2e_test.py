@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1.
 
 A workload runs; then, through Prometheus's HTTP API, every PromQL expression of the dashboard and
@@ -6,6 +5,8 @@ of the rules is evaluated (tests/deploy/promql_exprs.py lists them, with what ea
 legs are checked without their threshold since a healthy test host fires none, absent() legs must be
 empty), the rules must load healthy, and the workload's exec count must
 arrive in Prometheus exactly.
+
+Run by ctest through pytest with PROCEVENTS_BINARY and PROCEVENTS_WORKLOAD set.
 """
 import json
 import os
@@ -22,11 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..')
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'deploy'))
-from harness import Exporter, require_root  # noqa: E402
+from harness import BINARY, WORKLOAD, Exporter, require_root  # noqa: E402
 import promql_exprs  # noqa: E402
 
-BINARY = os.environ['PROCEVENTS_BINARY']
-WORKLOAD = os.environ['PROCEVENTS_WORKLOAD']
 RULES = os.path.abspath(os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml'))
 
 
@@ -45,7 +44,7 @@ def query(port, expr):
     return body['data']['result']
 
 
-def main():
+def test_prometheus():
     require_root()
     name = 'pe2e' + str(os.getpid())[-6:]
     work = tempfile.mkdtemp(prefix='procevents-e2e-')
@@ -120,17 +119,10 @@ def main():
                 kinds[item['kind']] = kinds.get(item['kind'], 0) + 1
             print('evaluated %d expressions (%s), %d rules loaded' %
                   (len(exprs), ', '.join('%d %s' % (n, k) for k, n in sorted(kinds.items())), len(rules)))
-            if failures:
-                print('\n'.join(failures))
-                print('0 passed, 1 failed')
-                sys.exit(1)
-            print('1 passed, 0 failed')
+            assert not failures, '\n'.join(failures)
     finally:
         if prometheus:
             prometheus.terminate()
             prometheus.wait(timeout=20)
         shutil.rmtree(work, ignore_errors=True)
 
-
-if __name__ == '__main__':
-    main()

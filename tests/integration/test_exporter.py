@@ -1,8 +1,9 @@
 """Integration tests: the real binary, real processes, exact counts in /metrics.
 
-Run by ctest with PROCEVENTS_BINARY and PROCEVENTS_WORKLOAD set; `python3 test_exporter.py NAME`
-runs one test.
+Run by ctest (one entry per test) with PROCEVENTS_BINARY and PROCEVENTS_WORKLOAD set;
+`python3 -m pytest tests/integration/test_exporter.py::NAME` runs one test.
 """
+import json
 import os
 import random
 import shutil
@@ -12,10 +13,9 @@ import subprocess
 import tempfile
 import time
 
-from harness import Exporter, kernel_forks, require_root, run_tests, settled, total, value
+import pytest
 
-BINARY = os.environ.get('PROCEVENTS_BINARY', 'build/exporter/app/procevents_exporter')
-WORKLOAD = os.environ.get('PROCEVENTS_WORKLOAD', 'build/tests/support/procevents_workload')
+from harness import BINARY, WORKLOAD, Exporter, kernel_forks, settled, total, value
 
 
 def unique_name(prefix='pe'):
@@ -42,162 +42,142 @@ class Workload:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def test_counts_are_exact():
+@pytest.fixture
+def w():
+    """A Workload under a fresh unique name, removed after the test."""
+    workload = Workload()
+    yield workload
+    workload.cleanup()
+
+
+def test_counts_are_exact(exporter, w):
     """N execs, exit codes, signals and sleeps of known length show up exactly under the comm."""
-    with Exporter(BINARY) as exporter:
-        w = Workload()
-        try:
-            for _ in range(5):
-                w.run('exit', 0, check_code=0)
-            for _ in range(3):
-                w.run('exit', 3, check_code=3)
-            w.run('signal', 9)
-            w.run('signal', 9)
-            w.run('signal', 11)
-            w.run('sleep', 1300)
-            w.run('sleep', 1300)
-            w.run('threads', 10)
-            runs = 5 + 3 + 3 + 2 + 1
-            s = exporter.wait_for(lambda s: value(s, 'procevents_exits_total', groupname=w.name, outcome='success') >= 8,
-                                  what='exits of ' + w.name)
-            s = settled(exporter)
-            g = dict(groupname=w.name)
-            assert value(s, 'procevents_execs_total', **g) == runs, value(s, 'procevents_execs_total', **g)
-            assert value(s, 'procevents_exits_total', outcome='success', **g) == 8
-            assert value(s, 'procevents_exits_total', outcome='failure', **g) == 3
-            assert value(s, 'procevents_exits_total', outcome='signal', **g) == 3
-            assert value(s, 'procevents_signal_exits_total', signal='SIGKILL', **g) == 2
-            assert value(s, 'procevents_signal_exits_total', signal='SIGSEGV', **g) == 1
-            assert value(s, 'procevents_forks_total', kind='thread', **g) == 10
-            assert value(s, 'procevents_process_lifetime_seconds_count', **g) == runs
-            # The two sleepers lived 1.3 s: above the 1 s bucket, inside the 10 s one.
-            assert value(s, 'procevents_process_lifetime_seconds_bucket', le='1', **g) == runs - 2
-            assert value(s, 'procevents_process_lifetime_seconds_bucket', le='10', **g) == runs
-            assert value(s, 'procevents_process_lifetime_seconds_sum', **g) >= 2.6
-            assert value(s, 'procevents_processes', **g) == 0
-        finally:
-            w.cleanup()
+    for _ in range(5):
+        w.run('exit', 0, check_code=0)
+    for _ in range(3):
+        w.run('exit', 3, check_code=3)
+    w.run('signal', 9)
+    w.run('signal', 9)
+    w.run('signal', 11)
+    w.run('sleep', 1300)
+    w.run('sleep', 1300)
+    w.run('threads', 10)
+    runs = 5 + 3 + 3 + 2 + 1
+    s = exporter.wait_for(lambda s: value(s, 'procevents_exits_total', groupname=w.name, outcome='success') >= 8,
+                          what='exits of ' + w.name)
+    s = settled(exporter)
+    g = dict(groupname=w.name)
+    assert value(s, 'procevents_execs_total', **g) == runs, value(s, 'procevents_execs_total', **g)
+    assert value(s, 'procevents_exits_total', outcome='success', **g) == 8
+    assert value(s, 'procevents_exits_total', outcome='failure', **g) == 3
+    assert value(s, 'procevents_exits_total', outcome='signal', **g) == 3
+    assert value(s, 'procevents_signal_exits_total', signal='SIGKILL', **g) == 2
+    assert value(s, 'procevents_signal_exits_total', signal='SIGSEGV', **g) == 1
+    assert value(s, 'procevents_forks_total', kind='thread', **g) == 10
+    assert value(s, 'procevents_process_lifetime_seconds_count', **g) == runs
+    # The two sleepers lived 1.3 s: above the 1 s bucket, inside the 10 s one.
+    assert value(s, 'procevents_process_lifetime_seconds_bucket', le='1', **g) == runs - 2
+    assert value(s, 'procevents_process_lifetime_seconds_bucket', le='10', **g) == runs
+    assert value(s, 'procevents_process_lifetime_seconds_sum', **g) >= 2.6
+    assert value(s, 'procevents_processes', **g) == 0
 
 
-def test_forks_match_kernel_counter():
+def test_forks_match_kernel_counter(exporter, w):
     """Summed procevents_forks_total moves exactly like /proc/stat's processes while nothing is lost."""
-    with Exporter(BINARY) as exporter:
-        w = Workload()
-        try:
-            for attempt in range(20):
-                before = settled(exporter)
-                kernel_before = kernel_forks()
-                w.run('forks', 50)
-                w.run('threads', 50)
-                after = settled(exporter)
-                kernel_after = kernel_forks()
-                lost = total(after, 'procevents_events_lost_total')
-                assert lost == 0, 'events were lost: %s' % lost
-                exported = total(after, 'procevents_forks_total') - total(before, 'procevents_forks_total')
-                if exported == kernel_after - kernel_before:
-                    assert exported >= 102
-                    return
-                time.sleep(0.5)  # something else forked between our reads: measure again
-            raise AssertionError('fork deltas never matched: exported %s, kernel %s' %
-                                 (exported, kernel_after - kernel_before))
-        finally:
-            w.cleanup()
+    for attempt in range(20):
+        before = settled(exporter)
+        kernel_before = kernel_forks()
+        w.run('forks', 50)
+        w.run('threads', 50)
+        after = settled(exporter)
+        kernel_after = kernel_forks()
+        lost = total(after, 'procevents_events_lost_total')
+        assert lost == 0, 'events were lost: %s' % lost
+        exported = total(after, 'procevents_forks_total') - total(before, 'procevents_forks_total')
+        if exported == kernel_after - kernel_before:
+            assert exported >= 102
+            return
+        time.sleep(0.5)  # something else forked between our reads: measure again
+    raise AssertionError('fork deltas never matched: exported %s, kernel %s' %
+                         (exported, kernel_after - kernel_before))
 
 
-def test_endpoints_and_lint():
+def test_endpoints_and_lint(exporter):
     """/, /healthz, gzip, 404/405, and `promtool check metrics` on the real output."""
-    with Exporter(BINARY) as exporter:
-        status, headers, body = exporter.get('/')
-        assert status == 200 and 'procevents_exporter' in body and '/metrics' in body
-        status, _, body = exporter.get('/healthz')
-        assert status == 200, body
-        status, headers, body = exporter.get('/metrics', headers={'Accept-Encoding': 'gzip'})
-        assert status == 200 and headers.get('Content-Encoding') == 'gzip'
-        assert 'version=0.0.4' in headers.get('Content-Type', '')
-        assert 'procevents_build_info' in body and 'exposer_' not in body
-        assert exporter.get('/nope')[0] == 404
-        promtool = shutil.which('promtool')
-        if promtool:
-            result = subprocess.run([promtool, 'check', 'metrics'], input=body, capture_output=True, text=True)
-            assert result.returncode == 0, result.stdout + result.stderr
+    status, headers, body = exporter.get('/')
+    assert status == 200 and 'procevents_exporter' in body and '/metrics' in body
+    status, _, body = exporter.get('/healthz')
+    assert status == 200, body
+    status, headers, body = exporter.get('/metrics', headers={'Accept-Encoding': 'gzip'})
+    assert status == 200 and headers.get('Content-Encoding') == 'gzip'
+    assert 'version=0.0.4' in headers.get('Content-Type', '')
+    assert 'procevents_build_info' in body and 'exposer_' not in body
+    assert exporter.get('/nope')[0] == 404
+    promtool = shutil.which('promtool')
+    if promtool:
+        result = subprocess.run([promtool, 'check', 'metrics'], input=body, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_sighup_keeps_counters_and_sigterm_exits_cleanly():
-    w = Workload()
-    config = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
-    config.write('process_names:\n  - name: "{{.Comm}}"\n    cmdline: [".+"]\n')
-    config.close()
-    try:
-        with Exporter(BINARY, '--config.file=' + config.name) as exporter:
-            for _ in range(4):
-                w.run('exit', 0)
-            exporter.wait_for(lambda s: value(s, 'procevents_execs_total', groupname=w.name) == 4, what='4 execs')
-            with open(config.name, 'w') as f:
-                f.write('process_names:\n  - name: "renamed-{{.Comm}}"\n    comm: [%s]\n  - name: "{{.Comm}}"\n'
-                        '    cmdline: [".+"]\n' % w.name)
-            exporter.proc.send_signal(signal.SIGHUP)
-            exporter.wait_for(lambda s: 'configuration reloaded' in exporter.log(), what='reload log line')
-            w.run('exit', 0)
-            s = exporter.wait_for(lambda s: value(s, 'procevents_execs_total', groupname='renamed-' + w.name) == 1,
-                                  what='exec under the new name')
-            assert value(s, 'procevents_execs_total', groupname=w.name) == 4  # not reset
-            # A broken config is rejected and the old one kept.
-            with open(config.name, 'w') as f:
-                f.write('process_names: [[[\n')
-            exporter.proc.send_signal(signal.SIGHUP)
-            exporter.wait_for(lambda s: 'reload failed' in exporter.log(), what='reload failure log line')
-            assert exporter.proc.poll() is None
-            exporter.proc.send_signal(signal.SIGTERM)
-            assert exporter.proc.wait(timeout=10) == 0
-    finally:
-        os.unlink(config.name)
-        w.cleanup()
+def test_sighup_keeps_counters_and_sigterm_exits_cleanly(start_exporter, config_file, w):
+    config = config_file('process_names:\n  - name: "{{.Comm}}"\n    cmdline: [".+"]\n')
+    exporter = start_exporter('--config.file=' + config)
+    for _ in range(4):
+        w.run('exit', 0)
+    exporter.wait_for(lambda s: value(s, 'procevents_execs_total', groupname=w.name) == 4, what='4 execs')
+    with open(config, 'w') as f:
+        f.write('process_names:\n  - name: "renamed-{{.Comm}}"\n    comm: [%s]\n  - name: "{{.Comm}}"\n'
+                '    cmdline: [".+"]\n' % w.name)
+    exporter.proc.send_signal(signal.SIGHUP)
+    exporter.wait_for(lambda s: 'configuration reloaded' in exporter.log(), what='reload log line')
+    w.run('exit', 0)
+    s = exporter.wait_for(lambda s: value(s, 'procevents_execs_total', groupname='renamed-' + w.name) == 1,
+                          what='exec under the new name')
+    assert value(s, 'procevents_execs_total', groupname=w.name) == 4  # not reset
+    # A broken config is rejected and the old one kept.
+    with open(config, 'w') as f:
+        f.write('process_names: [[[\n')
+    exporter.proc.send_signal(signal.SIGHUP)
+    exporter.wait_for(lambda s: 'reload failed' in exporter.log(), what='reload failure log line')
+    assert exporter.proc.poll() is None
+    exporter.proc.send_signal(signal.SIGTERM)
+    assert exporter.proc.wait(timeout=10) == 0
 
 
-def test_bad_config_exits_2_before_binding():
-    config = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
-    config.write('process_names:\n  - name: "{{.Comm}}"\n    cmdline: ["(unclosed"]\n')
-    config.close()
-    try:
-        result = subprocess.run([BINARY, '--config.file=' + config.name, '--web.listen-address=127.0.0.1:0'],
-                                capture_output=True, text=True, timeout=20)
-        assert result.returncode == 2, result
-        assert config.name in result.stderr and 'listening' not in result.stderr, result.stderr
-        result = subprocess.run([BINARY, '--no-such-flag'], capture_output=True, text=True, timeout=20)
-        assert result.returncode == 2 and 'unknown flag' in result.stderr
-    finally:
-        os.unlink(config.name)
+def test_bad_config_exits_2_before_binding(config_file):
+    config = config_file('process_names:\n  - name: "{{.Comm}}"\n    cmdline: ["(unclosed"]\n')
+    result = subprocess.run([BINARY, '--config.file=' + config, '--web.listen-address=127.0.0.1:0'],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2, result
+    assert config in result.stderr and 'listening' not in result.stderr, result.stderr
+    result = subprocess.run([BINARY, '--no-such-flag'], capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2 and 'unknown flag' in result.stderr
 
 
-def test_tail_prints_events():
+def test_tail_prints_events(w):
     """--tail: exit 3, kill -9, a prctl rename and a thread, as JSON lines with the right pids."""
-    w = Workload()
-    try:
-        tail = subprocess.Popen([BINARY, '--tail', '--tail.seconds=6'], stdout=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        p = subprocess.Popen([w.path, 'exit', '3']); p.wait(); exit_pid = p.pid
-        p = subprocess.Popen([w.path, 'sleep', '10000']); time.sleep(0.2); p.kill(); p.wait(); kill_pid = p.pid
-        p = subprocess.Popen([w.path, 'rename', 'pe-renamed']); p.wait(); rename_pid = p.pid
-        p = subprocess.Popen([w.path, 'threads', '1']); p.wait(); thread_pid = p.pid
-        out, _ = tail.communicate(timeout=20)
-        import json
-        events = [json.loads(line) for line in out.splitlines() if line.strip()]
-        def has(**kv):
-            return any(all(e.get(k) == v for k, v in kv.items()) for e in events)
-        assert has(event='exit', pid=exit_pid, tgid=exit_pid, exit_code=3), 'no exit 3'
-        assert has(event='exit', pid=kill_pid, signal='SIGKILL'), 'no SIGKILL exit'
-        assert has(event='comm', tgid=rename_pid, comm='pe-renamed'), 'no comm event'
-        assert any(e['event'] == 'fork' and e['tgid'] == thread_pid and e['pid'] != thread_pid for e in events), \
-            'no thread fork'
-        assert has(event='exec', pid=exit_pid)
-    finally:
-        w.cleanup()
+    tail = subprocess.Popen([BINARY, '--tail', '--tail.seconds=6'], stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p = subprocess.Popen([w.path, 'exit', '3']); p.wait(); exit_pid = p.pid
+    p = subprocess.Popen([w.path, 'sleep', '10000']); time.sleep(0.2); p.kill(); p.wait(); kill_pid = p.pid
+    p = subprocess.Popen([w.path, 'rename', 'pe-renamed']); p.wait(); rename_pid = p.pid
+    p = subprocess.Popen([w.path, 'threads', '1']); p.wait(); thread_pid = p.pid
+    out, _ = tail.communicate(timeout=20)
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    def has(**kv):
+        return any(all(e.get(k) == v for k, v in kv.items()) for e in events)
+    assert has(event='exit', pid=exit_pid, tgid=exit_pid, exit_code=3), 'no exit 3'
+    assert has(event='exit', pid=kill_pid, signal='SIGKILL'), 'no SIGKILL exit'
+    assert has(event='comm', tgid=rename_pid, comm='pe-renamed'), 'no comm event'
+    assert any(e['event'] == 'fork' and e['tgid'] == thread_pid and e['pid'] != thread_pid for e in events), \
+        'no thread fork'
+    assert has(event='exec', pid=exit_pid)
 
 
 CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
 
 
-def test_attribution_by_cgroup():
+def test_attribution_by_cgroup(config_file, w):
     """Processes in cgroups shaped like a systemd service, a Docker container and a kubepods container
     are labelled with unit, container and pod_uid; new cgroup directories only, removed afterwards."""
     container = 'a1' * 32
@@ -210,21 +190,18 @@ def test_attribution_by_cgroup():
                      % (pod.replace('-', '_'), container),
                      dict(container=container, pod_uid=pod)),
     }
-    config = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
-    config.write('attribution: [unit, container, pod_uid]\n')
-    config.close()
+    config = config_file('attribution: [unit, container, pod_uid]\n')
     created = []
-    w = Workload()
     try:
         for _, (path, _) in cgroups.items():
-            full = os.path.join(CGROUP_ROOT, path)
             parts = path.split('/')
             for i in range(1, len(parts) + 1):
                 d = os.path.join(CGROUP_ROOT, *parts[:i])
                 if not os.path.isdir(d):
                     os.mkdir(d)
                     created.append(d)
-        with Exporter(BINARY, '--config.file=' + config.name) as exporter:
+        # Stopped before the cgroups are removed.
+        with Exporter(BINARY, '--config.file=' + config) as exporter:
             for _, (path, _) in cgroups.items():
                 procs = os.path.join(CGROUP_ROOT, path, 'cgroup.procs')
                 # The shell moves itself into the cgroup, then becomes the workload (exec keeps the cgroup).
@@ -243,17 +220,3 @@ def test_attribution_by_cgroup():
                     break
                 except OSError:
                     time.sleep(0.1)
-        os.unlink(config.name)
-        w.cleanup()
-
-
-TESTS = {f.__name__: f for f in [
-    test_attribution_by_cgroup,
-    test_counts_are_exact, test_forks_match_kernel_counter, test_endpoints_and_lint,
-    test_sighup_keeps_counters_and_sigterm_exits_cleanly, test_bad_config_exits_2_before_binding,
-    test_tail_prints_events,
-]}
-
-if __name__ == '__main__':
-    require_root()
-    run_tests(TESTS)

@@ -6,11 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "config/password.h"
+#include "http/password.h"
 
-using namespace procevents::config;
+using namespace procevents::http;
 
-TEST_CASE("bcrypt passwords verify, wrong ones and garbage hashes do not", "[config][password]") {
+TEST_CASE("bcrypt passwords verify, wrong ones and garbage hashes do not", "[http][password]") {
   for (const char* prefix : {"$2b$", "$2y$"}) {
     char salt[CRYPT_GENSALT_OUTPUT_SIZE];
     REQUIRE(crypt_gensalt_rn(prefix, 4, nullptr, 0, salt, sizeof salt));

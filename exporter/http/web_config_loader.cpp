@@ -1,4 +1,4 @@
-#include "config/web_config_loader.h"
+#include "http/web_config_loader.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,10 +7,12 @@
 #include <cstring>
 
 #include "common/unique_fd.h"
-#include "config/password.h"
 #include "config/yaml_support.h"
+#include "http/password.h"
 
-namespace procevents::config {
+namespace procevents::http {
+
+namespace detail = config::detail;  // the YAML helpers the config loader uses too
 
 namespace {
 
@@ -252,4 +254,4 @@ WebConfigResult load_web_config_file(const std::string& path) {
   return load(text, path, &base_dir);
 }
 
-}  // namespace procevents::config
+}  // namespace procevents::http

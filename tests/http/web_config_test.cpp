@@ -3,13 +3,13 @@
 
 #include <string>
 
-#include "config/web_config_loader.h"
-#include "config_test_support.h"
+#include "http/web_config_loader.h"
+#include "support/refusal.h"
 
-using procevents::config::testing::Refusal;
-using namespace procevents::config;
+using procevents::testing::Refusal;
+using namespace procevents::http;
 
-TEST_CASE("web config: TLS, headers and bcrypt users load", "[config][web]") {
+TEST_CASE("web config: TLS, headers and bcrypt users load", "[http][web]") {
   const char* hash = "$2y$10$abcdefghijklmnopqrstuuYx9Y7n1Jw5rY5m5m5m5m5m5m5m5m5m5";
   const std::string yaml = std::string("basic_auth_users:\n  alice: '") + hash +
                            "'\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n"
@@ -24,7 +24,7 @@ TEST_CASE("web config: TLS, headers and bcrypt users load", "[config][web]") {
   CHECK(load_web_config_string("", "web.yml").config);  // empty = no TLS, no auth
 }
 
-TEST_CASE("web config: what would weaken security if ignored is an error", "[config][web]") {
+TEST_CASE("web config: what would weaken security if ignored is an error", "[http][web]") {
   const Refusal rows[] = {
       {"basic_auth_users:\n  bob: plaintext\n", "bob"},
       {"basic_auth_users:\n  'a:b': '$2y$10$abcdefghijklmnopqrstuuYx9Y7n1Jw5rY5m5m5m5m5m5m5m5m5m5'\n", "user name"},
@@ -47,13 +47,13 @@ TEST_CASE("web config: what would weaken security if ignored is an error", "[con
   }
 }
 
-TEST_CASE("web config: ignored settings are warnings", "[config][web]") {
+TEST_CASE("web config: ignored settings are warnings", "[http][web]") {
   WebConfigResult r = load_web_config_string("http_server_config:\n  http2: true\nrate_limit: {}\n", "web.yml");
   REQUIRE(r.config);
   CHECK(r.warnings.size() == 2);
 }
 
-TEST_CASE("web config files: relative names resolve against the file, which must be readable", "[config][web]") {
+TEST_CASE("web config files: relative names resolve against the file, which must be readable", "[http][web]") {
   WebConfigResult missing = load_web_config_file("/nonexistent/web.yml");
   CHECK_FALSE(missing.config);
   REQUIRE(missing.errors.size() == 1);

@@ -1,11 +1,11 @@
-#include "config/password.h"
+#include "http/password.h"
 
 #include <crypt.h>
 
 #include <memory>
 #include <string>
 
-namespace procevents::config {
+namespace procevents::http {
 
 bool looks_like_bcrypt(std::string_view hash) noexcept {
   static constexpr std::string_view kAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -40,4 +40,4 @@ bool verify_password(std::string_view password, std::string_view bcrypt_hash) {
   return difference == 0;
 }
 
-}  // namespace procevents::config
+}  // namespace procevents::http

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-namespace procevents::config {
+namespace procevents::http {
 
 /// True when `hash` has the shape of a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost from 04
 /// to 31, '$', then 53 characters of bcrypt's base64 alphabet (60 in all).
@@ -15,4 +15,4 @@ bool looks_like_bcrypt(std::string_view hash) noexcept;
 /// cache successful checks. Thread-safe.
 bool verify_password(std::string_view password, std::string_view bcrypt_hash);
 
-}  // namespace procevents::config
+}  // namespace procevents::http

@@ -1,10 +1,10 @@
-#include "config/group_namer.h"
+#include "naming/group_namer.h"
 
 #include <algorithm>
 
 #include "common/utf8.h"
 
-namespace procevents::config {
+namespace procevents::naming {
 
 namespace {
 
@@ -45,8 +45,8 @@ struct GroupNamer::Scratch {
   std::vector<std::vector<std::string_view>> groups;  // per cmdline regex of the rule being tried
 };
 
-GroupNamer::GroupNamer(const Config& config) : unmatched_(config.unmatched) {
-  for (const Matcher& matcher : config.process_names) {
+GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched) {
+  for (const Matcher& matcher : rules.process_names) {
     Rule rule{matcher, {}, std::vector<bool>(matcher.cmdline.size(), false)};
     for (const NameTemplate::Part& part : matcher.name.parts) {
       if (part.kind != Kind::kMatch) continue;
@@ -155,4 +155,4 @@ std::optional<std::string> GroupNamer::name_for(const ProcessIdentity& p) const 
   }
 }
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

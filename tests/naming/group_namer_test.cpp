@@ -4,11 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "config/group_namer.h"
 #include "common/utf8.h"
-#include "config_test_support.h"
+#include "config/config_test_support.h"
+#include "naming/group_namer.h"
 
-using namespace procevents::config;
+using namespace procevents::naming;
+using procevents::config::Config;
+using procevents::config::default_config;
 using procevents::config::testing::load_ok;
 
 namespace {
@@ -37,12 +39,12 @@ std::string group(const Config& config, const Process& p) {
 }
 }  // namespace
 
-TEST_CASE("the default names one group per comm", "[config][namer]") {
+TEST_CASE("the default names one group per comm", "[naming][namer]") {
   CHECK(group(default_config(), {"ls"}) == "ls");
   CHECK(group(default_config(), {""}) == "unknown");
 }
 
-TEST_CASE("first match wins, selectors AND together, templates render", "[config][namer]") {
+TEST_CASE("first match wins, selectors AND together, templates render", "[naming][namer]") {
   const Config config = load_ok(R"(
 process_names:
   - name: "{{.ExeBase}}:{{.Matches.Cfg}}"
@@ -83,13 +85,13 @@ process_names:
   CHECK_FALSE(GroupNamer(default_config()).uses_cgroup());
 }
 
-TEST_CASE("unmatched: ignore drops processes no entry matches", "[config][namer]") {
+TEST_CASE("unmatched: ignore drops processes no entry matches", "[naming][namer]") {
   const Config config = load_ok("process_names:\n  - comm: [bash]\nunmatched: ignore\n");
   CHECK(group(config, {"bash", {"bash"}}) == "bash");  // default name {{.ExeBase}}
   CHECK(group(config, {"ls", {"ls"}}) == "<ignored>");
 }
 
-TEST_CASE("every cmdline regex must match and a later capture overrides an earlier one", "[config][namer]") {
+TEST_CASE("every cmdline regex must match and a later capture overrides an earlier one", "[naming][namer]") {
   const Config config = load_ok(R"(
 process_names:
   - name: "{{.Matches.v}}"
@@ -99,7 +101,7 @@ process_names:
   CHECK(group(config, {"x", {"x", "a=1"}}) == "other");
 }
 
-TEST_CASE("names are valid UTF-8 and never empty", "[config][namer]") {
+TEST_CASE("names are valid UTF-8 and never empty", "[naming][namer]") {
   CHECK(group(default_config(), {"bad\xff" "name"}) == "bad\xef\xbf\xbd" "name");
   const Config config = load_ok("process_names:\n  - name: '{{.Matches.v}}'\n    cmdline: ['^x(?P<v>y?)']\n");
   CHECK(group(config, {"xcomm", {"x"}}) == "xcomm");  // an empty rendering falls back to comm

@@ -1,8 +1,8 @@
-#include "config/name_template.h"
+#include "naming/name_template.h"
 
 #include <algorithm>
 
-namespace procevents::config {
+namespace procevents::naming {
 
 namespace {
 
@@ -119,4 +119,4 @@ bool NameTemplate::needs_cgroup() const {
   });
 }
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

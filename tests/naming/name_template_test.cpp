@@ -3,14 +3,14 @@
 
 #include <string>
 
-#include "config/name_template.h"
-#include "config_test_support.h"
+#include "naming/name_template.h"
+#include "support/refusal.h"
 
-using procevents::config::testing::Refusal;
-using procevents::config::NameTemplate;
+using procevents::testing::Refusal;
+using procevents::naming::NameTemplate;
 using Kind = NameTemplate::Kind;
 
-TEST_CASE("variables, literals and Go's whitespace trimming parse into parts", "[config][template]") {
+TEST_CASE("variables, literals and Go's whitespace trimming parse into parts", "[naming][template]") {
   std::string error;
   auto t = NameTemplate::parse("{{.Comm}}:{{ .Matches.Cfg }}-x", &error);
   REQUIRE(t);
@@ -42,7 +42,7 @@ TEST_CASE("variables, literals and Go's whitespace trimming parse into parts", "
   }
 }
 
-TEST_CASE("unsupported templates are errors that say why", "[config][template]") {
+TEST_CASE("unsupported templates are errors that say why", "[naming][template]") {
   const Refusal rows[] = {
       {"{{.Comm", "unterminated"},
       {"{{.PID}}", "one group per process"},

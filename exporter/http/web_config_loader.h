@@ -1,4 +1,5 @@
-// Loader for the exporter-toolkit web configuration (`--web.config.file`) into config/web_config.h.
+// Loader for the exporter-toolkit web configuration (`--web.config.file`) into web_config.h, with the
+// config layer's YAML helpers (config/yaml_support.h) and errors (config/config_error.h).
 #pragma once
 
 #include <optional>
@@ -7,13 +8,13 @@
 #include <vector>
 
 #include "config/config_error.h"
-#include "config/web_config.h"
+#include "http/web_config.h"
 
-namespace procevents::config {
+namespace procevents::http {
 
 struct WebConfigResult {
   std::optional<WebConfig> config;    // set exactly when errors is empty
-  std::vector<ConfigError> errors;
+  std::vector<config::ConfigError> errors;
   std::vector<std::string> warnings;  // ignored settings; log each once
 };
 
@@ -30,4 +31,4 @@ WebConfigResult load_web_config_file(const std::string& path);
 /// kept as written and not checked.
 WebConfigResult load_web_config_string(std::string_view text, const std::string& name);
 
-}  // namespace procevents::config
+}  // namespace procevents::http

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "config/cmdline_regex.h"
-#include "config_test_support.h"
+#include "naming/cmdline_regex.h"
+#include "support/refusal.h"
 
-using procevents::config::testing::Refusal;
-using procevents::config::CmdlineRegex;
+using procevents::testing::Refusal;
+using procevents::naming::CmdlineRegex;
 
 namespace {
 CmdlineRegex compile_ok(const std::string& pattern) {
@@ -20,7 +20,7 @@ CmdlineRegex compile_ok(const std::string& pattern) {
 }
 }  // namespace
 
-TEST_CASE("RE2 syntax matches as RE2 would", "[config][regex]") {
+TEST_CASE("RE2 syntax matches as RE2 would", "[naming][regex]") {
   struct Row {
     const char* pattern;
     const char* text;
@@ -53,7 +53,7 @@ TEST_CASE("RE2 syntax matches as RE2 would", "[config][regex]") {
   }
 }
 
-TEST_CASE("what RE2 refuses is refused, with a reason", "[config][regex]") {
+TEST_CASE("what RE2 refuses is refused, with a reason", "[naming][regex]") {
   const Refusal rows[] = {
       {"(a)\\1", "backreference"},
       {"a(?=b)", "lookaround"},
@@ -83,7 +83,7 @@ TEST_CASE("what RE2 refuses is refused, with a reason", "[config][regex]") {
   CHECK_FALSE(CmdlineRegex::compile(std::string(200, '(') + std::string(200, ')'), &error));
 }
 
-TEST_CASE("named groups report the leftmost match's submatches", "[config][regex]") {
+TEST_CASE("named groups report the leftmost match's submatches", "[naming][regex]") {
   const CmdlineRegex regex = compile_ok("--(?P<key>[a-z]+)=(?<value>\\S*)");
   REQUIRE(regex.group_count() == 2);
   CHECK(regex.group_index("key") == 1);
@@ -103,7 +103,7 @@ TEST_CASE("named groups report the leftmost match's submatches", "[config][regex
   CHECK_FALSE(compile_ok("x").matches(""));
 }
 
-TEST_CASE("hostile command lines cost one bounded pass and never overflow the stack", "[config][regex]") {
+TEST_CASE("hostile command lines cost one bounded pass and never overflow the stack", "[naming][regex]") {
   // Every user on the host chooses their own command line: 4 KiB of 'a' against patterns that
   // backtrack exponentially, or recurse per byte, in libstdc++'s default executor.
   const std::string text(4096, 'a');

@@ -1,9 +1,9 @@
-#include "config/cmdline_regex.h"
+#include "naming/cmdline_regex.h"
 
 #include <algorithm>
 #include <cstdint>
 
-namespace procevents::config {
+namespace procevents::naming {
 
 namespace {
 
@@ -577,4 +577,4 @@ bool CmdlineRegex::matches(std::string_view text, std::vector<std::string_view>&
   return true;  // not reached: the attempt at `bound` matches; groups other than 0 stay empty
 }
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

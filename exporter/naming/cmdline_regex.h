@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace procevents::config {
+namespace procevents::naming {
 
 /// A compiled `cmdline` regex. Immutable after compile(); const calls are safe from any thread.
 ///
@@ -60,4 +60,4 @@ class CmdlineRegex {
   std::regex anchored_;  // T with its groups, tried at each start up to search_'s match; only when T has groups
 };
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

@@ -1,4 +1,4 @@
-// Process identity -> group name, by the config's process_names entries and their templates.
+// Process identity -> group name, by the process_names entries (rules.h) and their templates.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
+#include "naming/rules.h"
 
-namespace procevents::config {
+namespace procevents::naming {
 
 /// What enrichment knows about a process when it is named; any field may be empty.
 struct ProcessIdentity {
@@ -36,7 +36,8 @@ class GroupNamer {
   /// Bytes of the joined command line that regexes see: procfs reads no more than this either.
   static constexpr std::size_t kMaxCmdlineBytes = 4096;
 
-  explicit GroupNamer(const Config& config);
+  /// `rules` is typically a whole config::Config, which extends NamingRules.
+  explicit GroupNamer(const NamingRules& rules);
 
   /// The group of this process; nullopt when no entry matches and `unmatched: ignore`, "other"
   /// when none matches and `unmatched: other`. The name is valid UTF-8 (bytes that are not become
@@ -71,4 +72,4 @@ class GroupNamer {
   bool uses_cgroup_ = false;
 };
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

@@ -1,11 +1,11 @@
 // The exporter-toolkit compatible web configuration (`--web.config.file`): TLS and basic auth.
-// Plain data; loaded by config/web_config_loader.h, consumed by the http layer.
+// Plain data; loaded by web_config_loader.h, consumed by http_server.h and tls_context.h.
 #pragma once
 
 #include <map>
 #include <string>
 
-namespace procevents::config {
+namespace procevents::http {
 
 struct TlsConfig {
   std::string cert_file;        // PEM certificate (chain); TLS is on when cert_file and key_file are set
@@ -22,4 +22,4 @@ struct WebConfig {
   std::map<std::string, std::string> headers;           // http_server_config.headers
 };
 
-}  // namespace procevents::config
+}  // namespace procevents::http

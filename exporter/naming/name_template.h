@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace procevents::config {
+namespace procevents::naming {
 
 /// Literal text and {{.Variable}} references. Only plain variable actions are supported (with Go's
 /// {{- and -}} whitespace trimming); pipelines, functions and other actions are load errors.
@@ -43,4 +43,4 @@ struct NameTemplate {
   bool needs_cgroup() const;
 };
 
-}  // namespace procevents::config
+}  // namespace procevents::naming

@@ -1,0 +1,14 @@
+#include "naming/rules.h"
+
+namespace procevents::naming {
+
+std::vector<Matcher> default_process_names() {
+  Matcher every;
+  every.name.source = "{{.Comm}}";
+  every.name.parts.push_back({NameTemplate::Kind::kComm, ""});
+  std::vector<Matcher> names;
+  names.push_back(std::move(every));
+  return names;
+}
+
+}  // namespace procevents::naming
