@@ -1,0 +1,313 @@
+// The join of taskstats exit records with connector events: table-driven sequences of events and
+// records (in the orders the receiver can deliver them) -> names, counts and costs.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "aggregator/aggregator.h"
+#include "config/config.h"
+#include "naming/group_namer.h"
+
+using namespace procevents;
+using aggregator::Aggregator;
+using aggregator::AggregatorOptions;
+using aggregator::GroupSnapshot;
+using aggregator::Snapshot;
+using connector::Event;
+using connector::EventType;
+using taskstats::ExitRecord;
+
+namespace {
+
+// /proc as maps; a pid missing from `comms` is gone.
+class FakeInspector final : public aggregator::ProcessInspector {
+ public:
+  std::map<std::int32_t, std::string> comms;
+  std::map<std::int32_t, std::string> cgroups;
+  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
+    auto it = comms.find(pid);
+    if (it == comms.end()) return procfs::ReadError::kGone;
+    out = procfs::ProcessInfo{};
+    out.comm = it->second;
+    out.exe = "/usr/bin/" + it->second;
+    out.exe_device = 7;
+    out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
+    if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
+    return procfs::ReadError::kNone;
+  }
+  procfs::ReadError inspect_cgroup(std::int32_t pid, std::string& out) override {
+    auto it = cgroups.find(pid);
+    if (it == cgroups.end() || !comms.count(pid)) return procfs::ReadError::kGone;
+    out = it->second;
+    return procfs::ReadError::kNone;
+  }
+  void list_processes(std::vector<std::int32_t>& pids) override {
+    pids.clear();
+    for (const auto& [pid, comm] : comms) pids.push_back(pid);
+  }
+  std::string_view user_name(std::uint32_t uid) override {
+    names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
+    return names[uid];
+  }
+  std::map<std::uint32_t, std::string> names;
+};
+
+constexpr std::uint64_t kMs = 1'000'000;
+constexpr std::int32_t kShell = 100;
+
+Event fork_of(std::int32_t parent, std::int32_t child, std::int32_t tgid = 0) {
+  Event e;
+  e.type = EventType::kFork;
+  e.parent_pid = e.parent_tgid = parent;
+  e.pid = child;
+  e.tgid = tgid ? tgid : child;
+  e.timestamp_ns = 1000 * kMs;
+  return e;
+}
+Event exec_of(std::int32_t pid) {
+  Event e;
+  e.type = EventType::kExec;
+  e.pid = e.tgid = pid;
+  e.timestamp_ns = 1001 * kMs;
+  return e;
+}
+Event exit_of(std::int32_t pid, std::int32_t tgid = 0, std::uint32_t status = 0) {
+  Event e;
+  e.type = EventType::kExit;
+  e.pid = pid;
+  e.tgid = tgid ? tgid : pid;
+  e.parent_pid = e.parent_tgid = kShell;
+  e.exit_code = status;
+  e.timestamp_ns = 1003 * kMs;
+  return e;
+}
+ExitRecord record_of(std::int32_t pid, const char* comm, std::int32_t tgid = 0) {
+  ExitRecord r;
+  r.pid = pid;
+  r.tgid = tgid ? tgid : pid;
+  r.ppid = kShell;
+  r.uid = 1000;
+  r.version = 16;
+  r.present = taskstats::present::kMemory | taskstats::present::kStorageIo | taskstats::present::kContextSwitches |
+              taskstats::present::kTgid | taskstats::present::kExe;
+  std::snprintf(r.comm.data(), r.comm.size(), "%s", comm);
+  r.user_cpu_us = 3000;
+  r.system_cpu_us = 1000;
+  r.peak_rss_kib = 2048;
+  r.read_bytes = 4096;
+  r.write_bytes = 8192;
+  r.voluntary_switches = 2;
+  r.involuntary_switches = 1;
+  r.exe_dev = 7;
+  r.exe_inode = 1000 + std::strlen(comm);
+  return r;
+}
+
+using Step = std::variant<Event, ExitRecord>;
+
+struct Fixture {
+  FakeInspector inspector;
+  AggregatorOptions options;
+  std::unique_ptr<Aggregator> aggregator;
+  std::chrono::steady_clock::time_point now{std::chrono::seconds(1000)};
+  Fixture() {
+    inspector.comms = {{1, "init"}, {kShell, "bash"}};
+    options.exit_records_expected = true;
+  }
+  Aggregator& make(std::shared_ptr<const naming::GroupNamer> namer = nullptr) {
+    aggregator = std::make_unique<Aggregator>(options, std::move(namer), inspector);
+    aggregator->seed();
+    aggregator->tick(now);
+    return *aggregator;
+  }
+  void run(const std::vector<Step>& steps) {
+    for (const Step& step : steps) std::visit([&](const auto& item) { aggregator->handle(item); }, step);
+  }
+  void advance(std::chrono::milliseconds by) {
+    now += by;
+    aggregator->tick(now);
+  }
+  Snapshot snap() const {
+    Snapshot s;
+    aggregator->fill_snapshot(s);
+    return s;
+  }
+};
+
+const GroupSnapshot* group(const Snapshot& s, const std::string& name) {
+  for (const auto& g : s.groups) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+std::uint64_t execs(const Snapshot& s, const std::string& name) {
+  const GroupSnapshot* g = group(s, name);
+  return g ? g->counters.execs : 0;
+}
+std::uint64_t exits(const Snapshot& s, const std::string& name) {
+  const GroupSnapshot* g = group(s, name);
+  if (!g) return 0;
+  std::uint64_t n = 0;
+  for (auto count : g->counters.exits) n += count;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a process gone before /proc is read is named by its exit record, in every arrival order", "[aggregator][join]") {
+  struct Row {
+    const char* order;
+    std::vector<Step> steps;
+  };
+  const std::vector<Row> rows = {
+      // The receiver's usual order: record before the connector exit of the same task.
+      {"exec, record, exit", {fork_of(kShell, 200), exec_of(200), record_of(200, "true"), exit_of(200)}},
+      // A record can overtake the exec (queued on the taskstats socket first).
+      {"record, exec, exit", {fork_of(kShell, 200), record_of(200, "true"), exec_of(200), exit_of(200)}},
+      // Two execs in a row (sh -c 'exec prog'), both gone.
+      {"exec, exec, record, exit",
+       {fork_of(kShell, 200), exec_of(200), exec_of(200), record_of(200, "true"), exit_of(200)}},
+  };
+  for (const Row& row : rows) {
+    DYNAMIC_SECTION(row.order) {
+      Fixture f;
+      f.make();
+      f.run(row.steps);
+      const Snapshot s = f.snap();
+      const std::uint64_t expected_execs = row.steps.size() == 5 ? 2 : 1;
+      CHECK(execs(s, "true") == expected_execs);
+      CHECK(exits(s, "true") == 1);
+      CHECK(execs(s, "bash") == 0);
+      CHECK(exits(s, "bash") == 0);
+      CHECK(group(s, "true")->counters.lifetime.count == 1);
+      CHECK(group(s, "true")->live_processes == 0);
+      CHECK(group(s, "bash")->live_processes == 1);
+      CHECK(s.exit_join.named_from_record == expected_execs);
+      CHECK(s.exit_join.joined == 1);
+      CHECK(s.exit_join.exits_without_record == 0);
+      CHECK(s.exit_join.records_without_exit == 0);
+      CHECK(s.exit_join.pending_execs == 0);
+      CHECK(s.enrichment_failures[static_cast<std::size_t>(aggregator::EnrichmentFailure::kGone)] == 0);
+    }
+  }
+}
+
+TEST_CASE("without an exit record the held exec falls back to the parent's group", "[aggregator][join]") {
+  SECTION("the connector exit arrives without a record") {
+    Fixture f;
+    f.make();
+    f.run({fork_of(kShell, 200), exec_of(200), exit_of(200)});
+    const Snapshot s = f.snap();
+    CHECK(execs(s, "bash") == 1);
+    CHECK(exits(s, "bash") == 1);
+    CHECK(s.exit_join.exits_without_record == 1);
+    CHECK(s.enrichment_failures[static_cast<std::size_t>(aggregator::EnrichmentFailure::kGone)] == 1);
+    CHECK(s.exit_join.pending_execs == 0);
+  }
+  SECTION("no exit at all: counted when the join timeout passes, not before") {
+    Fixture f;
+    f.make();
+    f.run({fork_of(kShell, 200), exec_of(200)});
+    CHECK(execs(f.snap(), "bash") == 0);
+    CHECK(f.snap().exit_join.pending_execs == 1);
+    f.advance(f.options.join_timeout + std::chrono::milliseconds(1100));
+    const Snapshot s = f.snap();
+    CHECK(execs(s, "bash") == 1);
+    CHECK(s.exit_join.pending_execs == 0);
+  }
+  SECTION("taskstats off: counted at once, as before") {
+    Fixture f;
+    f.options.exit_records_expected = false;
+    f.make();
+    f.run({fork_of(kShell, 200), exec_of(200)});
+    CHECK(execs(f.snap(), "bash") == 1);
+    f.run({exit_of(200)});
+    CHECK(f.snap().exit_join.exits_without_record == 0);
+  }
+}
+
+TEST_CASE("costs of finished tasks go to their process's group, each task once", "[aggregator][join]") {
+  Fixture f;
+  f.make();
+  f.inspector.comms[300] = "worker";
+  f.run({fork_of(kShell, 300), exec_of(300)});
+  // Two threads exit while the process lives on, then the process.
+  f.run({fork_of(300, 301, 300), record_of(301, "worker-t", 300), exit_of(301, 300)});
+  f.run({fork_of(300, 302, 300), record_of(302, "worker-t", 300), exit_of(302, 300)});
+  ExitRecord group_aggregate = record_of(300, "worker");
+  group_aggregate.scope = taskstats::RecordScope::kThreadGroup;  // overlaps the per-task records: ignored
+  f.run({record_of(300, "worker"), group_aggregate, exit_of(300)});
+  const Snapshot s = f.snap();
+  const GroupSnapshot* worker = group(s, "worker");
+  REQUIRE(worker);
+  CHECK(worker->counters.cpu_user_us == 3 * 3000);
+  CHECK(worker->counters.cpu_system_us == 3 * 1000);
+  CHECK(worker->counters.storage_read_bytes == 3 * 4096);
+  CHECK(worker->counters.storage_write_bytes == 3 * 8192);
+  CHECK(worker->counters.voluntary_switches == 3 * 2);
+  CHECK(worker->counters.involuntary_switches == 3);
+  // Peak memory is the address space's: one observation, from the process's own record.
+  CHECK(worker->counters.peak_rss.count == 1);
+  CHECK(worker->counters.peak_rss.sum == 2048.0 * 1024);
+  CHECK(s.exit_join.joined == 3);
+  CHECK(exits(s, "worker") == 1);
+  CHECK(group(s, "bash")->counters.cpu_user_us == 0);
+}
+
+TEST_CASE("records no connector exit claims are charged after the timeout and counted", "[aggregator][join]") {
+  Fixture f;
+  f.make();
+  f.inspector.comms[400] = "daemon";
+  f.run({fork_of(kShell, 400), exec_of(400), record_of(400, "daemon")});  // its exit event was lost
+  CHECK(f.snap().exit_join.records_without_exit == 0);
+  f.advance(f.options.join_timeout + std::chrono::milliseconds(1100));
+  const Snapshot s = f.snap();
+  CHECK(s.exit_join.records_without_exit == 1);
+  CHECK(group(s, "daemon")->counters.cpu_user_us == 3000);
+  // A record for a task nobody knows is named from the record itself.
+  f.run({record_of(999, "stranger")});
+  f.advance(f.options.join_timeout + std::chrono::milliseconds(1100));
+  CHECK(group(f.snap(), "stranger"));
+}
+
+TEST_CASE("exe rules match a vanished process through the binary learned from earlier reads", "[aggregator][join]") {
+  Fixture f;
+  config::LoadResult loaded = config::load_config_string(
+      "process_names:\n  - name: tools\n    exe: [/usr/bin/true]\n  - name: \"{{.Comm}}\"\n    cmdline: ['.*']\n", "t.yml");
+  REQUIRE(loaded.config);
+  f.make(std::make_shared<const naming::GroupNamer>(*loaded.config));
+  // A live run teaches the exporter /usr/bin/true = (7, 1004).
+  f.inspector.comms[500] = "true";
+  f.run({fork_of(kShell, 500), exec_of(500), record_of(500, "true"), exit_of(500)});
+  f.inspector.comms.erase(500);
+  // Then a run that is gone before /proc is read, and a renamed copy of another binary.
+  f.run({fork_of(kShell, 501), exec_of(501), record_of(501, "true"), exit_of(501)});
+  f.run({fork_of(kShell, 502), exec_of(502), record_of(502, "mytrue"), exit_of(502)});
+  const Snapshot s = f.snap();
+  CHECK(execs(s, "tools") == 2);
+  CHECK(execs(s, "mytrue") == 1);
+}
+
+TEST_CASE("a vanished process takes the attribution of its parent's cgroup", "[aggregator][join]") {
+  Fixture f;
+  f.options.attribution[0] = true;  // unit
+  f.options.read_cgroup = true;
+  f.inspector.cgroups[kShell] = "0::/system.slice/demo.service\n";
+  f.make();
+  f.run({fork_of(kShell, 600), exec_of(600), record_of(600, "true"), exit_of(600)});
+  const Snapshot s = f.snap();
+  bool found = false;
+  for (const GroupSnapshot& g : s.groups) {
+    if (g.name != "true") continue;
+    found = true;
+    CHECK(g.attribution[0] == "demo.service");
+    CHECK(g.counters.execs == 1);
+  }
+  CHECK(found);
+}
