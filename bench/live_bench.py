@@ -136,7 +136,7 @@ if not port:
     exporter.kill()
     log.seek(0)
     sys.exit('exporter did not start:\n' + log.read())
-time.sleep(0.5)
+time.sleep(1.5)  # past start-up (the /proc seed, the web server's threads)
 try:
     # Its idle cost (timers, poll timeouts), so figures at low event rates can be read net of it.
     idle_start = cpu_seconds(exporter.pid)
@@ -214,12 +214,12 @@ print('live      exporter /metrics: events_lost=%d (kernel_overrun=%d ring_full=
        delta('procevents_events_lost_total', 'reason="ring_full"'), delta('procevents_socket_overruns_total'),
        delta('procevents_taskstats_socket_overruns_total')))
 print('live      exporter joins (after %.1f s more): exits_joined=%d exits_unmatched connector=%d taskstats=%d'
-      '  (connector exit events %d, task records %d; unmatched stays 0 without loss)' %
+      '  (connector exit events %d, task records %d, items still in the ring %d; unmatched stays 0 without loss)' %
       (JOIN_TIMEOUT_S + 1.5, delta('procevents_exits_joined_total', end=final),
        delta('procevents_exits_unmatched_total', 'source="connector"', end=final),
        delta('procevents_exits_unmatched_total', 'source="taskstats"', end=final),
        delta('procevents_events_total', 'event="exit"', end=final),
-       delta('procevents_taskstats_records_total', 'scope="task"', end=final)))
+       delta('procevents_taskstats_records_total', 'scope="task"', end=final), total(final, 'procevents_ring_used')))
 print('live      versus the floors: events %+d, records %+d (positive: the exporter, listening longer, saw more)' %
       (exp_events - cn_events, exp_records - ts_records))
 if storm == 'exec':
