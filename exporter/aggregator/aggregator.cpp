@@ -15,8 +15,9 @@ using connector::Event;
 using connector::EventType;
 
 namespace {
-// Held execs at most; past it the oldest is settled at once (fallback naming).
-constexpr std::size_t kMaxHeldExecs = 4096;
+// Held execs at most (like waiting records, bounded by the connector's backlog); past it the
+// oldest is settled at once (fallback naming).
+constexpr std::size_t kMaxHeldExecs = 16384;
 constexpr std::uint64_t kExpiryIntervalNs = 1'000'000'000;
 constexpr std::string_view kOtherGroup = "other";
 constexpr std::string_view kUnknownGroup = "unknown";
@@ -171,6 +172,11 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   }
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
   exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
+  // A zombie shows the root cgroup; it started in its parent's, which has not reaped it yet.
+  if (scratch_.zombie && options_.read_cgroup &&
+      inspector_.inspect_cgroup(scratch_.ppid, scratch_.cgroup) != procfs::ReadError::kNone) {
+    scratch_.cgroup.clear();
+  }
 
   naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
@@ -429,6 +435,7 @@ void Aggregator::expire_waiting(std::uint64_t now_ns) {
   // Records no connector exit claimed (lost exit events, or exits not subscribed): their cost
   // still counts, in the process's group.
   const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
+  if (records_.size() == 0) return;
   records_.erase_if([&](const WaitingRecord& waiting) {
     if (waiting.arrived_ns + timeout > now_ns) return false;
     if (options_.exit_records_expected) ++exit_join_.records_without_exit;

@@ -94,7 +94,10 @@ struct AggregatorOptions {
   /// How long an exec of a vanished process waits for its exit, and an exit record for its
   /// connector exit, before the fallback.
   std::chrono::milliseconds join_timeout{3000};
-  std::size_t max_waiting_records = 4096;
+  /// Exit records waiting for their connector exit. The receiver drains taskstats ahead of the
+  /// connector, so under a backlog as many records wait as exits sit in the connector's socket
+  /// buffer (~10k for 16 MiB); past this bound one of them is settled as unmatched.
+  std::size_t max_waiting_records = 16384;
   std::array<bool, kAttributionLabelCount> attribution{};  // by attribution::kLabels row
   std::array<std::size_t, kAttributionLabelCount> attribution_limits = [] {
     std::array<std::size_t, kAttributionLabelCount> limits{};

@@ -80,7 +80,8 @@ ssize_t read_up_to(int fd, char* buffer, std::size_t want) {
 
 // ---- pure parsers ------------------------------------------------------------------------------
 
-bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm) {
+bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
+                char* state) {
   // "pid (comm) state ppid ...": comm may contain anything, so it ends at the LAST ')'.
   const auto open = text.find('(');
   const auto close = text.rfind(')');
@@ -96,6 +97,7 @@ bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int
     if (rest.empty()) break;
     const auto end = rest.find_first_of(" \n");
     const std::string_view token = rest.substr(0, end);
+    if (field == 3 && state && !token.empty()) *state = token.front();
     if (field == 4) have_ppid = parse_number(token, ppid);
     if (field == 22) have_start = parse_number(token, start_time_ticks);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
@@ -168,10 +170,10 @@ ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
 }
 
 ReadError ProcReader::read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid,
-                                   std::string& comm) {
+                                   std::string& comm, char* state) {
   if (const ReadError error = slurp(dir_fd, "stat", kMaxStatBytes); error != ReadError::kNone) return error;
   const std::string_view text(buffer_.data(), used_);
-  return parse_stat(text, start_time_ticks, ppid, comm) ? ReadError::kNone : ReadError::kOther;
+  return parse_stat(text, start_time_ticks, ppid, comm, state) ? ReadError::kNone : ReadError::kOther;
 }
 
 ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid,
@@ -218,11 +220,18 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
     out.exe_inode = binary.st_ino;
   }
 
+  // cgroup before stat: a process that exits in between shows the root cgroup, and stat then
+  // says it is a zombie (see ProcessInfo::zombie), so a wrong cgroup never goes unflagged.
+  out.cgroup.clear();
+  if (with_cgroup) (void)read_cgroup_at(dir.get(), out.cgroup);
+
   // stat decides: without it we know nothing reliable (comm comes from here too).
-  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm);
+  char state = 0;
+  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm, &state);
       error != ReadError::kNone) {
     return error;
   }
+  out.zombie = state == 'Z' || state == 'X';
 
   // Uids: see the header. The owner shortcut saves reading status for every non-root process.
   struct stat dir_info {};
@@ -236,8 +245,6 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   out.ruid = uids ? uids->real : 0;
   out.euid = uids ? uids->effective : 0;
 
-  out.cgroup.clear();
-  if (with_cgroup) (void)read_cgroup_at(dir.get(), out.cgroup);
   return ReadError::kNone;
 }
 

@@ -39,6 +39,9 @@ struct ProcessInfo {
   std::uint32_t euid = 0;            // effective uid (what process-exporter's {{.Username}} names)
   std::uint64_t start_time_ticks = 0;// stat field 22: clock ticks after boot; with the pid, the process identity
   std::int32_t ppid = 0;
+  // Exited, not yet reaped: stat and comm still tell, but cmdline, exe and cgroup no longer do
+  // (the kernel shows a zombie in the root cgroup).
+  bool zombie = false;
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
 };
 
@@ -94,7 +97,8 @@ class ProcReader {
   /// when the file holds more.
   ReadError slurp(int dir_fd, const char* name, std::size_t limit);
   ReadError read_cgroup_at(int dir_fd, std::string& out);
-  ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
+  ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
+                         char* state = nullptr);
   /// The value of the "<key> <number>" line of /proc/stat, read in chunks (the "intr" line before
   /// it can be longer than any fixed buffer on machines with many interrupts).
   std::optional<std::uint64_t> read_proc_stat_value(std::string_view key);
@@ -111,7 +115,9 @@ class ProcReader {
 /// Parses the text of /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22) ...". comm is
 /// everything between the first '(' and the LAST ')' (it may hold ')', spaces or newlines).
 /// False if malformed or too short; the outputs are then unspecified.
-bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);
+/// `state`, when given, receives the state letter (field 3: R, S, Z, ...).
+bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
+                char* state = nullptr);
 
 struct StatusUids {
   std::uint32_t real = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -94,7 +95,8 @@ Answer wait_for_answer(int fd, std::uint32_t seq, std::chrono::milliseconds time
       if (header.nlmsg_type == NLMSG_ERROR) {
         int error = 0;
         if (message.size() >= NLMSG_HDRLEN + sizeof error) std::memcpy(&error, message.data() + NLMSG_HDRLEN, sizeof error);
-        return {true, error < 0 ? -error : error, 0};
+        // -INT_MIN does not exist: keep it positive without overflow.
+        return {true, error == INT32_MIN ? INT32_MAX : (error < 0 ? -error : error), 0};
       }
       if (header.nlmsg_type != GENL_ID_CTRL || message.size() < NLMSG_HDRLEN + GENL_HDRLEN) continue;
       // CTRL_CMD_NEWFAMILY: find CTRL_ATTR_FAMILY_ID among the attributes.

@@ -171,7 +171,7 @@ echo "sandbox applied: CapBnd=CapEff=CAP_NET_ADMIN, NoNewPrivs=1, Seccomp=2, rea
 name="psd$$"
 cp "$workload" "$work/$name"
 runs=5
-for _ in $(seq $runs); do PROCEVENTS_LINGER_MS=30 "$work/$name" exit 0; done
+for _ in $(seq $runs); do "$work/$name" exit 0; done
 got=""
 for _ in $(seq 100); do
   got=$(curl -s "$base/metrics" | awk -v g="procevents_execs_total{groupname=\"$name\"}" '$1 == g {print $2}')

@@ -16,6 +16,7 @@ import pytest
 # ctest sets both to the built binaries; the defaults suit a run from the source root.
 BINARY = os.environ.get('PROCEVENTS_BINARY', 'build/exporter/app/procevents_exporter')
 WORKLOAD = os.environ.get('PROCEVENTS_WORKLOAD', 'build/tests/support/procevents_workload')
+EXIT_NOW = os.environ.get('PROCEVENTS_EXIT_NOW', 'build/tests/support/procevents_exit_now')
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')

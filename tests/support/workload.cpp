@@ -6,6 +6,7 @@
 //   workload threads N     create and join N threads, exit 0
 //   workload forks N       fork N children that _exit(0), reap them, exit 0
 //   workload rename NAME   prctl(PR_SET_NAME, NAME), exit 0
+//   workload spin MS       burn MS milliseconds of CPU (user time), exit 0
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -24,15 +25,8 @@ void* thread_body(void* arg) { return arg; }
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename ARG\n", argv[0]);
+    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename|spin ARG\n", argv[0]);
     return 64;
-  }
-  // Tests that check per-group attribution let the process live a little: /proc can only name a
-  // process that still exists when the exporter reads it (see the README's limits).
-  if (const char* linger = std::getenv("PROCEVENTS_LINGER_MS")) {
-    const long ms = std::strtol(linger, nullptr, 10);
-    timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, nullptr);
   }
   const char* mode = argv[1];
   const long n = std::strtol(argv[2], nullptr, 10);
@@ -63,6 +57,16 @@ int main(int argc, char** argv) {
       if (child == 0) _exit(0);
       if (child > 0) waitpid(child, nullptr, 0);
     }
+    return 0;
+  }
+  if (!std::strcmp(mode, "spin")) {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+    volatile unsigned long sink = 0;
+    do {
+      for (int i = 0; i < 100000; ++i) sink = sink + static_cast<unsigned long>(i);
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < n);
     return 0;
   }
   if (!std::strcmp(mode, "rename")) {
