@@ -66,6 +66,8 @@ TEST_CASE("the shipped procevents.yml spells out exactly the built-in defaults",
   CHECK(file.max_groups == defaults.max_groups);
   CHECK(file.unmatched == defaults.unmatched);
   CHECK(file.lifetime_buckets == defaults.lifetime_buckets);
+  CHECK(file.peak_memory_buckets == defaults.peak_memory_buckets);
+  CHECK(file.taskstats == defaults.taskstats);
   CHECK(file.ring_capacity == defaults.ring_capacity);
   CHECK(file.max_processes == defaults.max_processes);
   CHECK(file.receive_buffer_bytes == defaults.receive_buffer_bytes);
@@ -83,6 +85,8 @@ TEST_CASE("the built-in defaults are the documented ones", "[config]") {
   CHECK(cfg.max_groups == 500);
   CHECK(cfg.unmatched == Unmatched::kOther);
   CHECK(cfg.lifetime_buckets == std::vector<double>{0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400});
+  CHECK(cfg.peak_memory_buckets == std::vector<double>{4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296});
+  CHECK(cfg.taskstats);
   CHECK(cfg.ring_capacity == 65536);
   CHECK(cfg.max_processes == 200000);
   CHECK(cfg.receive_buffer_bytes == 8388608);
@@ -265,6 +269,9 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"lifetime_buckets: [.nan]\n", "positive and finite"},
       {"lifetime_buckets: [0, 1]\n", "positive and finite"},
       {"lifetime_buckets: [one]\n", "expected a number"},
+      {"peak_memory_buckets: [1048576, 1048576]\n", "peak_memory_buckets: bounds must be strictly increasing"},
+      {"peak_memory_buckets: []\n", "peak_memory_buckets: expected a non-empty list of upper bounds in bytes"},
+      {"taskstats: maybe\n", "taskstats"},
       {"events: []\n", "at least one event"},
       {"events:\n", "at least one event"},
       {"events: exec\n", "expected a list, e.g. [exec]"},
