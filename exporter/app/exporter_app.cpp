@@ -236,7 +236,8 @@ int run_exporter(const Flags& flags) {
   if (!connector) return 1;
 
   // 3. Self-check on this thread, before the receiver owns the connector; its events go to the ring.
-  std::uint64_t self_check_drops = 0;
+  std::uint64_t self_check_drops = 0;  // events
+  std::uint64_t self_check_record_drops = 0;
   if (flags.self_check) {
     const std::string failure = run_self_check(
         *connector,
@@ -244,7 +245,7 @@ int run_exporter(const Flags& flags) {
           // Keep the receiver's order: exit records already queued go first.
           if (taskstats) {
             taskstats->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
-              if (!ring->try_push(receiver::PipelineItem(record))) ++self_check_drops;
+              if (!ring->try_push(receiver::PipelineItem(record))) ++self_check_record_drops;
             });
           }
           if (!ring->try_push(receiver::PipelineItem(event))) ++self_check_drops;
@@ -276,6 +277,7 @@ int run_exporter(const Flags& flags) {
     if (receiver.taskstats_active()) status.taskstats = receiver.taskstats_stats();
     status.receiver = receiver.stats();
     status.receiver.ring_full_drops += self_check_drops;
+    status.receiver.ring_full_record_drops += self_check_record_drops;
     status.ring_capacity = ring->capacity();
     status.ring_used = ring->size();
     status.ring_high_watermark = ring->high_watermark();

@@ -100,6 +100,8 @@ constexpr Descriptor kTaskstatsUp{"procevents_taskstats_up", MetricType::Gauge,
                                   "1 when registered for the kernel's taskstats exit records; 0 when unavailable or turned off."};
 constexpr Descriptor kTaskstatsRecords{"procevents_taskstats_records_total", MetricType::Counter,
                                        "Taskstats exit records received, by scope: task (one per exiting task), thread_group (sent with a multi-threaded process's last task)."};
+constexpr Descriptor kTaskstatsLost{"procevents_taskstats_records_lost_total", MetricType::Counter,
+                                    "Exit records received but dropped because the receiver-to-aggregator ring was full (reason=ring_full)."};
 constexpr Descriptor kTaskstatsOverruns{"procevents_taskstats_socket_overruns_total", MetricType::Counter,
                                         "Receive calls on the taskstats socket that failed with ENOBUFS (exit records were dropped)."};
 constexpr Descriptor kTaskstatsParseErrors{"procevents_taskstats_parse_errors_total", MetricType::Counter,
@@ -294,6 +296,9 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
     add(records, static_cast<double>(ts.thread_group_records), {label("scope", "thread_group")});
     out.push_back(std::move(records));
     out.push_back(single(kTaskstatsOverruns, static_cast<double>(ts.enobufs)));
+    MetricFamily records_lost = family(kTaskstatsLost);
+    add(records_lost, static_cast<double>(status.receiver.ring_full_record_drops), {label("reason", "ring_full")});
+    out.push_back(std::move(records_lost));
     MetricFamily ts_parse = family(kTaskstatsParseErrors);
     for (std::size_t r = 1; r < taskstats::kMalformedReasonCount; ++r) {  // 0 is kNone
       add(ts_parse, static_cast<double>(ts.malformed[r]),

@@ -37,7 +37,9 @@ Receiver::~Receiver() {
 
 std::uint64_t Receiver::loss_signals() const noexcept {
   const connector::ConnectorStats connector = connector_stats();
-  return connector.enobufs + connector.lost_events + connector.netlink_overruns + stats().ring_full_drops;
+  const ReceiverStats own = stats();
+  return connector.enobufs + connector.lost_events + connector.netlink_overruns + own.ring_full_drops +
+         own.ring_full_record_drops;
 }
 
 std::uint64_t Receiver::events_received() const noexcept {
@@ -57,7 +59,7 @@ void Receiver::drain_taskstats() noexcept {
   if (!taskstats_) return;
   for (int batch = 0; batch < kMaxTaskstatsBatches; ++batch) {
     const RecvResult result = taskstats_->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
-      if (!ring_.try_push(PipelineItem(record))) ++own_.ring_full_drops;
+      if (!ring_.try_push(PipelineItem(record))) ++own_.ring_full_record_drops;
     });
     if (result.status == RecvStatus::kError) ++own_.taskstats_receive_errors;
     if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) return;
