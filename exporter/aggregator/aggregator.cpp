@@ -182,6 +182,8 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   identity.comm = scratch_.comm;
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
+  // A zombie's argv is gone with its memory: see program_only_cmdline().
+  if (scratch_.zombie && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
   identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
   static const attribution::CgroupIdentity kNoCgroup;
   const attribution::CgroupIdentity* cgroup = &kNoCgroup;
@@ -341,6 +343,7 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
   identity.comm = record.comm_view();
   if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
   identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
+  identity.cmdline = program_only_cmdline(identity.exe, identity.comm);
 
   // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so its
   // cgroup now is the best guess; failing that, the attribution of the group the child inherited.
@@ -370,6 +373,14 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (!name) return kIgnored;
   return group_index(*name, labels);
+}
+
+std::span<const std::string> Aggregator::program_only_cmdline(std::string_view exe, std::string_view comm) {
+  // The arguments are unknown, not empty: argv[0] alone lets catch-all patterns (process-exporter's
+  // `cmdline: ['.+']`) match, while patterns on arguments do not.
+  cmdline_scratch_.resize(1);
+  cmdline_scratch_[0].assign(exe.empty() ? comm : exe);
+  return cmdline_scratch_;
 }
 
 std::optional<taskstats::ExitRecord> Aggregator::take_record(std::int32_t pid) {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,6 +157,8 @@ class Aggregator {
                                             std::string_view comm_override, EnrichmentFailure& failure);
   /// The group an exit record names, with the attribution of the group the process inherited.
   std::uint32_t group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited);
+  /// A command line of argv[0] alone (the exe path, else comm), for processes whose argv is gone.
+  std::span<const std::string> program_only_cmdline(std::string_view exe, std::string_view comm);
   /// Removes and returns the exit record waiting for task `pid`, if any.
   std::optional<taskstats::ExitRecord> take_record(std::int32_t pid);
   /// Adds a finished task's cost to `group`; a process's own record also observes its peak memory.
@@ -192,6 +195,7 @@ class Aggregator {
   std::string key_scratch_;
   std::array<std::string, kAttributionLabelCount> label_scratch_;  // inherited labels, reused
   std::string cgroup_scratch_;
+  std::vector<std::string> cmdline_scratch_;
 
   // Exit records waiting for their connector exit, and execs waiting for their exit record.
   struct WaitingRecord {

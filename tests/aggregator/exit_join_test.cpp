@@ -311,3 +311,19 @@ TEST_CASE("a vanished process takes the attribution of its parent's cgroup", "[a
   }
   CHECK(found);
 }
+
+TEST_CASE("a vanished process's cmdline is its program alone: catch-alls match, argument patterns do not", "[aggregator][join]") {
+  Fixture f;
+  config::LoadResult loaded = config::load_config_string(
+      "process_names:\n"
+      "  - name: with-config\n    cmdline: ['--config']\n"
+      "  - name: \"{{.Comm}}\"\n    cmdline: ['.+']\n",
+      "t.yml");
+  REQUIRE(loaded.config);
+  f.make(std::make_shared<const naming::GroupNamer>(*loaded.config));
+  f.run({fork_of(kShell, 700), exec_of(700), record_of(700, "quick"), exit_of(700)});
+  const Snapshot s = f.snap();
+  CHECK(execs(s, "quick") == 1);
+  CHECK(execs(s, "with-config") == 0);
+  CHECK(execs(s, "other") == 0);
+}
