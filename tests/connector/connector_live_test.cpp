@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.h"
 #include "connector/proc_connector.h"
 #include "datagram_builder.h"
 
@@ -109,41 +110,9 @@ Pred is(EventType type, pid_t pid) {
 }
 Pred exit_of(pid_t pid) { return is(EventType::kExit, pid); }
 
-/// Forks a child running `body`; the child never returns into the test framework.
-pid_t spawn(const std::function<void()>& body) {
-  // The framework catches SIGTERM, SIGSEGV, ... to report them; a child must die of them instead.
-  // Block them across fork() so a signal sent right away waits until the child has reset them.
-  constexpr int kCaught[] = {SIGINT, SIGILL, SIGFPE, SIGSEGV, SIGTERM, SIGABRT};
-  sigset_t caught, previous;
-  sigemptyset(&caught);
-  for (const int signal : kCaught) sigaddset(&caught, signal);
-  pthread_sigmask(SIG_BLOCK, &caught, &previous);
-  const pid_t child = fork();
-  if (child == 0) {
-    for (const int signal : kCaught) ::signal(signal, SIG_DFL);
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    body();
-    _exit(0);
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  REQUIRE(child > 0);
-  return child;
-}
-
-/// Waits for `pid` and returns its wait status.
-int reap(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-pid_t run(const std::function<void()>& body, int* status = nullptr) {
-  const pid_t child = spawn(body);
-  const int s = reap(child);
-  if (status) *status = s;
-  return child;
-}
+using procevents::testing::reap;
+using procevents::testing::run;
+using procevents::testing::spawn;
 
 pid_t current_tid() { return static_cast<pid_t>(gettid()); }
 

@@ -3,6 +3,7 @@
 Besides pytest, only the Python standard library: the exporter is started on 127.0.0.1 with an ephemeral port
 (read back from its log), scraped over HTTP, and its text exposition parsed into samples.
 """
+import contextlib
 import gzip
 import os
 import re
@@ -159,3 +160,41 @@ def settled(exporter):
         time.sleep(0.2)
     raise AssertionError('exporter did not settle')
 
+
+
+CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
+
+
+@contextlib.contextmanager
+def scratch_cgroups(*paths):
+    """Creates the cgroup directories `paths` (relative to the v2 root, parents included) for the block and
+    removes what it created afterwards. Skips (fails under CI) where there is no writable hierarchy."""
+    import pytest
+    def unavailable(reason):
+        if os.environ.get('CI'):
+            raise AssertionError(reason)
+        pytest.skip(reason)
+    if not os.path.exists(os.path.join(CGROUP_ROOT, 'cgroup.procs')):
+        unavailable('no cgroup v2 hierarchy at %s' % CGROUP_ROOT)
+    created = []
+    try:
+        for path in paths:
+            parts = path.split('/')
+            for i in range(1, len(parts) + 1):
+                d = os.path.join(CGROUP_ROOT, *parts[:i])
+                if not os.path.isdir(d):
+                    try:
+                        os.mkdir(d)
+                    except OSError as error:
+                        unavailable('cannot create the test cgroup %s: %s' % (d, error))
+                    created.append(d)
+        yield [os.path.join(CGROUP_ROOT, path, 'cgroup.procs') for path in paths]
+    finally:
+        # A cgroup is removable once its last process is reaped, which can take a moment.
+        for d in reversed(created):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)

@@ -12,15 +12,13 @@ import string
 import struct
 import subprocess
 import tempfile
-import time
 
 import pytest
 
-from harness import EXIT_NOW, WORKLOAD, Exporter, BINARY, settled, total, value
+from harness import BINARY, EXIT_NOW, WORKLOAD, Exporter, settled, scratch_cgroups, total, value
 
 RUNS_STATIC = 400
 RUNS_TRUE = 300
-CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
 ACCT_V3 = struct.Struct('=BBHIIIIIIf8H16s')  # <linux/acct.h> struct acct_v3, 64 bytes
 assert ACCT_V3.size == 64
 
@@ -126,45 +124,22 @@ def test_programs_that_exit_at_once_are_named_exactly(exporter, tmp_path):
     assert value(s, 'procevents_execs_named_from_exit_record_total') > 0
 
 
-def test_programs_that_exit_at_once_carry_their_cgroup_attribution(start_exporter, config_file, tmp_path):
+def test_programs_that_exit_at_once_carry_their_cgroup_attribution(config_file, tmp_path):
     """The same runs from a shell inside a cgroup shaped like a systemd service, with attribution on:
     every one carries the service's unit label."""
-    if not os.path.exists(os.path.join(CGROUP_ROOT, 'cgroup.procs')):
-        if os.environ.get('CI'):
-            raise AssertionError('no cgroup hierarchy at %s' % CGROUP_ROOT)
-        pytest.skip('no cgroup hierarchy at %s' % CGROUP_ROOT)
     unit = unique('pe') + '.service'
-    slice_dir = os.path.join(CGROUP_ROOT, 'procevents-test.slice')
-    created = []
-    for d in (slice_dir, os.path.join(slice_dir, unit)):
-        if not os.path.isdir(d):
-            try:
-                os.mkdir(d)
-            except OSError as error:
-                if os.environ.get('CI'):
-                    raise
-                pytest.skip('cannot create a test cgroup: %s' % error)
-            created.append(d)
-    try:
-        exporter = start_exporter('--config.file=' + config_file('attribution: [unit]\n'))
+    config = config_file('attribution: [unit]\n')
+    # The exporter stops before its cgroup is removed.
+    with scratch_cgroups('procevents-test.slice/' + unit) as (procs,), Exporter(BINARY, '--config.file=' + config) as exporter:
         static_name, true_name = programs(tmp_path)
         with ProcessAccounting() as acct:
-            run_back_to_back(tmp_path, static_name, true_name,
-                             cgroup_procs=os.path.join(slice_dir, unit, 'cgroup.procs'))
+            run_back_to_back(tmp_path, static_name, true_name, cgroup_procs=procs)
         acct_counts = acct.counts()
         wait_for_count(exporter, static_name, RUNS_STATIC, unit=unit)
         s = wait_for_count(exporter, true_name, RUNS_TRUE, unit=unit)
         check_named_exactly(s, static_name, RUNS_STATIC, acct_counts, unit=unit)
         check_named_exactly(s, true_name, RUNS_TRUE, acct_counts, unit=unit)
         check_pipeline_clean(s)
-    finally:
-        for d in reversed(created):
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)
 
 
 def test_cpu_of_finished_processes_matches_the_kernels_accounting(exporter, tmp_path):

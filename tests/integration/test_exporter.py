@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness import BINARY, WORKLOAD, Exporter, kernel_forks, settled, total, value
+from harness import BINARY, WORKLOAD, Exporter, kernel_forks, settled, total, value, scratch_cgroups
 
 
 def unique_name(prefix='pe'):
@@ -173,7 +173,6 @@ def test_tail_prints_events(w):
     assert has(event='exec', pid=exit_pid)
 
 
-CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
 
 
 def test_attribution_by_cgroup(config_file, w):
@@ -190,33 +189,15 @@ def test_attribution_by_cgroup(config_file, w):
                      dict(container=container, pod_uid=pod)),
     }
     config = config_file('attribution: [unit, container, pod_uid]\n')
-    created = []
-    try:
-        for _, (path, _) in cgroups.items():
-            parts = path.split('/')
-            for i in range(1, len(parts) + 1):
-                d = os.path.join(CGROUP_ROOT, *parts[:i])
-                if not os.path.isdir(d):
-                    os.mkdir(d)
-                    created.append(d)
+    with scratch_cgroups(*[path for path, _ in cgroups.values()]) as procs_files:
         # Stopped before the cgroups are removed.
         with Exporter(BINARY, '--config.file=' + config) as exporter:
-            for _, (path, _) in cgroups.items():
-                procs = os.path.join(CGROUP_ROOT, path, 'cgroup.procs')
-                # The shell moves itself into the cgroup, then becomes the workload (exec keeps the cgroup).
+            for procs in procs_files:
                 # The shell moves itself into the cgroup and starts the workload, as a service
                 # manager's child would (the workload exits at once: it is named from its exit record).
                 subprocess.run(['sh', '-c', 'echo $$ > %s && %s exit 0; :' % (procs, w.path)], check=True)
             def all_there(s):
                 return all(value(s, 'procevents_execs_total', groupname=w.name, **labels) == 1
-                           for _, (_, labels) in cgroups.items())
+                           for _, labels in cgroups.values())
             s = exporter.wait_for(all_there, what='execs labelled by cgroup')
             assert value(s, 'procevents_attribution_overflows_total', label='unit') == 0
-    finally:
-        for d in reversed(created):
-            for _ in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except OSError:
-                    time.sleep(0.1)

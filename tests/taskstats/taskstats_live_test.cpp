@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "support/child_process.h"
 #include "taskstats/taskstats_source.h"
 
 using namespace procevents::taskstats;
@@ -88,32 +89,9 @@ Pred group_of(pid_t pid) {
   return [=](const ExitRecord& r) { return r.scope == RecordScope::kThreadGroup && r.pid == pid; };
 }
 
-/// Forks a child running `body`; the child never returns into the test framework.
-pid_t spawn(const std::function<void()>& body) {
-  const pid_t child = fork();
-  if (child == 0) {
-    // The framework catches fatal signals to report them; a child must die of them instead.
-    for (const int signal : {SIGINT, SIGILL, SIGFPE, SIGSEGV, SIGTERM, SIGABRT}) ::signal(signal, SIG_DFL);
-    body();
-    _exit(0);
-  }
-  REQUIRE(child > 0);
-  return child;
-}
-
-int reap(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-pid_t run(const std::function<void()>& body, int* status = nullptr) {
-  const pid_t child = spawn(body);
-  const int s = reap(child);
-  if (status) *status = s;
-  return child;
-}
+using procevents::testing::reap;
+using procevents::testing::run;
+using procevents::testing::spawn;
 
 std::string first_line(const char* path) {
   std::ifstream in(path);
