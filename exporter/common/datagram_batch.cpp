@@ -12,6 +12,31 @@ int poll_timeout_ms(std::chrono::milliseconds timeout) noexcept {
   return static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), 1 << 30));
 }
 
+SysError set_receive_buffer(int fd, int bytes) noexcept {
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0) {
+    return {errno, "setsockopt(SO_RCVBUF)"};
+  }
+  return {};
+}
+
+int granted_receive_buffer(int fd) noexcept {
+  int granted = 0;
+  socklen_t length = sizeof granted;
+  return ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &length) == 0 ? granted : 0;
+}
+
+SysError send_to_kernel(int fd, std::span<const std::byte> message, std::string_view call) noexcept {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent = ::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return {errno, call};
+  return {};
+}
+
 DatagramBatch::DatagramBatch(std::size_t slots, std::size_t slot_bytes)
     : slot_bytes_(slot_bytes),
       storage_(std::max<std::size_t>(slots, 1) * slot_bytes),

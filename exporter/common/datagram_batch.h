@@ -12,7 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
+
+#include "common/sys_error.h"
 
 namespace procevents {
 
@@ -62,5 +65,14 @@ class DatagramBatch {
 
 /// A poll(2) timeout in milliseconds: -1 for a negative duration, capped at 2^30.
 int poll_timeout_ms(std::chrono::milliseconds timeout) noexcept;
+
+// Netlink socket steps both sources share.
+
+/// SO_RCVBUFFORCE (may exceed net.core.rmem_max, needs CAP_NET_ADMIN), else the capped SO_RCVBUF.
+SysError set_receive_buffer(int fd, int bytes) noexcept;
+/// The receive buffer the kernel granted (it doubles the request); 0 if unknown.
+int granted_receive_buffer(int fd) noexcept;
+/// Sends one complete netlink message to the kernel (port 0); `call` names it in the error.
+SysError send_to_kernel(int fd, std::span<const std::byte> message, std::string_view call) noexcept;
 
 }  // namespace procevents

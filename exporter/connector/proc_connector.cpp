@@ -57,9 +57,9 @@ std::unique_ptr<ProcConnector> ProcConnector::open(const ConnectorOptions& optio
   if (options.receive_buffer_bytes > 0) {
     const int size = options.receive_buffer_bytes;
     // FORCE may exceed net.core.rmem_max but needs CAP_NET_ADMIN; without it fall back to the capped call.
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0 &&
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
-      return fail("setsockopt(SO_RCVBUF)", fd);
+    if (const SysError failed = set_receive_buffer(fd, size)) {
+      errno = failed.code;
+      return fail(failed.call, fd);
     }
   }
 
@@ -72,9 +72,7 @@ std::unique_ptr<ProcConnector> ProcConnector::open(const ConnectorOptions& optio
 
   const std::size_t batch = options.batch_datagrams == 0 ? 1 : options.batch_datagrams;
   auto connector = std::make_unique<ProcConnector>(OpenKey{}, fd, batch);
-  int granted = 0;
-  socklen_t length = sizeof granted;
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &length) == 0) connector->receive_buffer_bytes_ = granted;
+  connector->receive_buffer_bytes_ = granted_receive_buffer(fd);
   return connector;
 }
 
@@ -97,14 +95,7 @@ SysError ProcConnector::send_control(std::span<const std::byte> data, std::uint3
   std::memcpy(message + wire::kNlHdrLen, &cn, sizeof cn);
   std::memcpy(message + wire::kNlHdrLen + sizeof cn, data.data(), data.size());
 
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ssize_t sent;
-  do {
-    sent = ::sendto(fd_, message, length, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) return {errno, "send(connector control)"};
-  return {};
+  return send_to_kernel(fd_, std::span<const std::byte>(message, length), "send(connector control)");
 }
 
 std::optional<std::uint32_t> ProcConnector::wait_for_ack(std::uint32_t seq,

@@ -47,14 +47,7 @@ SysError send_request(int fd, std::uint16_t type, std::uint8_t command, std::uin
   std::memcpy(message + NLMSG_HDRLEN, &genl, sizeof genl);
   std::memcpy(message + NLMSG_HDRLEN + GENL_HDRLEN, &nla, sizeof nla);
   std::memcpy(message + NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN, value.data(), value.size());
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ssize_t sent;
-  do {
-    sent = ::sendto(fd, message, length, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) return {errno, "send(taskstats request)"};
-  return {};
+  return send_to_kernel(fd, std::span<const std::byte>(message, length), "send(taskstats request)");
 }
 
 /// What answered request `seq`: the family id (for GETFAMILY), an errno, or nothing in time.
@@ -162,10 +155,7 @@ std::unique_ptr<TaskstatsSource> TaskstatsSource::open(const SourceOptions& opti
   if (!fd) return fail({errno, "socket(AF_NETLINK, NETLINK_GENERIC)"});
   if (options.receive_buffer_bytes > 0) {
     const int size = options.receive_buffer_bytes;
-    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0 &&
-        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
-      return fail({errno, "setsockopt(SO_RCVBUF)"});
-    }
+    if (const SysError failed = set_receive_buffer(fd.get(), size)) return fail(failed);
   }
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
@@ -197,9 +187,7 @@ std::unique_ptr<TaskstatsSource> TaskstatsSource::open(const SourceOptions& opti
 
   const std::size_t batch = options.batch_datagrams == 0 ? 1 : options.batch_datagrams;
   auto source = std::make_unique<TaskstatsSource>(OpenKey{}, fd.get(), family.family_id, std::move(cpu_list), batch);
-  int granted = 0;
-  socklen_t length = sizeof granted;
-  if (::getsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &granted, &length) == 0) source->receive_buffer_bytes_ = granted;
+  source->receive_buffer_bytes_ = granted_receive_buffer(fd.get());
   (void)fd.release();
   return source;
 }
