@@ -29,6 +29,7 @@
 #include "aggregator/aggregator.h"
 #include "attribution/cgroup.h"
 #include "procfs/procfs.h"
+#include "procfs/procfs_inspector.h"
 #include "connector/parser.h"
 #include "connector/wire.h"
 #include "metrics/exposition.h"
@@ -51,7 +52,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-class FakeInspector final : public aggregator::ProcessInspector {
+class FakeInspector final : public procfs::ProcessInspector {
  public:
   std::vector<std::string> group_names;
   std::int32_t seeded = 0;

@@ -1,8 +1,5 @@
 #include "aggregator/aggregator.h"
 
-#include <time.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -22,12 +19,6 @@ constexpr std::uint64_t kExpiryIntervalNs = 1'000'000'000;
 constexpr std::string_view kOtherGroup = "other";
 constexpr std::string_view kUnknownGroup = "unknown";
 
-double clock_seconds(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 EnrichmentFailure failure_of(procfs::ReadError error) {
   switch (error) {
     case procfs::ReadError::kGone: return EnrichmentFailure::kGone;
@@ -36,33 +27,6 @@ EnrichmentFailure failure_of(procfs::ReadError error) {
   }
 }
 }  // namespace
-
-// ---- ProcfsInspector -------------------------------------------------------------------------
-
-ProcfsInspector::ProcfsInspector(std::string proc_root)
-    : reader_(std::make_unique<procfs::ProcReader>(std::move(proc_root))),
-      users_(std::make_unique<procfs::UserNames>()) {
-  const long ticks = procfs::ProcReader::clock_ticks_per_second();
-  seconds_per_tick_ = ticks > 0 ? 1.0 / static_cast<double>(ticks) : 0;
-  // /proc start times count from boot including suspend; kernel event stamps exclude it.
-  boot_offset_seconds_ = clock_seconds(CLOCK_BOOTTIME) - clock_seconds(CLOCK_MONOTONIC);
-}
-ProcfsInspector::~ProcfsInspector() = default;
-
-procfs::ReadError ProcfsInspector::inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) {
-  return reader_->read_process(pid, with_cgroup, out);
-}
-
-procfs::ReadError ProcfsInspector::inspect_cgroup(std::int32_t pid, std::string& out) {
-  return reader_->read_cgroup(pid, out);
-}
-
-void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
-  pids.clear();
-  reader_->for_each_pid([&](std::int32_t pid) { pids.push_back(pid); });
-}
-
-std::string_view ProcfsInspector::user_name(std::uint32_t uid) { return users_->name_for(uid); }
 
 // ---- Aggregator ------------------------------------------------------------------------------
 
@@ -74,7 +38,7 @@ struct Aggregator::Group {
 };
 
 Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::GroupNamer> namer,
-                       ProcessInspector& inspector)
+                       procfs::ProcessInspector& inspector)
     : options_(std::move(options)),
       namer_(std::move(namer)),
       inspector_(inspector),

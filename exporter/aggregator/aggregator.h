@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "connector/event.h"
 #include "procfs/procfs.h"
+#include "procfs/procfs_inspector.h"
 #include "taskstats/exit_record.h"
 
 namespace procevents::naming {
@@ -44,45 +45,6 @@ class LabelLimiter;
 }
 
 namespace procevents::aggregator {
-
-/// Where process identities come from; /proc in production, a fake in tests.
-class ProcessInspector {
- public:
-  virtual ~ProcessInspector() = default;
-  /// Reads what is known of process `pid` into `out` (cgroup text only if asked).
-  virtual procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) = 0;
-  /// Reads only the cgroup text of process `pid` into `out` (kGone where cgroups are not wanted).
-  virtual procfs::ReadError inspect_cgroup(std::int32_t /*pid*/, std::string& /*out*/) {
-    return procfs::ReadError::kGone;
-  }
-  /// Replaces `pids` with the pids of all live processes.
-  virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
-  /// Seconds per /proc start-time tick and the BOOTTIME-minus-MONOTONIC offset, for pid-reuse checks;
-  /// 0 disables the check.
-  virtual double seconds_per_tick() const { return 0; }
-  virtual double boot_offset_seconds() const { return 0; }
-  /// The user name for a uid ("" when names are not wanted).
-  virtual std::string_view user_name(std::uint32_t uid) = 0;
-};
-
-/// The production inspector: procfs::ProcReader plus cached user names.
-class ProcfsInspector final : public ProcessInspector {
- public:
-  explicit ProcfsInspector(std::string proc_root = "/proc");
-  ~ProcfsInspector() override;
-  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override;
-  procfs::ReadError inspect_cgroup(std::int32_t pid, std::string& out) override;
-  void list_processes(std::vector<std::int32_t>& pids) override;
-  double seconds_per_tick() const override { return seconds_per_tick_; }
-  double boot_offset_seconds() const override { return boot_offset_seconds_; }
-  std::string_view user_name(std::uint32_t uid) override;
-
- private:
-  std::unique_ptr<procfs::ProcReader> reader_;
-  std::unique_ptr<procfs::UserNames> users_;
-  double seconds_per_tick_ = 0;
-  double boot_offset_seconds_ = 0;
-};
 
 struct AggregatorOptions {
   std::size_t max_processes = 200000;  // config.max_processes
@@ -111,7 +73,7 @@ struct AggregatorOptions {
 class Aggregator {
  public:
   Aggregator(AggregatorOptions options, std::shared_ptr<const naming::GroupNamer> namer,
-             ProcessInspector& inspector);
+             procfs::ProcessInspector& inspector);
   ~Aggregator();
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
@@ -181,7 +143,7 @@ class Aggregator {
 
   AggregatorOptions options_;
   std::shared_ptr<const naming::GroupNamer> namer_;
-  ProcessInspector& inspector_;
+  procfs::ProcessInspector& inspector_;
   ProcessTable table_;
   std::vector<Group> groups_;
   std::unordered_map<std::string, std::uint32_t> group_index_;

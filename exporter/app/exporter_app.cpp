@@ -23,6 +23,7 @@
 #include "metrics/exposition.h"
 #include "naming/group_namer.h"
 #include "procfs/procfs.h"
+#include "procfs/procfs_inspector.h"
 #include "receiver/receiver.h"
 #include "taskstats/taskstats_source.h"
 
@@ -260,7 +261,7 @@ int run_exporter(const Flags& flags) {
 
   // 4. Receiver -> ring -> aggregator.
   receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring, &aggregator::Aggregator::is_urgent);
-  aggregator::ProcfsInspector inspector(flags.proc_root);
+  procfs::ProcfsInspector inspector(flags.proc_root);
   aggregator::AggregatorWorker worker(
       std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),

@@ -7,6 +7,7 @@
 
 #include "aggregator/aggregator.h"
 #include "aggregator/process_table.h"
+#include "procfs/procfs_inspector.h"
 
 using namespace procevents;
 using aggregator::Aggregator;
@@ -20,7 +21,7 @@ using connector::EventType;
 namespace {
 
 // /proc as a map: pid -> comm. Missing pids are "gone".
-class FakeInspector final : public aggregator::ProcessInspector {
+class FakeInspector final : public procfs::ProcessInspector {
  public:
   std::map<std::int32_t, std::string> comms;
   std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none

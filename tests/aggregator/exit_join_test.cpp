@@ -13,6 +13,7 @@
 #include "aggregator/aggregator.h"
 #include "config/config.h"
 #include "naming/group_namer.h"
+#include "procfs/procfs_inspector.h"
 
 using namespace procevents;
 using aggregator::Aggregator;
@@ -26,7 +27,7 @@ using taskstats::ExitRecord;
 namespace {
 
 // /proc as maps; a pid missing from `comms` is gone.
-class FakeInspector final : public aggregator::ProcessInspector {
+class FakeInspector final : public procfs::ProcessInspector {
  public:
   std::map<std::int32_t, std::string> comms;
   std::map<std::int32_t, std::string> cgroups;

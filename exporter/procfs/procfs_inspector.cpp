@@ -1,0 +1,37 @@
+#include "procfs/procfs_inspector.h"
+
+#include <time.h>
+
+namespace procevents::procfs {
+
+namespace {
+double clock_seconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+}  // namespace
+
+ProcfsInspector::ProcfsInspector(std::string proc_root)
+    : reader_(std::make_unique<ProcReader>(std::move(proc_root))), users_(std::make_unique<UserNames>()) {
+  const long ticks = ProcReader::clock_ticks_per_second();
+  seconds_per_tick_ = ticks > 0 ? 1.0 / static_cast<double>(ticks) : 0;
+  // /proc start times count from boot including suspend; kernel event stamps exclude it.
+  boot_offset_seconds_ = clock_seconds(CLOCK_BOOTTIME) - clock_seconds(CLOCK_MONOTONIC);
+}
+ProcfsInspector::~ProcfsInspector() = default;
+
+ReadError ProcfsInspector::inspect(std::int32_t pid, bool with_cgroup, ProcessInfo& out) {
+  return reader_->read_process(pid, with_cgroup, out);
+}
+
+ReadError ProcfsInspector::inspect_cgroup(std::int32_t pid, std::string& out) { return reader_->read_cgroup(pid, out); }
+
+void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
+  pids.clear();
+  reader_->for_each_pid([&](std::int32_t pid) { pids.push_back(pid); });
+}
+
+std::string_view ProcfsInspector::user_name(std::uint32_t uid) { return users_->name_for(uid); }
+
+}  // namespace procevents::procfs

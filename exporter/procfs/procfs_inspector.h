@@ -1,0 +1,52 @@
+// Process identities for the aggregator: the interface it reads them through, and the production
+// implementation over /proc. Tests and benchmarks substitute a fake ProcessInspector.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "procfs/procfs.h"
+
+namespace procevents::procfs {
+
+/// Where process identities come from; /proc in production, a fake in tests.
+class ProcessInspector {
+ public:
+  virtual ~ProcessInspector() = default;
+  /// Reads what is known of process `pid` into `out` (cgroup text only if asked).
+  virtual ReadError inspect(std::int32_t pid, bool with_cgroup, ProcessInfo& out) = 0;
+  /// Reads only the cgroup text of process `pid` into `out` (kGone where cgroups are not wanted).
+  virtual ReadError inspect_cgroup(std::int32_t /*pid*/, std::string& /*out*/) { return ReadError::kGone; }
+  /// Replaces `pids` with the pids of all live processes.
+  virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
+  /// Seconds per /proc start-time tick and the BOOTTIME-minus-MONOTONIC offset, for pid-reuse checks;
+  /// 0 disables the check.
+  virtual double seconds_per_tick() const { return 0; }
+  virtual double boot_offset_seconds() const { return 0; }
+  /// The user name for a uid ("" when names are not wanted).
+  virtual std::string_view user_name(std::uint32_t uid) = 0;
+};
+
+/// The production inspector: ProcReader plus cached user names.
+class ProcfsInspector final : public ProcessInspector {
+ public:
+  explicit ProcfsInspector(std::string proc_root = "/proc");
+  ~ProcfsInspector() override;
+  ReadError inspect(std::int32_t pid, bool with_cgroup, ProcessInfo& out) override;
+  ReadError inspect_cgroup(std::int32_t pid, std::string& out) override;
+  void list_processes(std::vector<std::int32_t>& pids) override;
+  double seconds_per_tick() const override { return seconds_per_tick_; }
+  double boot_offset_seconds() const override { return boot_offset_seconds_; }
+  std::string_view user_name(std::uint32_t uid) override;
+
+ private:
+  std::unique_ptr<ProcReader> reader_;
+  std::unique_ptr<UserNames> users_;
+  double seconds_per_tick_ = 0;
+  double boot_offset_seconds_ = 0;
+};
+
+}  // namespace procevents::procfs
