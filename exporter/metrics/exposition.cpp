@@ -1,12 +1,5 @@
 #include "metrics/exposition.h"
 
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstring>
-
 #include "metrics/text_writer.h"
 
 namespace procevents::metrics {
@@ -118,6 +111,17 @@ constexpr Descriptor kAwaitingRecord{"procevents_execs_awaiting_exit_record", Me
                                      "Execs of vanished processes held until their exit record names them."};
 constexpr Descriptor kBuildInfo{"procevents_build_info", MetricType::Gauge,
                                "A metric with a constant '1' value labeled by version, revision and compiler from which procevents_exporter was built."};
+
+// The standard process_* families (client_golang's process collector).
+constexpr Descriptor kProcessCpu{"process_cpu_seconds_total", MetricType::Counter,
+                                 "Total user and system CPU time spent in seconds."};
+constexpr Descriptor kProcessVirtualMemory{"process_virtual_memory_bytes", MetricType::Gauge, "Virtual memory size in bytes."};
+constexpr Descriptor kProcessResidentMemory{"process_resident_memory_bytes", MetricType::Gauge,
+                                            "Resident memory size in bytes."};
+constexpr Descriptor kProcessStartTime{"process_start_time_seconds", MetricType::Gauge,
+                                       "Start time of the process since unix epoch in seconds."};
+constexpr Descriptor kProcessOpenFds{"process_open_fds", MetricType::Gauge, "Number of open file descriptors."};
+constexpr Descriptor kProcessMaxFds{"process_max_fds", MetricType::Gauge, "Maximum number of open file descriptors."};
 
 
 MetricFamily family(const Descriptor& d) { return MetricFamily{d.name, d.help, d.type, {}}; }
@@ -349,58 +353,16 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   return out;
 }
 
-std::vector<MetricFamily> process_self_families() {
+std::vector<MetricFamily> process_self_families(const procfs::SelfUsage& usage) {
   std::vector<MetricFamily> out;
-  // /proc/self/stat: utime(14) stime(15) starttime(22) vsize(23) rss(24), counted after the ")" of comm.
-  if (FILE* file = std::fopen("/proc/self/stat", "re")) {
-    char buffer[1024];
-    const std::size_t length = std::fread(buffer, 1, sizeof buffer - 1, file);
-    std::fclose(file);
-    buffer[length] = '\0';
-    if (const char* after = std::strrchr(buffer, ')')) {
-      unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
-      long long rss = 0;
-      // Fields 3..24 after the comm; %*s skips the ones we do not need.
-      const int matched = std::sscanf(after + 1,
-                                      " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
-                                      "%llu %llu %lld",
-                                      &utime, &stime, &start, &vsize, &rss);
-      const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-      if (matched == 5 && ticks > 0) {
-        double boot_time = 0;
-        if (FILE* stat = std::fopen("/proc/stat", "re")) {
-          char line[256];
-          while (std::fgets(line, sizeof line, stat)) {
-            unsigned long long btime = 0;
-            if (std::sscanf(line, "btime %llu", &btime) == 1) boot_time = static_cast<double>(btime);
-          }
-          std::fclose(stat);
-        }
-        out.push_back(MetricFamily{"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                                   MetricType::Counter, {with_value(MetricType::Counter, static_cast<double>(utime + stime) / ticks, {})}});
-        out.push_back(MetricFamily{"process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
-                                   {with_value(MetricType::Gauge, static_cast<double>(vsize), {})}});
-        out.push_back(MetricFamily{"process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
-                                   {with_value(MetricType::Gauge, static_cast<double>(rss) * static_cast<double>(sysconf(_SC_PAGESIZE)), {})}});
-        out.push_back(MetricFamily{"process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-                                   MetricType::Gauge, {with_value(MetricType::Gauge, boot_time + static_cast<double>(start) / ticks, {})}});
-      }
-    }
+  if (usage.stat) {
+    out.push_back(single(kProcessCpu, usage.stat->cpu_seconds));
+    out.push_back(single(kProcessVirtualMemory, usage.stat->virtual_memory_bytes));
+    out.push_back(single(kProcessResidentMemory, usage.stat->resident_memory_bytes));
+    out.push_back(single(kProcessStartTime, usage.stat->start_time_seconds));
   }
-  std::size_t open_fds = 0;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (const dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') ++open_fds;
-    }
-    closedir(dir);
-    out.push_back(MetricFamily{"process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
-                               {with_value(MetricType::Gauge, static_cast<double>(open_fds > 0 ? open_fds - 1 : 0), {})}});
-  }
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    out.push_back(MetricFamily{"process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
-                               {with_value(MetricType::Gauge, static_cast<double>(limit.rlim_cur), {})}});
-  }
+  if (usage.open_fds) out.push_back(single(kProcessOpenFds, static_cast<double>(*usage.open_fds)));
+  if (usage.max_fds) out.push_back(single(kProcessMaxFds, static_cast<double>(*usage.max_fds)));
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Snapshot + pipeline status -> Prometheus metric families -> text format 0.0.4.
 //
-// Pure functions of plain inputs (no globals, no I/O except process_self_families), so a scrape's
+// Pure functions of plain inputs (no globals, no I/O), so a scrape's
 // output is fully determined by what the caller copied: golden tests feed fixed inputs.
 // Every metric name, HELP and TYPE is declared in exposition.cpp's descriptor table.
 #pragma once
@@ -17,6 +17,7 @@
 #include "connector/event.h"
 #include "connector/parser.h"
 #include "connector/proc_connector.h"
+#include "procfs/procfs.h"
 #include "receiver/receiver_stats.h"
 #include "taskstats/taskstats_source.h"
 
@@ -48,9 +49,9 @@ struct BuildInfo {
 std::vector<prometheus::MetricFamily> exporter_families(const aggregator::Snapshot& snapshot,
                                                         const PipelineStatus& status, const BuildInfo& build);
 
-/// The standard process_* families of this process, read from /proc/self (empty families are omitted
-/// when a file cannot be read).
-std::vector<prometheus::MetricFamily> process_self_families();
+/// The standard process_* families of this process from its usage (procfs::read_self_usage);
+/// a part that could not be read is omitted.
+std::vector<prometheus::MetricFamily> process_self_families(const procfs::SelfUsage& usage);
 
 /// Prometheus text exposition format 0.0.4 (see text_writer.h).
 std::string render_text(const std::vector<prometheus::MetricFamily>& families);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <span>
 
 #include "common/unique_fd.h"
 
@@ -76,34 +78,111 @@ ssize_t read_up_to(int fd, char* buffer, std::size_t want) {
   return static_cast<ssize_t>(used);
 }
 
+/// Splits /proc/<pid>/stat text "pid (comm) state ppid ...": `comm` is everything between the first
+/// '(' and the LAST ')' (it may hold ')', spaces or newlines); fn(number, token) is called for each
+/// field after it, from 3 (state) up to `last`. False when there is no "(comm)".
+template <class Fn>
+bool for_each_stat_field(std::string_view text, std::string_view& comm, int last, Fn&& fn) {
+  const auto open = text.find('(');
+  const auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
+  comm = text.substr(open + 1, close - open - 1);
+  std::string_view rest = text.substr(close + 1);
+  for (int field = 3; !rest.empty() && field <= last; ++field) {
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n')) rest.remove_prefix(1);
+    if (rest.empty()) break;
+    const auto end = rest.find_first_of(" \n");
+    fn(field, rest.substr(0, end));
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  }
+  return true;
+}
+
+/// The value of the "<key> <number>" line of /proc/stat at `path`, read in chunks of `buffer` (the
+/// "intr" line before it can be longer than any fixed buffer on machines with many interrupts).
+std::optional<std::uint64_t> read_stat_value(const char* path, std::span<char> buffer, std::string_view key) {
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+
+  // Only the start of each line is kept: the lines we want are short, the others are skipped.
+  char head[64];
+  std::size_t head_used = 0;
+  bool head_overflow = false;
+  std::optional<std::uint64_t> value;
+  const auto line_matches = [&] {
+    const std::string_view line(head, head_used);
+    const bool match = !head_overflow && line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ';
+    if (match) {
+      std::string_view rest = line.substr(key.size());
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
+      std::uint64_t number = 0;
+      if (parse_number(rest, number)) value = number;
+    }
+    head_used = 0;
+    head_overflow = false;
+    return match;
+  };
+
+  for (;;) {
+    const ssize_t got = read_up_to(fd.get(), buffer.data(), buffer.size());
+    if (got <= 0) break;
+    std::string_view chunk(buffer.data(), static_cast<std::size_t>(got));
+    while (!chunk.empty()) {
+      const auto newline = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, newline);
+      const std::size_t room = sizeof head - head_used;
+      const std::size_t copy = std::min(room, piece.size());
+      std::memcpy(head + head_used, piece.data(), copy);
+      head_used += copy;
+      if (copy < piece.size()) head_overflow = true;
+      if (newline == std::string_view::npos) break;
+      if (line_matches()) return value;
+      chunk.remove_prefix(newline + 1);
+    }
+    if (static_cast<std::size_t>(got) < buffer.size()) break;  // short read: EOF
+  }
+  if (head_used > 0 && line_matches()) return value;  // last line without a newline
+  return std::nullopt;
+}
+
 }  // namespace
 
 // ---- pure parsers ------------------------------------------------------------------------------
 
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
                 char* state) {
-  // "pid (comm) state ppid ...": comm may contain anything, so it ends at the LAST ')'.
-  const auto open = text.find('(');
-  const auto close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
-  comm.assign(text.substr(open + 1, close - open - 1));
-  std::string_view rest = text.substr(close + 1);
-  // Fields after comm start at 3 (state); we want 4 (ppid) and 22 (starttime).
-  int field = 3;
+  std::string_view name;
   bool have_ppid = false;
   bool have_start = false;
-  while (!rest.empty() && field <= 22) {
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n')) rest.remove_prefix(1);
-    if (rest.empty()) break;
-    const auto end = rest.find_first_of(" \n");
-    const std::string_view token = rest.substr(0, end);
+  const bool split = for_each_stat_field(text, name, 22, [&](int field, std::string_view token) {
     if (field == 3 && state && !token.empty()) *state = token.front();
     if (field == 4) have_ppid = parse_number(token, ppid);
     if (field == 22) have_start = parse_number(token, start_time_ticks);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-    ++field;
-  }
+  });
+  if (!split) return false;
+  comm.assign(name);
   return have_ppid && have_start;
+}
+
+std::optional<StatUsage> parse_stat_usage(std::string_view text) {
+  StatUsage usage;
+  int parsed = 0;
+  std::string_view comm;
+  const bool split = for_each_stat_field(text, comm, 24, [&](int field, std::string_view token) {
+    bool good = false;
+    switch (field) {
+      case 14: good = parse_number(token, usage.utime_ticks); break;
+      case 15: good = parse_number(token, usage.stime_ticks); break;
+      case 22: good = parse_number(token, usage.start_time_ticks); break;
+      case 23: good = parse_number(token, usage.vsize_bytes); break;
+      case 24: good = parse_number(token, usage.rss_pages); break;
+      default: return;
+    }
+    if (good) ++parsed;
+  });
+  if (!split || parsed != 5) return std::nullopt;
+  return usage;
 }
 
 std::optional<StatusUids> parse_status_uids(std::string_view text) {
@@ -278,53 +357,45 @@ void ProcReader::for_each_pid(const std::function<void(std::int32_t)>& fn) {
 
 std::optional<std::uint64_t> ProcReader::read_proc_stat_value(std::string_view key) {
   path_.assign(root_).append("/stat");
-  const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::nullopt;
-
-  // Only the start of each line is kept: the lines we want are short, the others are skipped.
-  char head[64];
-  std::size_t head_used = 0;
-  bool head_overflow = false;
-  std::optional<std::uint64_t> value;
-  const auto line_matches = [&] {
-    const std::string_view line(head, head_used);
-    const bool match = !head_overflow && line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ';
-    if (match) {
-      std::string_view rest = line.substr(key.size());
-      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
-      std::uint64_t number = 0;
-      if (parse_number(rest, number)) value = number;
-    }
-    head_used = 0;
-    head_overflow = false;
-    return match;
-  };
-
-  for (;;) {
-    const ssize_t got = read_up_to(fd.get(), buffer_.data(), buffer_.size());
-    if (got <= 0) break;
-    std::string_view chunk(buffer_.data(), static_cast<std::size_t>(got));
-    while (!chunk.empty()) {
-      const auto newline = chunk.find('\n');
-      const std::string_view piece = chunk.substr(0, newline);
-      const std::size_t room = sizeof head - head_used;
-      const std::size_t copy = std::min(room, piece.size());
-      std::memcpy(head + head_used, piece.data(), copy);
-      head_used += copy;
-      if (copy < piece.size()) head_overflow = true;
-      if (newline == std::string_view::npos) break;
-      if (line_matches()) return value;
-      chunk.remove_prefix(newline + 1);
-    }
-    if (static_cast<std::size_t>(got) < buffer_.size()) break;  // short read: EOF
-  }
-  if (head_used > 0 && line_matches()) return value;  // last line without a newline
-  return std::nullopt;
+  return read_stat_value(path_.c_str(), buffer_, key);
 }
 
 std::optional<std::uint64_t> ProcReader::read_kernel_forks() { return read_proc_stat_value("processes"); }
 
 std::optional<std::uint64_t> ProcReader::read_boot_time() { return read_proc_stat_value("btime"); }
+
+SelfUsage read_self_usage(const std::string& proc_root) {
+  SelfUsage out;
+  char buffer[1024];  // stat is ~300 bytes; /proc/stat is read in chunks of it
+  std::string path = proc_root + "/self/stat";
+  std::optional<StatUsage> usage;
+  if (const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); fd.get() >= 0) {
+    const ssize_t got = read_up_to(fd.get(), buffer, sizeof buffer);
+    if (got > 0) usage = parse_stat_usage(std::string_view(buffer, static_cast<std::size_t>(got)));
+  }
+  const double ticks = static_cast<double>(ProcReader::clock_ticks_per_second());
+  if (usage && ticks > 0) {
+    path = proc_root + "/stat";
+    const double boot_time = static_cast<double>(read_stat_value(path.c_str(), buffer, "btime").value_or(0));
+    out.stat = SelfUsage::Stat{
+        .cpu_seconds = static_cast<double>(usage->utime_ticks + usage->stime_ticks) / ticks,
+        .virtual_memory_bytes = static_cast<double>(usage->vsize_bytes),
+        .resident_memory_bytes = static_cast<double>(usage->rss_pages) * static_cast<double>(::sysconf(_SC_PAGESIZE)),
+        .start_time_seconds = boot_time + static_cast<double>(usage->start_time_ticks) / ticks,
+    };
+  }
+  // Counted with nothing else of ours open: the directory's own descriptor is the one to leave out.
+  path = proc_root + "/self/fd";
+  if (const Dir fds(path.c_str()); fds.get() != nullptr) {
+    std::uint64_t entries = 0;
+    while (const dirent* entry = ::readdir(fds.get())) {
+      if (entry->d_name[0] != '.') ++entries;
+    }
+    out.open_fds = entries > 0 ? entries - 1 : 0;
+  }
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) out.max_fds = limit.rlim_cur;
+  return out;
+}
 
 }  // namespace procevents::procfs

@@ -45,6 +45,20 @@ struct ProcessInfo {
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
 };
 
+/// This process's own resource use, for the standard process_* metrics. A part that could not be
+/// read is nullopt.
+struct SelfUsage {
+  struct Stat {
+    double cpu_seconds = 0;            // utime + stime
+    double virtual_memory_bytes = 0;   // vsize
+    double resident_memory_bytes = 0;  // rss pages * page size
+    double start_time_seconds = 0;     // since the epoch (btime + starttime; btime 0 if unreadable)
+  };
+  std::optional<Stat> stat;               // from <root>/self/stat and <root>/stat btime
+  std::optional<std::uint64_t> open_fds;  // entries of <root>/self/fd, less the one reading it
+  std::optional<std::uint64_t> max_fds;   // the soft RLIMIT_NOFILE
+};
+
 inline constexpr std::size_t kMaxCmdlineBytes = 4096;
 inline constexpr std::size_t kMaxCgroupBytes = 16384;  // a cut last line is dropped, never half-read
 
@@ -99,8 +113,7 @@ class ProcReader {
   ReadError read_cgroup_at(int dir_fd, std::string& out);
   ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
                          char* state = nullptr);
-  /// The value of the "<key> <number>" line of /proc/stat, read in chunks (the "intr" line before
-  /// it can be longer than any fixed buffer on machines with many interrupts).
+  /// The value of the "<key> <number>" line of /proc/stat.
   std::optional<std::uint64_t> read_proc_stat_value(std::string_view key);
 
   std::string root_;
@@ -110,6 +123,10 @@ class ProcReader {
   bool truncated_ = false;
 };
 
+/// This process's CPU time, memory, start time and file descriptors, from <proc_root>/self and
+/// <proc_root>/stat (a root other than "/proc" is for tests). Uses no ProcReader: nothing is kept.
+SelfUsage read_self_usage(const std::string& proc_root = "/proc");
+
 // Pure parsers, public for tests.
 
 /// Parses the text of /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22) ...". comm is
@@ -118,6 +135,17 @@ class ProcReader {
 /// `state`, when given, receives the state letter (field 3: R, S, Z, ...).
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
                 char* state = nullptr);
+
+/// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
+struct StatUsage {
+  std::uint64_t utime_ticks = 0;       // field 14
+  std::uint64_t stime_ticks = 0;       // field 15
+  std::uint64_t start_time_ticks = 0;  // field 22
+  std::uint64_t vsize_bytes = 0;       // field 23
+  std::int64_t rss_pages = 0;          // field 24
+};
+/// Parses those fields (after the LAST ')', like parse_stat); nullopt if malformed or too short.
+std::optional<StatUsage> parse_stat_usage(std::string_view text);
 
 struct StatusUids {
   std::uint32_t real = 0;

@@ -63,3 +63,40 @@ TEST_CASE("the exposition has the catalogue's names and a group's labels", "[met
   }
   CHECK(text.find("exposer_") == std::string::npos);
 }
+
+TEST_CASE("process_* families: client_golang's names, HELP and TYPE, from a SelfUsage", "[metrics]") {
+  procfs::SelfUsage usage;
+  usage.stat = procfs::SelfUsage::Stat{.cpu_seconds = 36.19,
+                                       .virtual_memory_bytes = 44445696,
+                                       .resident_memory_bytes = 12316672,
+                                       .start_time_seconds = 1795586915.13};
+  usage.open_fds = 9;
+  usage.max_fds = 1048576;
+  CHECK(metrics::render_text(metrics::process_self_families(usage)) ==
+        "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+        "# TYPE process_cpu_seconds_total counter\n"
+        "process_cpu_seconds_total 36.19\n"
+        "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+        "# TYPE process_virtual_memory_bytes gauge\n"
+        "process_virtual_memory_bytes 44445696\n"
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+        "# TYPE process_resident_memory_bytes gauge\n"
+        "process_resident_memory_bytes 12316672\n"
+        "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+        "# TYPE process_start_time_seconds gauge\n"
+        "process_start_time_seconds 1795586915.13\n"
+        "# HELP process_open_fds Number of open file descriptors.\n"
+        "# TYPE process_open_fds gauge\n"
+        "process_open_fds 9\n"
+        "# HELP process_max_fds Maximum number of open file descriptors.\n"
+        "# TYPE process_max_fds gauge\n"
+        "process_max_fds 1048576\n");
+
+  // What could not be read is left out.
+  procfs::SelfUsage partial;
+  partial.max_fds = 1024;
+  const auto families = metrics::process_self_families(partial);
+  REQUIRE(families.size() == 1);
+  CHECK(families[0].name == "process_max_fds");
+  CHECK(metrics::process_self_families({}).empty());
+}

@@ -114,6 +114,28 @@ TEST_CASE("this process reads back as itself", "[procfs][live]") {
   CHECK(stat_comm == info.comm);
 }
 
+TEST_CASE("this process's own usage: CPU, memory, start time and descriptors", "[procfs][live]") {
+  ProcReader reader;
+  const auto boot = reader.read_boot_time();
+  REQUIRE(boot);
+  std::size_t fds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    (void)entry;
+    ++fds;
+  }
+  const SelfUsage usage = read_self_usage();
+  REQUIRE(usage.stat);
+  CHECK(usage.stat->cpu_seconds >= 0);
+  CHECK(usage.stat->resident_memory_bytes > 0);
+  CHECK(usage.stat->virtual_memory_bytes >= usage.stat->resident_memory_bytes);
+  CHECK(usage.stat->start_time_seconds >= static_cast<double>(*boot));
+  CHECK(usage.stat->start_time_seconds <= static_cast<double>(::time(nullptr)) + 1);
+  // directory_iterator's own descriptor was counted above, as read_self_usage leaves its own out.
+  REQUIRE(usage.open_fds);
+  CHECK(*usage.open_fds + 1 == fds);
+  CHECK(usage.max_fds);
+}
+
 TEST_CASE("pid 1 reads with comm, stat and cgroup", "[procfs][live]") {
   ProcReader reader;
   ProcessInfo info;

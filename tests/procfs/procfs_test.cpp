@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +125,68 @@ TEST_CASE("parse_stat rejects malformed and short stat text", "[procfs]") {
     std::string comm;
     CHECK_FALSE(parse_stat(text, start, ppid, comm));
   }
+}
+
+TEST_CASE("parse_stat_usage reads utime, stime, start time, vsize and rss", "[procfs]") {
+  const auto usage = parse_stat_usage(
+      "1 (sys temd) (x)) S 0 0 0 0 -1 4194560 50132 10856855 0 1824 1043 2576 53695 26618 20 0 1 0 13 44445696 3007 "
+      "18446744073709551615 1 1 0 0 0\n");
+  REQUIRE(usage);
+  CHECK(usage->utime_ticks == 1043u);
+  CHECK(usage->stime_ticks == 2576u);
+  CHECK(usage->start_time_ticks == 13u);
+  CHECK(usage->vsize_bytes == 44445696u);
+  CHECK(usage->rss_pages == 3007);
+  // Exactly 24 fields is enough; the rest is not needed.
+  CHECK(parse_stat_usage("9 (x) S 4 0 0 0 -1 0 0 0 0 0 7 8 0 0 20 0 1 0 5 6 -1"));
+}
+
+TEST_CASE("parse_stat_usage rejects malformed and short stat text", "[procfs]") {
+  const std::string rows[] = {
+      "",
+      "9 x S 4 0 0 0 -1 0 0 0 0 0 7 8 0 0 20 0 1 0 5 6 1\n",       // no comm
+      "9 (x) S 4 0 0 0 -1 0 0 0 0 0 7 8 0 0 20 0 1 0 5 6\n",       // 23 fields
+      "9 (x) S 4 0 0 0 -1 0 0 0 0 0 -7 8 0 0 20 0 1 0 5 6 1\n",    // negative utime
+      "9 (x) S 4 0 0 0 -1 0 0 0 0 0 7 8x 0 0 20 0 1 0 5 6 1\n",    // bad stime
+      "9 (x) S 4 0 0 0 -1 0 0 0 0 0 7 8 0 0 20 0 1 0 5 6 1.5\n",   // bad rss
+  };
+  for (const std::string& text : rows) {
+    CAPTURE(text);
+    CHECK_FALSE(parse_stat_usage(text));
+  }
+}
+
+TEST_CASE("read_self_usage converts <root>/self/stat with btime, counts <root>/self/fd", "[procfs]") {
+  const double ticks = static_cast<double>(ProcReader::clock_ticks_per_second());
+  REQUIRE(ticks > 0);
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+
+  // The fixture's self is pid 1 (no fd directory).
+  const SelfUsage usage = read_self_usage(kFixtureRoot);
+  REQUIRE(usage.stat);
+  CHECK(usage.stat->cpu_seconds == static_cast<double>(1043 + 2576) / ticks);
+  CHECK(usage.stat->virtual_memory_bytes == 44445696.0);
+  CHECK(usage.stat->resident_memory_bytes == 3007.0 * static_cast<double>(::sysconf(_SC_PAGESIZE)));
+  CHECK(usage.stat->start_time_seconds == 1795586915.0 + 13.0 / ticks);
+  CHECK_FALSE(usage.open_fds);
+  CHECK(usage.max_fds == limit.rlim_cur);
+
+  // Without /proc/stat btime the start counts from 0; the fd directory's own descriptor is not counted.
+  TempTree tree;
+  REQUIRE_FALSE(tree.root().empty());
+  REQUIRE(tree.write("self/stat", "9 (x) S 4 0 0 0 -1 0 0 0 0 0 7 8 0 0 20 0 1 0 5 6 1\n"));
+  for (const char* fd : {"self/fd/0", "self/fd/1", "self/fd/2", "self/fd/5"}) REQUIRE(tree.write(fd, ""));
+  const SelfUsage bare = read_self_usage(tree.root());
+  REQUIRE(bare.stat);
+  CHECK(bare.stat->start_time_seconds == 5.0 / ticks);
+  CHECK(bare.open_fds == 3u);
+
+  // Nothing readable: only the limit is known.
+  const SelfUsage none = read_self_usage("/nonexistent/proc");
+  CHECK_FALSE(none.stat);
+  CHECK_FALSE(none.open_fds);
+  CHECK(none.max_fds);
 }
 
 TEST_CASE("parse_status_uids reads the real and effective uids", "[procfs]") {
