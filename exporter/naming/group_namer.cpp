@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/cmdline_limit.h"
 #include "common/utf8.h"
 
 namespace procevents::naming {

@@ -27,15 +27,12 @@ struct ProcessIdentity {
 /// Matching follows process-exporter: entries are tried in order and the first whose selectors
 /// all match wins. comm: exact compare with any entry. exe: an entry with a '/' is compared with
 /// the full exe path and with argv[0]; without, with the basename of either. cmdline: every regex
-/// must match argv joined by single spaces (the first kMaxCmdlineBytes bytes of it); named groups
-/// fill {{.Matches.NAME}}, a later regex overriding an earlier one with the same group name.
+/// must match argv joined by single spaces (its first kMaxCmdlineBytes, common/cmdline_limit.h);
+/// named groups fill {{.Matches.NAME}}, a later regex overriding an earlier one with the same name.
 /// Rendering: {{.ExeBase}} is the basename of exe, else of argv[0], else comm; {{.ExeFull}} is exe,
 /// else argv[0], else comm; {{.Cgroups}} is "[" cgroup "]" as process-exporter prints its list.
 class GroupNamer {
  public:
-  /// Bytes of the joined command line that regexes see: procfs reads no more than this either.
-  static constexpr std::size_t kMaxCmdlineBytes = 4096;
-
   /// `rules` is typically a whole config::Config, which extends NamingRules.
   explicit GroupNamer(const NamingRules& rules);
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cmdline_limit.h"
 #include "procfs/user_names.h"
 
 namespace procevents::procfs {
@@ -59,7 +60,6 @@ struct SelfUsage {
   std::optional<std::uint64_t> max_fds;   // the soft RLIMIT_NOFILE
 };
 
-inline constexpr std::size_t kMaxCmdlineBytes = 4096;
 inline constexpr std::size_t kMaxCgroupBytes = 16384;  // a cut last line is dropped, never half-read
 
 class ProcReader {

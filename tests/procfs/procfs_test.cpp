@@ -383,19 +383,19 @@ TEST_CASE("a huge cmdline is cut at kMaxCmdlineBytes and marked truncated", "[pr
   CHECK(info.cmdline_truncated);
   std::size_t bytes = 0;
   for (const std::string& arg : info.cmdline) bytes += arg.size() + 1;
-  CHECK(bytes - 1 <= kMaxCmdlineBytes);  // the cut last argument has no NUL
-  CHECK(bytes >= kMaxCmdlineBytes);
+  CHECK(bytes - 1 <= procevents::kMaxCmdlineBytes);  // the cut last argument has no NUL
+  CHECK(bytes >= procevents::kMaxCmdlineBytes);
   CHECK(info.cmdline.front() == "argument-0");
 
   // Exactly the limit is not truncated; one byte more is.
-  REQUIRE(tree.write("10/cmdline", std::string(kMaxCmdlineBytes - 1, 'a') + '\0'));
+  REQUIRE(tree.write("10/cmdline", std::string(procevents::kMaxCmdlineBytes - 1, 'a') + '\0'));
   REQUIRE(reader.read_process(10, false, info) == ReadError::kNone);
   CHECK_FALSE(info.cmdline_truncated);
   CHECK(info.cmdline.size() == 1);
-  REQUIRE(tree.write("10/cmdline", std::string(kMaxCmdlineBytes, 'a') + '\0'));
+  REQUIRE(tree.write("10/cmdline", std::string(procevents::kMaxCmdlineBytes, 'a') + '\0'));
   REQUIRE(reader.read_process(10, false, info) == ReadError::kNone);
   CHECK(info.cmdline_truncated);
-  CHECK(info.cmdline == args({std::string(kMaxCmdlineBytes, 'a')}));
+  CHECK(info.cmdline == args({std::string(procevents::kMaxCmdlineBytes, 'a')}));
 }
 
 TEST_CASE("a cgroup file longer than the limit keeps only whole lines", "[procfs]") {
