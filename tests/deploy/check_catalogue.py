@@ -20,9 +20,22 @@ import promql_exprs  # noqa: E402
 ROOT = promql_exprs.ROOT
 CATALOGUE = os.path.join(HERE, 'metric_names.txt')
 EXPOSITION = os.path.join(ROOT, 'exporter', 'metrics', 'exposition.cpp')
+LABELS_HEADER = os.path.join(ROOT, 'exporter', 'attribution', 'labels.h')
 
 TARGET_LABELS = {'instance': None, 'job': None}
-ATTRIBUTION_LABELS = {'unit': None, 'container': None, 'pod_uid': None, 'user': None}
+
+
+def attribution_labels():
+    """{label: None} for every row of the kLabels table in exporter/attribution/labels.h."""
+    text = open(LABELS_HEADER).read()
+    table = re.search(r'\bkLabels\s*=\s*\{\{(.*?)\}\};', text, re.S)
+    names = re.findall(r'\{\s*"([a-z_][a-z0-9_]*)"\s*,', table.group(1)) if table else []
+    if not names:
+        raise SystemExit('%s: found no rows in the kLabels table; update attribution_labels()' % LABELS_HEADER)
+    return dict.fromkeys(names)
+
+
+ATTRIBUTION_LABELS = attribution_labels()
 # Series Prometheus itself writes.
 BUILTIN = {
     'up': ('gauge', {}),

@@ -60,7 +60,12 @@ for wanted in 'procevents_events_total{instance=~"$instance",event=~"fork|exec|e
   'histogram_quantile(0.99,' 'procevents_process_lifetime_seconds_bucket{instance=~"$instance",groupname=~"$groupname",le="1"}' \
   'procevents_process_lifetime_seconds_count' 'procevents_processes{' 'procevents_events_lost_total' \
   'procevents_ring_used{instance=~"$instance"} / procevents_ring_capacity' 'procevents_ring_high_watermark' \
-  'procevents_connector_up' 'procevents_build_info' 'process_resident_memory_bytes' 'process_cpu_seconds_total'; do
+  'procevents_connector_up' 'procevents_build_info' 'process_resident_memory_bytes' 'process_cpu_seconds_total' \
+  'sum by (groupname) (rate(procevents_exited_cpu_seconds_total' 'rate(procevents_exited_peak_resident_memory_bytes_bucket' \
+  'procevents_exited_storage_read_bytes_total' 'procevents_exited_storage_written_bytes_total' \
+  'procevents_exited_context_switches_total' 'procevents_taskstats_up' 'procevents_taskstats_records_total' \
+  'procevents_taskstats_socket_overruns_total' 'procevents_exits_unmatched_total' \
+  'procevents_execs_named_from_exit_record_total'; do
   grep -qF -- "$wanted" <<<"$exprs" || error "no panel queries $wanted"
 done
 [[ -n $(q "$all[] | select(.type == \"heatmap\") | .targets[] | select(.format == \"heatmap\" and (.expr | test(\"_bucket\")))") ]] ||
