@@ -22,11 +22,14 @@ std::string json(const Event& event) {
   return std::string(buffer.data(), length);
 }
 
-Event make(EventType type) {
+/// An event of pid 42 on CPU 3; `parent` fills parent_pid and parent_tgid (tracer for ptrace).
+Event make(EventType type, std::int32_t parent = 0) {
   Event event;
   event.type = type;
   event.pid = 42;
   event.tgid = 42;
+  event.parent_pid = parent;
+  event.parent_tgid = parent;
   event.cpu = 3;
   event.timestamp_ns = 123456789012;
   return event;
@@ -43,9 +46,7 @@ std::string head(const char* name) {
 }  // namespace
 
 TEST_CASE("tail JSON: a line per event kind with its own fields", "[app]") {
-  Event fork = make(EventType::kFork);
-  fork.parent_pid = 7;
-  fork.parent_tgid = 7;
+  Event fork = make(EventType::kFork, 7);
   CHECK(json(fork) == head("fork") + R"(,"parent_pid":7,"parent_tgid":7,"thread":false})");
   fork.pid = 43;  // a thread of 42
   CHECK(json(fork).find(R"("pid":43,"tgid":42)") != std::string::npos);
@@ -54,11 +55,9 @@ TEST_CASE("tail JSON: a line per event kind with its own fields", "[app]") {
   CHECK(json(make(EventType::kExec)) == head("exec") + "}");
   CHECK(json(make(EventType::kSid)) == head("sid") + "}");
 
-  Event exited = make(EventType::kExit);
+  Event exited = make(EventType::kExit, 7);
   exited.exit_code = 3 << 8;  // exit(3)
   exited.exit_signal = SIGCHLD;
-  exited.parent_pid = 7;
-  exited.parent_tgid = 7;
   CHECK(json(exited) == head("exit") + R"(,"exit_code":3,"core_dumped":false,"exit_signal":17,"parent_pid":7,)"
                                         R"("parent_tgid":7,"thread":false})");
   exited.exit_code = SIGSEGV | 0x80;  // killed, core dumped
@@ -69,18 +68,10 @@ TEST_CASE("tail JSON: a line per event kind with its own fields", "[app]") {
   uid.effective_id = 0;
   CHECK(json(uid) == head("uid") + R"(,"real":1000,"effective":0})");
 
-  Event ptrace = make(EventType::kPtrace);
-  ptrace.parent_pid = 9;
-  ptrace.parent_tgid = 9;
-  CHECK(json(ptrace) == head("ptrace") + R"(,"op":"attach","tracer_pid":9,"tracer_tgid":9})");
-  ptrace.parent_pid = 0;
-  ptrace.parent_tgid = 0;
-  CHECK(json(ptrace).find(R"("op":"detach")") != std::string::npos);
+  CHECK(json(make(EventType::kPtrace, 9)) == head("ptrace") + R"(,"op":"attach","tracer_pid":9,"tracer_tgid":9})");
+  CHECK(json(make(EventType::kPtrace)).find(R"("op":"detach","tracer_pid":0)") != std::string::npos);
 
-  Event coredump = make(EventType::kCoredump);
-  coredump.parent_pid = 5;
-  coredump.parent_tgid = 5;
-  CHECK(json(coredump) == head("coredump") + R"(,"parent_pid":5,"parent_tgid":5})");
+  CHECK(json(make(EventType::kCoredump, 5)) == head("coredump") + R"(,"parent_pid":5,"parent_tgid":5})");
 
   Event ack = make(EventType::kAck);
   ack.ack_error = 1;
