@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "fake_inspector.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/process_table.h"
 #include "procfs/procfs_inspector.h"
@@ -20,16 +21,7 @@ using connector::EventType;
 
 namespace {
 
-// /proc as a map: pid -> comm. Missing pids are "gone".
-class FakeInspector final : public procfs::ProcessInspector {
- public:
-  std::map<std::int32_t, std::string> comms;
-  std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none
-  std::map<std::int32_t, std::uint32_t> euids;   // default root
-  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
-    auto it = comms.find(pid);
-    if (it == comms.end()) return procfs::ReadError::kGone;
-    out = procfs::ProcessInfo{};
+using testing::FakeInspector;
     out.comm = it->second;
     out.exe = "/usr/bin/" + it->second;
     if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "fake_inspector.h"
 #include "aggregator/aggregator.h"
 #include "config/config.h"
 #include "naming/group_namer.h"
@@ -26,15 +27,7 @@ using taskstats::ExitRecord;
 
 namespace {
 
-// /proc as maps; a pid missing from `comms` is gone.
-class FakeInspector final : public procfs::ProcessInspector {
- public:
-  std::map<std::int32_t, std::string> comms;
-  std::map<std::int32_t, std::string> cgroups;
-  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
-    auto it = comms.find(pid);
-    if (it == comms.end()) return procfs::ReadError::kGone;
-    out = procfs::ProcessInfo{};
+using testing::FakeInspector;
     out.comm = it->second;
     out.exe = "/usr/bin/" + it->second;
     out.exe_device = 7;

@@ -1,0 +1,52 @@
+// /proc as maps for aggregator tests: a pid missing from `comms` is gone.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "procfs/procfs_inspector.h"
+
+namespace procevents::testing {
+
+class FakeInspector final : public procfs::ProcessInspector {
+ public:
+  std::map<std::int32_t, std::string> comms;
+  std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none
+  std::map<std::int32_t, std::uint32_t> euids;   // default root
+
+  /// exe is /usr/bin/<comm>, its identity (7, 1000 + length of comm).
+  procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
+    auto it = comms.find(pid);
+    if (it == comms.end()) return procfs::ReadError::kGone;
+    out = procfs::ProcessInfo{};
+    out.comm = it->second;
+    out.exe = "/usr/bin/" + it->second;
+    out.exe_device = 7;
+    out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
+    if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;
+    if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
+    return procfs::ReadError::kNone;
+  }
+  procfs::ReadError inspect_cgroup(std::int32_t pid, std::string& out) override {
+    auto it = cgroups.find(pid);
+    if (it == cgroups.end() || !comms.count(pid)) return procfs::ReadError::kGone;
+    out = it->second;
+    return procfs::ReadError::kNone;
+  }
+  void list_processes(std::vector<std::int32_t>& pids) override {
+    pids.clear();
+    for (const auto& [pid, comm] : comms) pids.push_back(pid);
+  }
+  std::string_view user_name(std::uint32_t uid) override {
+    names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
+    return names[uid];
+  }
+
+ private:
+  std::map<std::uint32_t, std::string> names;
+};
+
+}  // namespace procevents::testing
