@@ -22,22 +22,6 @@ using connector::EventType;
 namespace {
 
 using testing::FakeInspector;
-    out.comm = it->second;
-    out.exe = "/usr/bin/" + it->second;
-    if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;
-    if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
-    return procfs::ReadError::kNone;
-  }
-  void list_processes(std::vector<std::int32_t>& pids) override {
-    pids.clear();
-    for (const auto& [pid, comm] : comms) pids.push_back(pid);
-  }
-  std::string_view user_name(std::uint32_t uid) override {
-    names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
-    return names[uid];
-  }
-  std::map<std::uint32_t, std::string> names;
-};
 
 constexpr std::uint64_t kSecond = 1'000'000'000;
 

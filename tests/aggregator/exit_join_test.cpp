@@ -28,29 +28,6 @@ using taskstats::ExitRecord;
 namespace {
 
 using testing::FakeInspector;
-    out.comm = it->second;
-    out.exe = "/usr/bin/" + it->second;
-    out.exe_device = 7;
-    out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
-    if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
-    return procfs::ReadError::kNone;
-  }
-  procfs::ReadError inspect_cgroup(std::int32_t pid, std::string& out) override {
-    auto it = cgroups.find(pid);
-    if (it == cgroups.end() || !comms.count(pid)) return procfs::ReadError::kGone;
-    out = it->second;
-    return procfs::ReadError::kNone;
-  }
-  void list_processes(std::vector<std::int32_t>& pids) override {
-    pids.clear();
-    for (const auto& [pid, comm] : comms) pids.push_back(pid);
-  }
-  std::string_view user_name(std::uint32_t uid) override {
-    names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
-    return names[uid];
-  }
-  std::map<std::uint32_t, std::string> names;
-};
 
 constexpr std::uint64_t kMs = 1'000'000;
 constexpr std::int32_t kShell = 100;
