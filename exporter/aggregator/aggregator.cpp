@@ -136,8 +136,8 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   }
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
   exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
-  // A zombie shows the root cgroup; it started in its parent's, which has not reaped it yet.
-  if (scratch_.zombie && options_.read_cgroup &&
+  // An exiting task shows the root cgroup; it started in its parent's, which has not reaped it yet.
+  if (scratch_.exiting && options_.read_cgroup &&
       inspector_.inspect_cgroup(scratch_.ppid, scratch_.cgroup) != procfs::ReadError::kNone) {
     scratch_.cgroup.clear();
   }
@@ -146,8 +146,8 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   identity.comm = scratch_.comm;
   identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
-  // A zombie's argv is gone with its memory: see program_only_cmdline().
-  if (scratch_.zombie && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
+  // An exiting task's argv is gone with its memory: see program_only_cmdline().
+  if (scratch_.exiting && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
   identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
   static const attribution::CgroupIdentity kNoCgroup;
   const attribution::CgroupIdentity* cgroup = &kNoCgroup;
@@ -169,7 +169,7 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   return group_index(*name, labels);
 }
 
-void Aggregator::track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns) {
+void Aggregator::track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns, std::int32_t ppid) {
   if (ProcessEntry* existing = table_.find(pid)) {
     // The pid was reused while we missed the old process's exit: forget the old one.
     if (Group* old = group_at(existing->group)) --old->live;
@@ -178,7 +178,7 @@ void Aggregator::track(std::int32_t pid, std::uint32_t group, std::uint64_t star
     if (old_entry.pending_execs > 0) settle_execs(old_entry, nullptr);
   }
   ProcessEntry evicted;
-  if (table_.upsert({pid, group, start_ns, 0}, &evicted)) {
+  if (table_.upsert({pid, group, start_ns, 0, ppid}, &evicted)) {
     ++table_evictions_;
     if (Group* old = group_at(evicted.group)) --old->live;
     if (evicted.pending_execs > 0) settle_execs(evicted, nullptr);
@@ -238,7 +238,7 @@ void Aggregator::on_fork(const Event& event) {
   }
   const std::uint32_t parent = group_of(event.parent_tgid);
   count(parent, [](GroupCounters& c) { ++c.forks_process; });
-  track(event.tgid, parent, event.timestamp_ns);  // the child keeps its parent's identity until exec
+  track(event.tgid, parent, event.timestamp_ns, event.parent_tgid);  // the child keeps its parent's identity until exec
 }
 
 void Aggregator::on_exec(const Event& event) {
@@ -272,6 +272,11 @@ void Aggregator::on_exec(const Event& event) {
 }
 
 void Aggregator::hold_exec(ProcessEntry& entry) {
+  // Its parent is most likely still alive now, waiting for it: look at its cgroup while it is
+  // (moving entries between groups never changes the table's layout, so `entry` stays valid).
+  if (const attribution::CgroupIdentity* cgroup = parent_cgroup(entry.ppid)) {
+    move(entry, with_cgroup_labels(entry.group, *cgroup));
+  }
   ++entry.pending_execs;
   ++exit_join_.pending_execs;
   if (held_count_ == held_execs_.size()) {
@@ -309,34 +314,57 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
   identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
   identity.cmdline = program_only_cmdline(identity.exe, identity.comm);
 
-  // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so its
-  // cgroup now is the best guess; failing that, the attribution of the group the child inherited.
-  const Group* from = group_at(inherited);
+  // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so the
+  // parent's cgroup now is the best guess; failing that, the group the child inherited at fork.
+  const attribution::CgroupIdentity* cgroup = parent_cgroup(record.ppid);
+  const std::uint32_t attributed = cgroup ? with_cgroup_labels(inherited, *cgroup) : inherited;
   std::array<std::string_view, kAttributionLabelCount> labels{};
-  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    label_scratch_[i].assign(from ? std::string_view(from->attribution[i]) : std::string_view());
-    labels[i] = label_scratch_[i];
+  if (const Group* from = group_at(attributed)) {
+    for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+      label_scratch_[i].assign(from->attribution[i]);
+      labels[i] = label_scratch_[i];
+    }
   }
-  static const attribution::CgroupIdentity kNoCgroup;
-  const attribution::CgroupIdentity* cgroup = nullptr;
-  if (options_.read_cgroup && cgroups_ && record.ppid > 0 &&
-      inspector_.inspect_cgroup(record.ppid, cgroup_scratch_) == procfs::ReadError::kNone) {
-    cgroup = &cgroups_->classify(attribution::select_cgroup_path(cgroup_scratch_));
+  if (cgroup) {
     identity.cgroup = cgroup->path;
     identity.unit = cgroup->unit;
     identity.container_id = cgroup->container_id;
     identity.pod_uid = cgroup->pod_uid;
   }
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (!limiters_[i]) continue;
-    const bool from_cgroup = attribution::kLabels[i].source == attribution::LabelSource::kCgroup;
-    if (from_cgroup && !cgroup) continue;  // keep the inherited value
-    labels[i] = limiters_[i]->admit(attribution::label_value(i, cgroup ? *cgroup : kNoCgroup, identity.username));
+    if (limiters_[i] && attribution::kLabels[i].source == attribution::LabelSource::kUser) {
+      labels[i] = limiters_[i]->admit(identity.username);
+    }
   }
   const std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (!name) return kIgnored;
   return group_index(*name, labels);
+}
+
+std::uint32_t Aggregator::with_cgroup_labels(std::uint32_t group, const attribution::CgroupIdentity& cgroup) {
+  const Group* from = group_at(group);
+  if (!from) return group;
+  std::array<std::string_view, kAttributionLabelCount> labels{};
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    label_scratch_[i].assign(from->attribution[i]);
+    labels[i] = label_scratch_[i];
+    if (limiters_[i] && attribution::kLabels[i].source == attribution::LabelSource::kCgroup) {
+      labels[i] = limiters_[i]->admit(attribution::label_value(i, cgroup, {}));
+    }
+  }
+  name_scratch_.assign(from->name);
+  return group_index(name_scratch_, labels);
+}
+
+const attribution::CgroupIdentity* Aggregator::parent_cgroup(std::int32_t ppid) {
+  if (!options_.read_cgroup || !cgroups_ || ppid <= 0) return nullptr;
+  if (inspector_.inspect_cgroup(ppid, cgroup_scratch_) != procfs::ReadError::kNone) return nullptr;
+  const attribution::CgroupIdentity& cgroup = cgroups_->classify(attribution::select_cgroup_path(cgroup_scratch_));
+  // The parent may have moved since we last read it (a shell that put itself into a service's
+  // cgroup): its later children inherit what we learn here even if neither can be read then.
+  if (ProcessEntry* parent = table_.find(ppid)) move(*parent, with_cgroup_labels(parent->group, cgroup));
+  return &cgroup;
 }
 
 std::span<const std::string> Aggregator::program_only_cmdline(std::string_view exe, std::string_view comm) {

@@ -41,6 +41,7 @@ class GroupNamer;
 }
 namespace procevents::attribution {
 class CgroupCache;
+struct CgroupIdentity;
 class LabelLimiter;
 }
 
@@ -132,7 +133,12 @@ class Aggregator {
   void hold_exec(ProcessEntry& entry);
   /// Settles held execs and unclaimed records whose time is up (at most once a second).
   void expire_waiting(std::uint64_t now_ns);
-  void track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns);
+  void track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns, std::int32_t ppid = 0);
+  /// `group` with its cgroup-sourced attribution labels taken from `cgroup` (the others kept).
+  std::uint32_t with_cgroup_labels(std::uint32_t group, const attribution::CgroupIdentity& cgroup);
+  /// The current cgroup of process `ppid` (null when unreadable, exiting, or cgroups are not read);
+  /// its table entry is re-labelled with it.
+  const attribution::CgroupIdentity* parent_cgroup(std::int32_t ppid);
   void move(ProcessEntry& entry, std::uint32_t to_group);
   void on_fork(const connector::Event& event);
   void on_exec(const connector::Event& event);
@@ -157,6 +163,7 @@ class Aggregator {
   std::string key_scratch_;
   std::array<std::string, kAttributionLabelCount> label_scratch_;  // inherited labels, reused
   std::string cgroup_scratch_;
+  std::string name_scratch_;
   std::vector<std::string> cmdline_scratch_;
 
   // Exit records waiting for their connector exit, and execs waiting for their exit record.

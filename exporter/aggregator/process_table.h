@@ -20,6 +20,7 @@ struct ProcessEntry {
   // Execs not yet counted: /proc was gone when they were handled, so the process is named from its
   // exit record when that arrives (or, failing that, counted in `group` as a fallback).
   std::uint32_t pending_execs = 0;
+  std::int32_t ppid = 0;  // the parent at fork (0 = unknown): where a vanished child's cgroup is looked up
 };
 
 /// `Entry` has an `std::int32_t pid` member; pid 0 marks an empty slot.

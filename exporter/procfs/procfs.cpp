@@ -151,17 +151,22 @@ std::optional<std::uint64_t> read_stat_value(const char* path, std::span<char> b
 // ---- pure parsers ------------------------------------------------------------------------------
 
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                char* state) {
+                bool* exiting) {
+  constexpr std::uint64_t kPfExiting = 0x4;  // include/linux/sched.h
   std::string_view name;
   bool have_ppid = false;
   bool have_start = false;
+  bool gone = false;
   const bool split = for_each_stat_field(text, name, 22, [&](int field, std::string_view token) {
-    if (field == 3 && state && !token.empty()) *state = token.front();
+    if (field == 3 && !token.empty()) gone |= token.front() == 'Z' || token.front() == 'X';
+    std::uint64_t flags = 0;
+    if (field == 9 && parse_number(token, flags)) gone |= (flags & kPfExiting) != 0;
     if (field == 4) have_ppid = parse_number(token, ppid);
     if (field == 22) have_start = parse_number(token, start_time_ticks);
   });
   if (!split) return false;
   comm.assign(name);
+  if (exiting) *exiting = gone;
   return have_ppid && have_start;
 }
 
@@ -249,10 +254,10 @@ ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
 }
 
 ReadError ProcReader::read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid,
-                                   std::string& comm, char* state) {
+                                   std::string& comm, bool* exiting) {
   if (const ReadError error = slurp(dir_fd, "stat", kMaxStatBytes); error != ReadError::kNone) return error;
   const std::string_view text(buffer_.data(), used_);
-  return parse_stat(text, start_time_ticks, ppid, comm, state) ? ReadError::kNone : ReadError::kOther;
+  return parse_stat(text, start_time_ticks, ppid, comm, exiting) ? ReadError::kNone : ReadError::kOther;
 }
 
 ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid,
@@ -305,12 +310,12 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   if (with_cgroup) (void)read_cgroup_at(dir.get(), out.cgroup);
 
   // stat decides: without it we know nothing reliable (comm comes from here too).
-  char state = 0;
-  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm, &state);
+  bool exiting = false;
+  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm, &exiting);
       error != ReadError::kNone) {
     return error;
   }
-  out.zombie = state == 'Z' || state == 'X';
+  out.exiting = exiting;
 
   // Uids: see the header. The owner shortcut saves reading status for every non-root process.
   struct stat dir_info {};
@@ -332,7 +337,19 @@ ReadError ProcReader::read_cgroup(std::int32_t pid, std::string& out) {
   if (pid <= 0) return ReadError::kGone;
   const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) return error_from_errno(errno);
-  return read_cgroup_at(dir.get(), out);
+  if (const ReadError error = read_cgroup_at(dir.get(), out); error != ReadError::kNone) return error;
+  // Read after the cgroup: a process that exited meanwhile is caught here too.
+  std::uint64_t start = 0;
+  std::int32_t ppid = 0;
+  bool exiting = false;
+  if (const ReadError error = read_stat_at(dir.get(), start, ppid, stat_comm_, &exiting); error != ReadError::kNone) {
+    return error;
+  }
+  if (exiting) {
+    out.clear();
+    return ReadError::kGone;  // an exiting task shows the root cgroup, not the one it lived in
+  }
+  return ReadError::kNone;
 }
 
 ReadError ProcReader::read_cgroup_at(int dir_fd, std::string& out) {

@@ -40,9 +40,9 @@ struct ProcessInfo {
   std::uint32_t euid = 0;            // effective uid (what process-exporter's {{.Username}} names)
   std::uint64_t start_time_ticks = 0;// stat field 22: clock ticks after boot; with the pid, the process identity
   std::int32_t ppid = 0;
-  // Exited, not yet reaped: stat and comm still tell, but cmdline, exe and cgroup no longer do
-  // (the kernel shows a zombie in the root cgroup).
-  bool zombie = false;
+  // Exiting or exited, not yet reaped (PF_EXITING, or state Z/X): stat and comm still tell, but
+  // cmdline, exe and cgroup no longer do (an exiting task is shown in the root cgroup).
+  bool exiting = false;
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
 };
 
@@ -83,7 +83,8 @@ class ProcReader {
   /// both come from status.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
-  /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped).
+  /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped). kGone for an exiting
+  /// process too: the kernel shows it in the root cgroup, which is not where it lived.
   ReadError read_cgroup(std::int32_t pid, std::string& out);
 
   /// Reads /proc/<pid>/stat only: start time (ticks after boot), parent pid and comm.
@@ -112,13 +113,14 @@ class ProcReader {
   ReadError slurp(int dir_fd, const char* name, std::size_t limit);
   ReadError read_cgroup_at(int dir_fd, std::string& out);
   ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                         char* state = nullptr);
+                         bool* exiting = nullptr);
   /// The value of the "<key> <number>" line of /proc/stat.
   std::optional<std::uint64_t> read_proc_stat_value(std::string_view key);
 
   std::string root_;
   std::string path_;      // reused path buffer
   std::string buffer_;    // reused file buffer, sized once
+  std::string stat_comm_; // scratch for read_cgroup's state check
   std::size_t used_ = 0;  // bytes of buffer_ filled by the last slurp()
   bool truncated_ = false;
 };
@@ -132,9 +134,10 @@ SelfUsage read_self_usage(const std::string& proc_root = "/proc");
 /// Parses the text of /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22) ...". comm is
 /// everything between the first '(' and the LAST ')' (it may hold ')', spaces or newlines).
 /// False if malformed or too short; the outputs are then unspecified.
-/// `state`, when given, receives the state letter (field 3: R, S, Z, ...).
+/// `exiting`, when given, says whether the task is exiting or exited: state (field 3) Z or X, or
+/// PF_EXITING in its flags (field 9), set before the kernel detaches it from its cgroup.
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                char* state = nullptr);
+                bool* exiting = nullptr);
 
 /// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
 struct StatUsage {

@@ -198,3 +198,18 @@ def scratch_cgroups(*paths):
                     break
                 except OSError:
                     time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def inside_cgroup(procs_file):
+    """Moves this process into the cgroup of `procs_file` for the block, then back where it was."""
+    with open('/proc/self/cgroup') as f:
+        home = next((line.split(':', 2)[2].strip() for line in f if line.startswith('0::')), None)
+    with open(procs_file, 'w') as f:
+        f.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        if home is not None:
+            with open(os.path.join(CGROUP_ROOT, home.lstrip('/'), 'cgroup.procs'), 'w') as f:
+                f.write(str(os.getpid()))

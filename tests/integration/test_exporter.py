@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness import BINARY, WORKLOAD, Exporter, kernel_forks, settled, total, value, scratch_cgroups
+from harness import BINARY, Exporter, WORKLOAD, inside_cgroup, kernel_forks, scratch_cgroups, settled, total, value
 
 
 def unique_name(prefix='pe'):
@@ -193,9 +193,11 @@ def test_attribution_by_cgroup(config_file, w):
         # Stopped before the cgroups are removed.
         with Exporter(BINARY, '--config.file=' + config) as exporter:
             for procs in procs_files:
-                # The shell moves itself into the cgroup and starts the workload, as a service
-                # manager's child would (the workload exits at once: it is named from its exit record).
-                subprocess.run(['sh', '-c', 'echo $$ > %s && %s exit 0; :' % (procs, w.path)], check=True)
+                # A long-lived parent in the cgroup starts the workload, as a service's main process
+                # starts helpers; the workload exits at once (it is named from its exit record, and
+                # attributed by its parent's cgroup). The parent is this test process.
+                with inside_cgroup(procs):
+                    w.run('exit', 0)
             def all_there(s):
                 return all(value(s, 'procevents_execs_total', groupname=w.name, **labels) == 1
                            for _, labels in cgroups.values())
