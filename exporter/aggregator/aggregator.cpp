@@ -137,9 +137,17 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   if (!comm_override.empty()) scratch_.comm.assign(comm_override);
   exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
   // An exiting task shows the root cgroup; it started in its parent's, which has not reaped it yet.
-  if (scratch_.exiting && options_.read_cgroup &&
-      inspector_.inspect_cgroup(scratch_.ppid, scratch_.cgroup) != procfs::ReadError::kNone) {
-    scratch_.cgroup.clear();
+  // (Late in its exit the kernel no longer reports the parent: the fork event told us.) Without the
+  // parent's cgroup, /proc could not tell: the caller falls back as for a process that is gone.
+  if (scratch_.exiting && options_.read_cgroup) {
+    std::int32_t parent = scratch_.ppid;
+    if (parent <= 0) {
+      if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
+    }
+    if (parent <= 0 || inspector_.inspect_cgroup(parent, scratch_.cgroup) != procfs::ReadError::kNone) {
+      failure = EnrichmentFailure::kGone;
+      return std::nullopt;
+    }
   }
 
   naming::ProcessIdentity identity;
