@@ -18,6 +18,7 @@ constexpr std::size_t kMaxHeldExecs = 16384;
 constexpr std::uint64_t kExpiryIntervalNs = 1'000'000'000;
 constexpr std::string_view kOtherGroup = "other";
 constexpr std::string_view kUnknownGroup = "unknown";
+const attribution::CgroupIdentity kNoCgroup;  // a process whose cgroup is not read
 
 EnrichmentFailure failure_of(procfs::ReadError error) {
   switch (error) {
@@ -51,6 +52,8 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
   }
   if (options_.read_cgroup || cgroup_labels) enable_cgroups();
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();
+  // The binary's identity serves only exe rules, for processes named from their exit record.
+  inspector_.set_exe_identity(namer_ && namer_->uses_exe());
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     if (options_.attribution[i]) {
       limiters_[i] = std::make_unique<attribution::LabelLimiter>(options_.attribution_limits[i]);
@@ -139,14 +142,20 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   // An exiting task shows the root cgroup; it started in its parent's, which has not reaped it yet.
   // (Late in its exit the kernel no longer reports the parent: the fork event told us.) Without the
   // parent's cgroup, /proc could not tell: the caller falls back as for a process that is gone.
-  if (scratch_.exiting && options_.read_cgroup) {
-    std::int32_t parent = scratch_.ppid;
-    if (parent <= 0) {
-      if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
-    }
-    if (parent <= 0 || inspector_.inspect_cgroup(parent, scratch_.cgroup) != procfs::ReadError::kNone) {
-      failure = EnrichmentFailure::kGone;
-      return std::nullopt;
+  const attribution::CgroupIdentity* cgroup = &kNoCgroup;
+  if (options_.read_cgroup && cgroups_) {
+    if (scratch_.exiting) {
+      std::int32_t parent = scratch_.ppid;
+      if (parent <= 0) {
+        if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
+      }
+      cgroup = parent_cgroup(parent);
+      if (!cgroup) {
+        failure = EnrichmentFailure::kGone;
+        return std::nullopt;
+      }
+    } else {
+      cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
     }
   }
 
@@ -157,24 +166,34 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   // An exiting task's argv is gone with its memory: see program_only_cmdline().
   if (scratch_.exiting && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
   identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
-  static const attribution::CgroupIdentity kNoCgroup;
-  const attribution::CgroupIdentity* cgroup = &kNoCgroup;
-  if (options_.read_cgroup && cgroups_) {
-    cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
-    identity.cgroup = cgroup->path;
-    identity.unit = cgroup->unit;
-    identity.container_id = cgroup->container_id;
-    identity.pod_uid = cgroup->pod_uid;
-  }
+  set_cgroup(identity, *cgroup);
   const std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
   if (!name) return kIgnored;
+  return group_index(*name, attribution_labels(kIgnored, cgroup, identity.username));
+}
 
+void Aggregator::set_cgroup(naming::ProcessIdentity& identity, const attribution::CgroupIdentity& cgroup) {
+  identity.cgroup = cgroup.path;
+  identity.unit = cgroup.unit;
+  identity.container_id = cgroup.container_id;
+  identity.pod_uid = cgroup.pod_uid;
+}
+
+std::array<std::string_view, kAttributionLabelCount> Aggregator::attribution_labels(
+    std::uint32_t base, const attribution::CgroupIdentity* cgroup, std::optional<std::string_view> user) {
+  const Group* from = group_at(base);
   std::array<std::string_view, kAttributionLabelCount> labels{};
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    label_scratch_[i].assign(from ? std::string_view(from->attribution[i]) : std::string_view());
+    labels[i] = label_scratch_[i];
+    if (!limiters_[i]) continue;
     // Valid UTF-8 already: see classify_cgroup_path, UserNames.
-    if (limiters_[i]) labels[i] = limiters_[i]->admit(attribution::label_value(i, *cgroup, identity.username));
+    const bool from_cgroup = attribution::kLabels[i].source == attribution::LabelSource::kCgroup;
+    if (from_cgroup ? cgroup != nullptr : user.has_value()) {
+      labels[i] = limiters_[i]->admit(attribution::label_value(i, cgroup ? *cgroup : kNoCgroup, user.value_or("")));
+    }
   }
-  return group_index(*name, labels);
+  return labels;
 }
 
 void Aggregator::track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns, std::int32_t ppid) {
@@ -287,25 +306,29 @@ void Aggregator::hold_exec(ProcessEntry& entry) {
   }
   ++entry.pending_execs;
   ++exit_join_.pending_execs;
-  if (held_count_ == held_execs_.size()) {
-    // Full: the oldest waits no longer.
-    const HeldExec oldest = held_execs_[held_head_];
-    held_head_ = (held_head_ + 1) % held_execs_.size();
-    --held_count_;
-    if (ProcessEntry* old = table_.find(oldest.tgid); old && old->start_ns == oldest.start_ns && old->pending_execs > 0) {
-      settle_execs(*old, nullptr);
-      old->pending_execs = 0;
-    }
-  }
+  if (held_count_ == held_execs_.size()) release_oldest_held();  // full: the oldest waits no longer
   const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
   held_execs_[(held_head_ + held_count_) % held_execs_.size()] = {entry.pid, entry.start_ns, now_ns_ + timeout};
   ++held_count_;
 }
 
+void Aggregator::release_oldest_held() {
+  const HeldExec oldest = held_execs_[held_head_];
+  held_head_ = (held_head_ + 1) % held_execs_.size();
+  --held_count_;
+  // Still held (its exit has not settled it, and the pid is still that process): count it where it is.
+  if (ProcessEntry* entry = table_.find(oldest.tgid);
+      entry && entry->start_ns == oldest.start_ns && entry->pending_execs > 0) {
+    settle_execs(*entry, nullptr);
+    entry->pending_execs = 0;
+  }
+}
+
 std::uint32_t Aggregator::settle_execs(const ProcessEntry& entry, const taskstats::ExitRecord* record) {
   std::uint32_t group = entry.group;
   if (record) {
-    group = group_from_record(*record, entry.group);
+    // hold_exec() already took the parent's cgroup into entry.group: no second read.
+    group = group_from_record(*record, entry.group, false);
     exit_join_.named_from_record += entry.pending_execs;
   } else {
     enrichment_failures_[static_cast<std::size_t>(EnrichmentFailure::kGone)] += entry.pending_execs;
@@ -315,7 +338,8 @@ std::uint32_t Aggregator::settle_execs(const ProcessEntry& entry, const taskstat
   return group;
 }
 
-std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited) {
+std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited,
+                                            bool read_parent) {
   naming::ProcessIdentity identity;
   identity.comm = record.comm_view();
   if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
@@ -324,26 +348,10 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
 
   // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so the
   // parent's cgroup now is the best guess; failing that, the group the child inherited at fork.
-  const attribution::CgroupIdentity* cgroup = parent_cgroup(record.ppid);
-  const std::uint32_t attributed = cgroup ? with_cgroup_labels(inherited, *cgroup) : inherited;
-  std::array<std::string_view, kAttributionLabelCount> labels{};
-  if (const Group* from = group_at(attributed)) {
-    for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-      label_scratch_[i].assign(from->attribution[i]);
-      labels[i] = label_scratch_[i];
-    }
-  }
-  if (cgroup) {
-    identity.cgroup = cgroup->path;
-    identity.unit = cgroup->unit;
-    identity.container_id = cgroup->container_id;
-    identity.pod_uid = cgroup->pod_uid;
-  }
-  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    if (limiters_[i] && attribution::kLabels[i].source == attribution::LabelSource::kUser) {
-      labels[i] = limiters_[i]->admit(identity.username);
-    }
-  }
+  const attribution::CgroupIdentity* cgroup = read_parent ? parent_cgroup(record.ppid) : nullptr;
+  if (cgroup) set_cgroup(identity, *cgroup);
+  // parent_cgroup() may have added groups: label views are taken after it.
+  const std::array<std::string_view, kAttributionLabelCount> labels = attribution_labels(inherited, cgroup, identity.username);
   const std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (!name) return kIgnored;
@@ -353,16 +361,8 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
 std::uint32_t Aggregator::with_cgroup_labels(std::uint32_t group, const attribution::CgroupIdentity& cgroup) {
   const Group* from = group_at(group);
   if (!from) return group;
-  std::array<std::string_view, kAttributionLabelCount> labels{};
-  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
-    label_scratch_[i].assign(from->attribution[i]);
-    labels[i] = label_scratch_[i];
-    if (limiters_[i] && attribution::kLabels[i].source == attribution::LabelSource::kCgroup) {
-      labels[i] = limiters_[i]->admit(attribution::label_value(i, cgroup, {}));
-    }
-  }
   name_scratch_.assign(from->name);
-  return group_index(name_scratch_, labels);
+  return group_index(name_scratch_, attribution_labels(group, &cgroup, std::nullopt));
 }
 
 const attribution::CgroupIdentity* Aggregator::parent_cgroup(std::int32_t ppid) {
@@ -412,20 +412,16 @@ void Aggregator::handle(const taskstats::ExitRecord& record) {
   // The thread-group aggregate sums only delay accounting at exit; the per-task records carry
   // everything, each task once.
   if (record.scope != taskstats::RecordScope::kTask || record.pid <= 0) return;
-  if (WaitingRecord* stale = records_.find(record.pid)) {
-    // The pid's previous record was never claimed: settle it before the pid is reused.
-    const WaitingRecord old = *stale;
-    records_.erase(record.pid);
-    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
-    const ProcessEntry* entry = table_.find(old.record.tgid > 0 ? old.record.tgid : old.pid);
-    charge(entry ? entry->group : group_from_record(old.record, named_group(kUnknownGroup)), old.record);
-  }
+  // The pid's previous record was never claimed: settle it before the pid is reused.
+  if (const std::optional<taskstats::ExitRecord> stale = take_record(record.pid)) settle_unclaimed(*stale);
   WaitingRecord evicted;
-  if (records_.upsert({record.pid, now_ns_, record}, &evicted)) {
-    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
-    const ProcessEntry* entry = table_.find(evicted.record.tgid > 0 ? evicted.record.tgid : evicted.pid);
-    charge(entry ? entry->group : group_from_record(evicted.record, named_group(kUnknownGroup)), evicted.record);
-  }
+  if (records_.upsert({record.pid, now_ns_, record}, &evicted)) settle_unclaimed(evicted.record);
+}
+
+void Aggregator::settle_unclaimed(const taskstats::ExitRecord& record) {
+  if (options_.exit_records_expected) ++exit_join_.records_without_exit;
+  const ProcessEntry* entry = table_.find(record.tgid > 0 ? record.tgid : record.pid);
+  charge(entry ? entry->group : group_from_record(record, named_group(kUnknownGroup)), record);
 }
 
 void Aggregator::expire_waiting(std::uint64_t now_ns) {
@@ -433,25 +429,14 @@ void Aggregator::expire_waiting(std::uint64_t now_ns) {
   last_expiry_ns_ = now_ns;
   // Held execs whose process never exited in time (its exit event was lost, or /proc hid a live
   // process): count them where they are.
-  while (held_count_ > 0 && held_execs_[held_head_].deadline_ns <= now_ns) {
-    const HeldExec held = held_execs_[held_head_];
-    held_head_ = (held_head_ + 1) % held_execs_.size();
-    --held_count_;
-    if (ProcessEntry* entry = table_.find(held.tgid);
-        entry && entry->start_ns == held.start_ns && entry->pending_execs > 0) {
-      settle_execs(*entry, nullptr);
-      entry->pending_execs = 0;
-    }
-  }
+  while (held_count_ > 0 && held_execs_[held_head_].deadline_ns <= now_ns) release_oldest_held();
   // Records no connector exit claimed (lost exit events, or exits not subscribed): their cost
   // still counts, in the process's group.
-  const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
   if (records_.size() == 0) return;
+  const auto timeout = static_cast<std::uint64_t>(std::chrono::nanoseconds(options_.join_timeout).count());
   records_.erase_if([&](const WaitingRecord& waiting) {
     if (waiting.arrived_ns + timeout > now_ns) return false;
-    if (options_.exit_records_expected) ++exit_join_.records_without_exit;
-    const ProcessEntry* entry = table_.find(waiting.record.tgid > 0 ? waiting.record.tgid : waiting.pid);
-    charge(entry ? entry->group : group_from_record(waiting.record, named_group(kUnknownGroup)), waiting.record);
+    settle_unclaimed(waiting.record);
     return true;
   });
 }
@@ -572,6 +557,7 @@ void Aggregator::set_namer(std::shared_ptr<const naming::GroupNamer> namer,
                            const std::vector<std::string>& predeclared) {
   namer_ = std::move(namer);
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();
+  inspector_.set_exe_identity(namer_ && namer_->uses_exe());
   for (const std::string& name : predeclared) named_group(name);
 }
 

@@ -38,6 +38,7 @@
 
 namespace procevents::naming {
 class GroupNamer;
+struct ProcessIdentity;
 }
 namespace procevents::attribution {
 class CgroupCache;
@@ -119,7 +120,20 @@ class Aggregator {
   std::optional<std::uint32_t> try_identify(std::int32_t pid, std::uint64_t expected_start_ns,
                                             std::string_view comm_override, EnrichmentFailure& failure);
   /// The group an exit record names, with the attribution of the group the process inherited.
-  std::uint32_t group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited);
+  /// `read_parent`: look up the parent's current cgroup (false when the caller already did).
+  std::uint32_t group_from_record(const taskstats::ExitRecord& record, std::uint32_t inherited, bool read_parent = true);
+  /// The attribution labels of group `base` (none when it is no group), with cgroup-sourced labels
+  /// from `cgroup` and the user label from `user` where given, admitted through the limiters.
+  /// Views into label_scratch_: valid until the next call.
+  std::array<std::string_view, kAttributionLabelCount> attribution_labels(std::uint32_t base,
+                                                                          const attribution::CgroupIdentity* cgroup,
+                                                                          std::optional<std::string_view> user);
+  static void set_cgroup(naming::ProcessIdentity& identity, const attribution::CgroupIdentity& cgroup);
+  /// Charges an exit record no connector exit claimed to its process's group (named from the record
+  /// when the process is unknown) and counts it as seen by taskstats only.
+  void settle_unclaimed(const taskstats::ExitRecord& record);
+  /// Drops the oldest held exec from the FIFO, counting it in its current group if still held.
+  void release_oldest_held();
   /// A command line of argv[0] alone (the exe path, else comm), for processes whose argv is gone.
   std::span<const std::string> program_only_cmdline(std::string_view exe, std::string_view comm);
   /// Removes and returns the exit record waiting for task `pid`, if any.

@@ -179,13 +179,16 @@ std::vector<ClientMetric::Label> plus(std::vector<ClientMetric::Label> labels, c
   return labels;
 }
 
-void per_group_families(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+using LabelSets = std::vector<std::vector<ClientMetric::Label>>;  // per group, in snapshot order
+
+void per_group_families(const Snapshot& snapshot, const LabelSets& label_sets, std::vector<MetricFamily>& out) {
   MetricFamily forks = family(kForks), execs = family(kExecs), exits = family(kExits),
                signals = family(kSignalExits), cores = family(kCoredumps), comms = family(kCommChanges),
                uids = family(kUidChanges), gids = family(kGidChanges), sids = family(kSidChanges),
                ptrace = family(kPtrace), lifetime = family(kLifetime), live = family(kProcesses);
-  for (const GroupSnapshot& group : snapshot.groups) {
-    const auto labels = group_labels(snapshot, group);
+  for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
+    const GroupSnapshot& group = snapshot.groups[g];
+    const auto& labels = label_sets[g];
     const auto& c = group.counters;
     add(forks, static_cast<double>(c.forks_process), plus(labels, "kind", "process"));
     add(forks, static_cast<double>(c.forks_thread), plus(labels, "kind", "thread"));
@@ -218,12 +221,13 @@ void per_group_families(const Snapshot& snapshot, std::vector<MetricFamily>& out
 }
 
 /// What finished tasks cost, per group: only while the taskstats source is active (else no data).
-void per_group_cost_families(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+void per_group_cost_families(const Snapshot& snapshot, const LabelSets& label_sets, std::vector<MetricFamily>& out) {
   MetricFamily cpu = family(kExitedCpu), rss = family(kExitedPeakRss), read = family(kExitedRead),
                written = family(kExitedWritten), switches = family(kExitedSwitches),
                cpu_delay = family(kExitedCpuDelay), blkio_delay = family(kExitedBlkioDelay);
-  for (const GroupSnapshot& group : snapshot.groups) {
-    const auto labels = group_labels(snapshot, group);
+  for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
+    const GroupSnapshot& group = snapshot.groups[g];
+    const auto& labels = label_sets[g];
     const auto& c = group.counters;
     add(cpu, static_cast<double>(c.cpu_user_us) / 1e6, plus(labels, "mode", "user"));
     add(cpu, static_cast<double>(c.cpu_system_us) / 1e6, plus(labels, "mode", "system"));
@@ -247,8 +251,11 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
                                             const BuildInfo& build) {
   std::vector<MetricFamily> out;
   out.reserve(40);
-  per_group_families(snapshot, out);
-  if (status.taskstats) per_group_cost_families(snapshot, out);
+  LabelSets label_sets;  // built once: both passes label every group the same way
+  label_sets.reserve(snapshot.groups.size());
+  for (const GroupSnapshot& group : snapshot.groups) label_sets.push_back(group_labels(snapshot, group));
+  per_group_families(snapshot, label_sets, out);
+  if (status.taskstats) per_group_cost_families(snapshot, label_sets, out);
 
   MetricFamily rates = family(kEventRate);
   for (std::size_t e = 0; e < aggregator::kRateEventCount; ++e) {

@@ -59,6 +59,10 @@ GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched) {
       rule.sources.push_back(source);  // group 0 (not found; the loader refuses it) renders empty
     }
     uses_cgroup_ = uses_cgroup_ || matcher.name.needs_cgroup();
+    uses_exe_ = uses_exe_ || !matcher.exe.empty() ||
+                std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
+                  return part.kind == Kind::kExeBase || part.kind == Kind::kExeFull;
+                });
     rules_.push_back(std::move(rule));
   }
 }

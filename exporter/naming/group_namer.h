@@ -45,6 +45,8 @@ class GroupNamer {
 
   /// Whether names need the process's cgroup ({{.Unit}} etc.): enrichment must then read it.
   bool uses_cgroup() const { return uses_cgroup_; }
+  /// Whether names depend on the executable (`exe:` selectors, {{.ExeBase}}, {{.ExeFull}}).
+  bool uses_exe() const { return uses_exe_; }
 
   /// Names of the entries whose name has no template variables, in order, without duplicates:
   /// these groups are known in advance and exported with zeros from the start.
@@ -67,6 +69,7 @@ class GroupNamer {
   std::vector<Rule> rules_;
   Unmatched unmatched_ = Unmatched::kOther;
   bool uses_cgroup_ = false;
+  bool uses_exe_ = false;
 };
 
 }  // namespace procevents::naming

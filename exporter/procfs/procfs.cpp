@@ -299,13 +299,13 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   out.exe_device = 0;
   out.exe_inode = 0;
   struct stat binary {};
-  if (!out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
+  if (exe_identity_ && !out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
     out.exe_device = binary.st_dev;
     out.exe_inode = binary.st_ino;
   }
 
   // cgroup before stat: a process that exits in between shows the root cgroup, and stat then
-  // says it is a zombie (see ProcessInfo::zombie), so a wrong cgroup never goes unflagged.
+  // says it is exiting (see ProcessInfo::exiting), so a wrong cgroup never goes unflagged.
   out.cgroup.clear();
   if (with_cgroup) (void)read_cgroup_at(dir.get(), out.cgroup);
 

@@ -32,7 +32,7 @@ enum class ReadError : std::uint8_t {
 struct ProcessInfo {
   std::string comm;                  // the task name, as /proc/<pid>/comm without its newline (taken from stat)
   std::string exe;                   // readlink /proc/<pid>/exe without " (deleted)"; empty if unreadable
-  std::uint64_t exe_device = 0;      // st_dev and st_ino of the binary (0 when exe is empty)
+  std::uint64_t exe_device = 0;      // st_dev and st_ino of the binary (0 when exe is empty or not asked for)
   std::uint64_t exe_inode = 0;
   std::vector<std::string> cmdline;  // NUL-separated arguments, from at most kMaxCmdlineBytes
   bool cmdline_truncated = false;    // the cmdline was longer than kMaxCmdlineBytes; the last argument is cut
@@ -83,6 +83,10 @@ class ProcReader {
   /// both come from status.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
+  /// Whether read_process() also stats the executable for exe_device/exe_inode (on by default;
+  /// worth a system call per read only where names depend on the executable).
+  void set_exe_identity(bool wanted) noexcept { exe_identity_ = wanted; }
+
   /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped). kGone for an exiting
   /// process too: the kernel shows it in the root cgroup, which is not where it lived.
   ReadError read_cgroup(std::int32_t pid, std::string& out);
@@ -121,6 +125,7 @@ class ProcReader {
   std::string path_;      // reused path buffer
   std::string buffer_;    // reused file buffer, sized once
   std::string stat_comm_; // scratch for read_cgroup's state check
+  bool exe_identity_ = true;
   std::size_t used_ = 0;  // bytes of buffer_ filled by the last slurp()
   bool truncated_ = false;
 };

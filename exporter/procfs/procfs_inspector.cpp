@@ -27,6 +27,8 @@ ReadError ProcfsInspector::inspect(std::int32_t pid, bool with_cgroup, ProcessIn
 
 ReadError ProcfsInspector::inspect_cgroup(std::int32_t pid, std::string& out) { return reader_->read_cgroup(pid, out); }
 
+void ProcfsInspector::set_exe_identity(bool wanted) { reader_->set_exe_identity(wanted); }
+
 void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
   pids.clear();
   reader_->for_each_pid([&](std::int32_t pid) { pids.push_back(pid); });

@@ -22,7 +22,7 @@ Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector,
     : connector_(std::move(connector)),
       taskstats_(std::move(taskstats)),
       ring_(ring),
-      is_urgent_(std::move(is_urgent)),
+      is_urgent_(is_urgent),
       subscribed_(connector_->subscribed()),
       receive_buffer_bytes_(connector_->receive_buffer_bytes()),
       kernel_filter_active_(connector_->kernel_filter_active()) {

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <thread>
 
@@ -27,7 +26,8 @@ namespace procevents::receiver {
 
 /// Which events the aggregator wants to see promptly (it reads /proc for them); others wait for
 /// its own timer, so storms are handled in large, cheap batches.
-using UrgencyPolicy = std::function<bool(const connector::Event&)>;
+/// A plain function (asked once per event): null means nothing is urgent.
+using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
 
 class Receiver {
  public:

@@ -37,12 +37,8 @@ bool load_if_present(std::span<const std::byte> stats, std::size_t offset, T& ou
   return true;
 }
 
-struct Attribute {
-  std::uint16_t type = 0;
-  std::span<const std::byte> payload;
-};
+}  // namespace
 
-/// Splits the next attribute off `rest`; false (and rest untouched) when its length lies.
 bool next_attribute(std::span<const std::byte>& rest, Attribute& out) noexcept {
   if (rest.size() < kAttrHeader) return false;
   const auto length = load<std::uint16_t>(rest.data());
@@ -53,7 +49,22 @@ bool next_attribute(std::span<const std::byte>& rest, Attribute& out) noexcept {
   return true;
 }
 
-}  // namespace
+MalformedReason next_message(std::span<const std::byte>& rest, nlmsghdr& header,
+                             std::span<const std::byte>& message) noexcept {
+  if (rest.size() < NLMSG_HDRLEN) return MalformedReason::kTruncatedNetlinkHeader;
+  header = load<nlmsghdr>(rest.data());
+  if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > rest.size()) return MalformedReason::kBadNetlinkLength;
+  message = rest.first(header.nlmsg_len);
+  rest = rest.subspan(std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), rest.size()));
+  return MalformedReason::kNone;
+}
+
+std::optional<int> netlink_errno(std::span<const std::byte> message) noexcept {
+  if (message.size() < NLMSG_HDRLEN + sizeof(int)) return std::nullopt;
+  const int error = load<int>(message.data() + NLMSG_HDRLEN);
+  // -INT_MIN does not exist: keep it positive without overflow.
+  return error == INT32_MIN ? INT32_MAX : (error < 0 ? -error : error);
+}
 
 std::string_view ExitRecord::comm_view() const noexcept {
   return {comm.data(), strnlen(comm.data(), comm.size())};
@@ -192,13 +203,11 @@ bool ItemCursor::next(Item& out) noexcept {
       return true;
     }
     if (rest_.empty()) return false;
-    if (rest_.size() < NLMSG_HDRLEN) return malformed(MalformedReason::kTruncatedNetlinkHeader);
-    const auto header = load<nlmsghdr>(rest_.data());
-    if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > rest_.size()) {
-      return malformed(MalformedReason::kBadNetlinkLength);
+    nlmsghdr header;
+    std::span<const std::byte> message;
+    if (const MalformedReason reason = next_message(rest_, header, message); reason != MalformedReason::kNone) {
+      return malformed(reason);
     }
-    const std::span<const std::byte> message = rest_.first(header.nlmsg_len);
-    rest_ = rest_.subspan(std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), rest_.size()));
 
     out.kind = ItemKind::kSkipped;
     if (header.nlmsg_type == NLMSG_OVERRUN) {
@@ -206,12 +215,11 @@ bool ItemCursor::next(Item& out) noexcept {
       return true;
     }
     if (header.nlmsg_type == NLMSG_ERROR) {
-      if (message.size() < NLMSG_HDRLEN + sizeof(int)) return malformed(MalformedReason::kBadNetlinkLength);
-      const int error = load<int>(message.data() + NLMSG_HDRLEN);
-      if (error != 0) {
+      const std::optional<int> error = netlink_errno(message);
+      if (!error) return malformed(MalformedReason::kBadNetlinkLength);
+      if (*error != 0) {
         out.kind = ItemKind::kNetlinkError;
-        // -INT_MIN does not exist: keep it positive without overflow.
-        out.netlink_errno = error == INT32_MIN ? INT32_MAX : (error < 0 ? -error : error);
+        out.netlink_errno = *error;
       }
       return true;
     }

@@ -7,8 +7,11 @@
 // depends on the kernel: only the fields inside the length the kernel sent are read.
 #pragma once
 
+#include <linux/netlink.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -42,6 +45,21 @@ struct Item {
   int netlink_errno = 0;
   ExitRecord record{};
 };
+
+// Generic netlink walking, shared with the source's control answers.
+
+struct Attribute {
+  std::uint16_t type = 0;              // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
+  std::span<const std::byte> payload;  // after the attribute header
+};
+/// Splits the next attribute off `rest`; false (and `rest` untouched) when its length lies.
+bool next_attribute(std::span<const std::byte>& rest, Attribute& out) noexcept;
+/// Splits the next netlink message (header included) off `rest`; the reason when `rest` is too
+/// short for a header or the message's length lies (then `rest` is untouched).
+MalformedReason next_message(std::span<const std::byte>& rest, nlmsghdr& header,
+                             std::span<const std::byte>& message) noexcept;
+/// The positive errno of an NLMSG_ERROR message (0: an ack); nullopt when it is too short.
+std::optional<int> netlink_errno(std::span<const std::byte> message) noexcept;
 
 /// Decodes a `struct taskstats` payload of `stats.size()` bytes into `out` (scope and pid are
 /// left to the caller; every other field is overwritten, 0 where the struct does not carry it).

@@ -78,32 +78,21 @@ Answer wait_for_answer(int fd, std::uint32_t seq, std::chrono::milliseconds time
     }
     if (source.nl_pid != 0) continue;  // only the kernel answers
     std::span<const std::byte> rest(buffer, static_cast<std::size_t>(received));
-    while (rest.size() >= NLMSG_HDRLEN) {
-      nlmsghdr header;
-      std::memcpy(&header, rest.data(), sizeof header);
-      if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > rest.size()) break;
-      const std::span<const std::byte> message = rest.first(header.nlmsg_len);
-      rest = rest.subspan(std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), rest.size()));
+    nlmsghdr header;
+    std::span<const std::byte> message;
+    while (next_message(rest, header, message) == MalformedReason::kNone) {
       if (header.nlmsg_seq != seq) continue;
-      if (header.nlmsg_type == NLMSG_ERROR) {
-        int error = 0;
-        if (message.size() >= NLMSG_HDRLEN + sizeof error) std::memcpy(&error, message.data() + NLMSG_HDRLEN, sizeof error);
-        // -INT_MIN does not exist: keep it positive without overflow.
-        return {true, error == INT32_MIN ? INT32_MAX : (error < 0 ? -error : error), 0};
-      }
+      if (header.nlmsg_type == NLMSG_ERROR) return {true, netlink_errno(message).value_or(EPROTO), 0};
       if (header.nlmsg_type != GENL_ID_CTRL || message.size() < NLMSG_HDRLEN + GENL_HDRLEN) continue;
       // CTRL_CMD_NEWFAMILY: find CTRL_ATTR_FAMILY_ID among the attributes.
       std::span<const std::byte> attributes = message.subspan(NLMSG_HDRLEN + GENL_HDRLEN);
-      while (attributes.size() >= NLA_HDRLEN) {
-        nlattr nla;
-        std::memcpy(&nla, attributes.data(), sizeof nla);
-        if (nla.nla_len < NLA_HDRLEN || nla.nla_len > attributes.size()) break;
-        if ((nla.nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID && nla.nla_len >= NLA_HDRLEN + sizeof(std::uint16_t)) {
+      Attribute attribute;
+      while (next_attribute(attributes, attribute)) {
+        if (attribute.type == CTRL_ATTR_FAMILY_ID && attribute.payload.size() >= sizeof(std::uint16_t)) {
           std::uint16_t id;
-          std::memcpy(&id, attributes.data() + NLA_HDRLEN, sizeof id);
+          std::memcpy(&id, attribute.payload.data(), sizeof id);
           return {true, 0, id};
         }
-        attributes = attributes.subspan(std::min<std::size_t>(NLA_ALIGN(nla.nla_len), attributes.size()));
       }
       return {true, EPROTO, 0};
     }
