@@ -7,7 +7,7 @@
 //     - name: "{{.Comm}}"           # default "{{.ExeBase}}"; see naming/name_template.h
 //       comm: [bash]                # any of; exact compare with comm (15 characters at most)
 //       exe: [/usr/bin/python3]     # any of; with a '/': full path, without: basename (exe or argv[0])
-//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; see naming/cmdline_regex.h
+//       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; Go regexp syntax (RE2); see naming/cmdline_regex.h
 //   max_groups: 500                 # beyond it new groups are counted into "other" (1..1000000)
 //   unmatched: other                # or "ignore"
 //   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]   # seconds, strictly increasing

@@ -1,40 +1,39 @@
-// One process-exporter `cmdline` pattern: Go RE2 syntax, translated to and run by std::regex.
+// One process-exporter `cmdline` pattern: Go regexp syntax, compiled and run by RE2 (libre2), the
+// engine Go's regexp package follows.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}
+
 namespace procevents::naming {
 
-/// A compiled `cmdline` regex. Immutable after compile(); const calls are safe from any thread.
+/// A compiled `cmdline` regex. Immutable after compile(); copies are cheap; const calls are safe from
+/// any thread.
 ///
-/// Translation RE2 -> ECMAScript: (?P<name>...) and (?<name>...) become plain groups whose submatch
-/// index is remembered; leading (?i), (?s), (?m) flags; \A, \z, \Q...\E, \a, \x{...} and octal
-/// escapes; '.' never matches '\n' (RE2's default); '{' that does not start a repetition and ']'
-/// first in a class are literals. What RE2 rejects is rejected: backreferences, lookaround, \p
-/// classes, repetition counts above 1000, a repetition of a repetition (a**). Non-ASCII characters
-/// are matched as their UTF-8 byte sequence; inside [...] they are refused.
-///
-/// Matching uses libstdc++'s polynomial (Thompson NFA) executor, not its backtracking one: that one
-/// recurses once per input byte (a 4 KiB command line overflows a 1 MiB stack on '.+') and is
-/// exponential on patterns like (a+)+b, and every process chooses its own command line. A yes/no
-/// answer costs one pass, O(text x pattern size). Submatches are those of the leftmost match, as in
-/// RE2, except that when alternatives of different lengths match at the same place the longer one
-/// is taken where RE2 takes the first: (x|xy) on "xy" captures "xy".
+/// The syntax is RE2's, which is Go's: (?P<name>...) groups, flags such as (?i) (?s) (?U) anywhere,
+/// \Q...\E, \pL and [[:digit:]] classes, Unicode in and out of classes. What Go refuses is refused
+/// (backreferences, lookaround, repetition counts above 1000, a**, a repeated group name) with
+/// RE2's reason; so are patterns over 4 KiB or 100 capturing groups. Matching
+/// is leftmost-first over UTF-8, as Go's FindStringSubmatch, and linear in the text: every user on
+/// the host chooses their own command line, so no pattern may cost exponential time or stack depth.
 class CmdlineRegex {
  public:
   static constexpr std::size_t kMaxPatternBytes = 4096;
-  static constexpr std::size_t kMaxSize = 1000;    // atoms after expanding {n,m}: bounds the NFA and the per-byte cost
-  static constexpr std::size_t kMaxRepeat = 1000;  // RE2's limit for {n,m}
-  static constexpr std::size_t kMaxNesting = 64;   // parentheses: std::regex's parser recurses on them
+  static constexpr std::int64_t kMaxProgramBytes = 2 << 20;  // RE2's compiled-program budget per pattern
+  static constexpr std::size_t kMaxGroups = 100;              // capturing groups per pattern
 
-  /// Translates and compiles `pattern`. On failure returns nullopt and sets `*error` to the reason
-  /// (the pattern itself is not repeated in it). Never throws.
+  /// Compiles `pattern`. On failure returns nullopt and sets `*error` to RE2's reason. Never throws
+  /// except std::bad_alloc.
   static std::optional<CmdlineRegex> compile(std::string_view pattern, std::string* error);
 
   const std::string& pattern() const { return pattern_; }
@@ -44,7 +43,7 @@ class CmdlineRegex {
   std::size_t group_index(std::string_view name) const;
   std::size_t group_count() const { return group_count_; }
 
-  /// Whether the pattern matches anywhere in `text`. Never throws except std::bad_alloc.
+  /// Whether the pattern matches anywhere in `text`. Never throws.
   bool matches(std::string_view text) const;
   /// As matches(); on a match `groups` gets group_count() + 1 views into `text`: the whole leftmost
   /// match, then each group (empty when it did not take part).
@@ -56,8 +55,7 @@ class CmdlineRegex {
   std::string pattern_;
   std::vector<std::pair<std::string, std::size_t>> named_groups_;
   std::size_t group_count_ = 0;
-  std::regex search_;    // [\s\S]*?(T) with T's own groups made non-capturing: one pass decides
-  std::regex anchored_;  // T with its groups, tried at each start up to search_'s match; only when T has groups
+  std::shared_ptr<const re2::RE2> regex_;  // immutable: copies of a configuration share it
 };
 
 }  // namespace procevents::naming
