@@ -161,15 +161,40 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
 
   naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
-  identity.exe = scratch_.exe;
   identity.cmdline = scratch_.cmdline;
   // An exiting task's argv is gone with its memory: see program_only_cmdline().
   if (scratch_.exiting && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
   identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
   set_cgroup(identity, *cgroup);
-  const std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
-  if (!name) return kIgnored;
+  identity.pid = pid;
+  if (tick > 0 && scratch_.start_time_ticks != 0) {
+    identity.start_time_ns = inspector_.boot_time_seconds() * 1'000'000'000 +
+                             std::llround(static_cast<double>(scratch_.start_time_ticks) * tick * 1e9);
+  }
+  std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
+  if (!name) {
+    std::int32_t parent = scratch_.ppid;
+    if (parent <= 0) {
+      if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
+    }
+    if (const std::optional<std::uint32_t> adopted = adopting_group(parent)) return *adopted;
+    if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
+    name.emplace(kOtherGroup);
+  }
   return group_index(*name, attribution_labels(kIgnored, cgroup, identity.username));
+}
+
+bool Aggregator::names_its_children(std::uint32_t group) const noexcept {
+  if (group >= groups_.size()) return false;  // kIgnored
+  const std::string& name = groups_[group].name;
+  return name != kOtherGroup && name != kUnknownGroup;
+}
+
+std::optional<std::uint32_t> Aggregator::adopting_group(std::int32_t ppid) const noexcept {
+  if (!namer_ || !namer_->children() || ppid <= 0) return std::nullopt;
+  const ProcessEntry* parent = table_.find(ppid);
+  if (!parent || !names_its_children(parent->group)) return std::nullopt;
+  return parent->group;
 }
 
 void Aggregator::set_cgroup(naming::ProcessIdentity& identity, const attribution::CgroupIdentity& cgroup) {
@@ -231,9 +256,34 @@ std::uint32_t Aggregator::group_of(std::int32_t tgid) {
 
 void Aggregator::seed() {
   inspector_.list_processes(pid_scratch_);
-  for (const std::int32_t pid : pid_scratch_) {
+  adopt_live(pid_scratch_);
+}
+
+void Aggregator::adopt_live(const std::vector<std::int32_t>& pids) {
+  orphan_scratch_.clear();
+  for (const std::int32_t pid : pids) {
     if (table_.find(pid)) continue;
-    if (const std::optional<std::uint32_t> group = identify(pid, 0, {})) track(pid, *group, 0);
+    const std::optional<std::uint32_t> group = identify(pid, 0, {});
+    // A zombie, or a process already exiting, has sent (or is sending) its exit event: counting it
+    // live would count it forever.
+    if (!group || scratch_.exiting) continue;
+    track(pid, *group, 0, scratch_.ppid);
+    if (!names_its_children(*group)) orphan_scratch_.push_back(pid);
+  }
+  // Children that no entry names join a named parent's group (process-exporter's -children); a
+  // parent listed after its child (pids wrap) is found by repeating until nothing changes.
+  if (!namer_ || !namer_->children()) return;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::int32_t& pid : orphan_scratch_) {
+      ProcessEntry* entry = pid ? table_.find(pid) : nullptr;
+      if (!entry) continue;
+      if (const std::optional<std::uint32_t> adopted = adopting_group(entry->ppid)) {
+        move(*entry, *adopted);
+        pid = 0;
+        changed = true;
+      }
+    }
   }
 }
 
@@ -250,10 +300,7 @@ void Aggregator::resync() {
     }
     return true;
   });
-  for (const std::int32_t pid : pid_scratch_) {
-    if (table_.find(pid)) continue;
-    if (const std::optional<std::uint32_t> group = identify(pid, 0, {})) track(pid, *group, 0);
-  }
+  adopt_live(pid_scratch_);
 }
 
 void Aggregator::on_fork(const Event& event) {
@@ -342,9 +389,13 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
                                             bool read_parent) {
   naming::ProcessIdentity identity;
   identity.comm = record.comm_view();
-  if (record.has(taskstats::present::kExe)) identity.exe = exe_paths_.find(record.exe_dev, record.exe_inode);
   identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
-  identity.cmdline = program_only_cmdline(identity.exe, identity.comm);
+  identity.pid = record.tgid > 0 ? record.tgid : record.pid;
+  // A kernel thread has no binary (the record says so from version 12) and no command line.
+  const bool kernel_thread = record.has(taskstats::present::kExe) && record.exe_inode == 0;
+  const std::string_view exe =
+      record.has(taskstats::present::kExe) ? exe_paths_.find(record.exe_dev, record.exe_inode) : std::string_view();
+  if (!kernel_thread) identity.cmdline = program_only_cmdline(exe, identity.comm);
 
   // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so the
   // parent's cgroup now is the best guess; failing that, the group the child inherited at fork.
@@ -352,9 +403,14 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
   if (cgroup) set_cgroup(identity, *cgroup);
   // parent_cgroup() may have added groups: label views are taken after it.
   const std::array<std::string_view, kAttributionLabelCount> labels = attribution_labels(inherited, cgroup, identity.username);
-  const std::optional<std::string> name =
+  std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
-  if (!name) return kIgnored;
+  if (!name) {
+    // No entry names it: as for a live process, it stays in the group it has from its parent.
+    if (namer_->children() && names_its_children(inherited)) return inherited;
+    if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
+    name.emplace(kOtherGroup);
+  }
   return group_index(*name, labels);
 }
 

@@ -114,6 +114,14 @@ class Aggregator {
   /// Reads /proc for `pid` and returns its group; nullopt when /proc could not tell (failure counted).
   std::optional<std::uint32_t> identify(std::int32_t pid, std::uint64_t expected_start_ns,
                                         std::string_view comm_override);
+  /// Identifies and tracks (start unknown) those of `pids` the table lacks, leaving out exiting
+  /// ones; then unmatched children join their parents' groups (children()).
+  void adopt_live(const std::vector<std::int32_t>& pids);
+  /// Whether unmatched children of a process in `group` join it: a group an entry named (not
+  /// "other", "unknown" or ignored).
+  bool names_its_children(std::uint32_t group) const noexcept;
+  /// The group an unmatched child of `ppid` joins under children(), if any.
+  std::optional<std::uint32_t> adopting_group(std::int32_t ppid) const noexcept;
   /// The group of a live process, identifying (and tracking, start unknown) it if the table lacks it.
   std::uint32_t group_of(std::int32_t tgid);
   /// identify() without counting a failure; `failure` says why it returned nullopt.
@@ -174,6 +182,7 @@ class Aggregator {
 
   procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
   std::vector<std::int32_t> pid_scratch_;
+  std::vector<std::int32_t> orphan_scratch_;  // adopt_live(): unmatched processes whose parent may name them
   std::string key_scratch_;
   std::array<std::string, kAttributionLabelCount> label_scratch_;  // inherited labels, reused
   std::string cgroup_scratch_;

@@ -34,11 +34,12 @@ class PidTable {
         mask_(slots_.size() - 1) {}
 
   Entry* find(std::int32_t pid) noexcept {
-    if (pid == 0) return nullptr;
-    for (std::size_t i = home(pid);; i = (i + 1) & mask_) {
-      if (slots_[i].pid == pid) return &slots_[i];
-      if (slots_[i].pid == 0) return nullptr;
-    }
+    const std::size_t slot = slot_of(pid);
+    return slot == kNone ? nullptr : &slots_[slot];
+  }
+  const Entry* find(std::int32_t pid) const noexcept {
+    const std::size_t slot = slot_of(pid);
+    return slot == kNone ? nullptr : &slots_[slot];
   }
 
   /// Inserts or overwrites `entry`. If the table was full, one other process is evicted first and
@@ -98,6 +99,16 @@ class PidTable {
   std::size_t max_entries() const noexcept { return max_entries_; }
 
  private:
+  static constexpr std::size_t kNone = ~std::size_t{0};
+
+  std::size_t slot_of(std::int32_t pid) const noexcept {
+    if (pid == 0) return kNone;
+    for (std::size_t i = home(pid);; i = (i + 1) & mask_) {
+      if (slots_[i].pid == pid) return i;
+      if (slots_[i].pid == 0) return kNone;
+    }
+  }
+
   std::size_t home(std::int32_t pid) const noexcept {
     // Fibonacci hashing spreads consecutive pids, which fork storms produce.
     return static_cast<std::size_t>((static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) *

@@ -112,6 +112,13 @@ std::optional<Matcher> parse_matcher(Diagnostics& diag, const YAML::Node& node, 
     }
   }
   if (!ok) return std::nullopt;
+  for (const NameTemplate::Part& part : parsed->parts) {
+    if (part.kind == NameTemplate::Kind::kPid || part.kind == NameTemplate::Kind::kStartTime) {
+      diag.warn(name_mark, where + ".name: {{." + std::string(part.kind == NameTemplate::Kind::kPid ? "PID" : "StartTime") +
+                               "}} makes one group per process; max_groups bounds them (the rest count in \"other\")");
+      break;
+    }
+  }
   matcher.name = std::move(*parsed);
   return matcher;
 }
@@ -274,6 +281,8 @@ void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
       parse_attribution_limits(diag, entry, cfg);
     } else if (key == "read_cgroup") {
       detail::read_bool(diag, entry.value, entry.mark, key, cfg.read_cgroup);
+    } else if (key == "children") {
+      detail::read_bool(diag, entry.value, entry.mark, key, cfg.children);
     } else {
       diag.warn(entry.key_node, "unknown key \"" + key + "\" ignored");
     }
@@ -363,6 +372,7 @@ std::string describe(const Config& cfg) {
     out << '\n';
   }
   out << "max_groups: " << cfg.max_groups << "\nunmatched: " << (cfg.unmatched == Unmatched::kOther ? "other" : "ignore")
+      << "\nchildren: " << (cfg.children ? "true" : "false")
       << "\nlifetime_buckets: ";
   list(cfg.lifetime_buckets);
   out << "\npeak_memory_buckets: ";

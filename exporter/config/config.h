@@ -10,6 +10,7 @@
 //       cmdline: ['--config\s+(?P<Cfg>\S+)']   # all must match the args joined by spaces; Go regexp syntax (RE2); see naming/cmdline_regex.h
 //   max_groups: 500                 # beyond it new groups are counted into "other" (1..1000000)
 //   unmatched: other                # or "ignore"
+//   children: true                  # unmatched children of a grouped process join its group (process-exporter's -children)
 //   lifetime_buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400]   # seconds, strictly increasing
 //   peak_memory_buckets: [4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296]   # bytes
 //   taskstats: true                 # join the kernel's taskstats exit records (names and costs)

@@ -1,6 +1,8 @@
 #include "naming/group_namer.h"
 
 #include <algorithm>
+#include <charconv>
+#include <ctime>
 
 #include "common/cmdline_limit.h"
 #include "common/utf8.h"
@@ -11,21 +13,44 @@ namespace {
 
 using Kind = NameTemplate::Kind;
 
-std::string_view base_name(std::string_view path) {
+/// Go's filepath.Base: the last element after trailing slashes are removed; "/" for only slashes,
+/// "." for the empty path. process-exporter's ExeBase, so "sshd: root@pts/0" gives "0" there too.
+std::string_view go_base(std::string_view path) {
+  if (path.empty()) return ".";
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/") return path;
   const std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string_view argv0(const ProcessIdentity& p) { return p.cmdline.empty() ? std::string_view() : p.cmdline[0]; }
-
 bool exe_matches(const Matcher& m, const ProcessIdentity& p) {
-  const std::string_view first = argv0(p);
+  if (p.cmdline.empty()) return false;
+  const std::string_view first = p.cmdline[0];
   return std::any_of(m.exe.begin(), m.exe.end(), [&](const std::string& wanted) {
-    if (wanted.find('/') != std::string::npos) {
-      return (!p.exe.empty() && wanted == p.exe) || (!first.empty() && wanted == first);
-    }
-    return (!p.exe.empty() && wanted == base_name(p.exe)) || (!first.empty() && wanted == base_name(first));
+    return wanted.find('/') != std::string::npos ? wanted == first : wanted == go_base(first);
   });
+}
+
+/// A wall-clock time as Go's time.Time.String() prints it, in the local zone:
+/// "2006-01-02 15:04:05.999999999 -0700 MST" with trailing zeros of the fraction dropped.
+void append_go_time(std::string& out, std::int64_t epoch_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ns / 1'000'000'000);
+  long fraction = static_cast<long>(epoch_ns % 1'000'000'000);
+  std::tm local{};
+  if (!localtime_r(&seconds, &local)) return;
+  char text[64];
+  std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  out.append(text, length);
+  if (fraction != 0) {
+    char digits[10] = {};
+    for (int i = 8; i >= 0; --i, fraction /= 10) digits[i] = static_cast<char>('0' + fraction % 10);
+    int last = 8;
+    while (digits[last] == '0') --last;
+    out += '.';
+    out.append(digits, static_cast<std::size_t>(last + 1));
+  }
+  length = std::strftime(text, sizeof text, " %z %Z", &local);
+  out.append(text, length);
 }
 
 /// argv joined by single spaces, cut at `limit` bytes, into `out` (whose capacity is reused).
@@ -46,7 +71,7 @@ struct GroupNamer::Scratch {
   std::vector<std::vector<std::string_view>> groups;  // per cmdline regex of the rule being tried
 };
 
-GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched) {
+GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), children_(rules.children) {
   for (const Matcher& matcher : rules.process_names) {
     Rule rule{matcher, {}, std::vector<bool>(matcher.cmdline.size(), false)};
     for (const NameTemplate::Part& part : matcher.name.parts) {
@@ -63,6 +88,10 @@ GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched) {
                 std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
                   return part.kind == Kind::kExeBase || part.kind == Kind::kExeFull;
                 });
+    per_process_ = per_process_ ||
+                   std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
+                     return part.kind == Kind::kPid || part.kind == Kind::kStartTime;
+                   });
     rules_.push_back(std::move(rule));
   }
 }
@@ -90,10 +119,19 @@ std::string GroupNamer::render(const Rule& rule, const ProcessIdentity& p, const
         name += p.comm;
         break;
       case Kind::kExeBase:
-        name += !p.exe.empty() ? base_name(p.exe) : !argv0(p).empty() ? base_name(argv0(p)) : p.comm;
+        name += p.cmdline.empty() ? p.comm : go_base(p.cmdline[0]);
         break;
       case Kind::kExeFull:
-        name += !p.exe.empty() ? p.exe : !argv0(p).empty() ? argv0(p) : p.comm;
+        name += p.cmdline.empty() ? p.comm : std::string_view(p.cmdline[0]);
+        break;
+      case Kind::kPid: {
+        char digits[16];
+        const auto end = std::to_chars(digits, digits + sizeof digits, p.pid).ptr;
+        name.append(digits, end);
+        break;
+      }
+      case Kind::kStartTime:
+        if (p.start_time_ns > 0) append_go_time(name, p.start_time_ns);
         break;
       case Kind::kUsername:
         name += p.username;
@@ -153,8 +191,7 @@ std::optional<std::string> GroupNamer::name_for(const ProcessIdentity& p) const 
       }
       return render(rule, p, scratch);
     }
-    if (unmatched_ == Unmatched::kIgnore) return std::nullopt;
-    return std::string("other");
+    return std::nullopt;
   } catch (const std::exception&) {
     return std::string("unknown");
   }

@@ -26,6 +26,7 @@ constexpr struct {
     {"Comm", Kind::kComm},       {"ExeBase", Kind::kExeBase}, {"ExeFull", Kind::kExeFull},
     {"Username", Kind::kUsername}, {"Cgroup", Kind::kCgroup}, {"Cgroups", Kind::kCgroups},
     {"Unit", Kind::kUnit},       {"ContainerID", Kind::kContainerId}, {"PodUID", Kind::kPodUid},
+    {"PID", Kind::kPid},         {"StartTime", Kind::kStartTime},
 };
 
 /// The inside of one {{ }} action, already trimmed.
@@ -41,10 +42,6 @@ bool parse_action(std::string_view action, NameTemplate::Part& out, std::string*
     return fail("unsupported template action " + shown + ": only variables like {{.Comm}} are supported");
   }
   const std::string_view name = action.substr(1);
-  if (name == "PID" || name == "StartTime") {
-    return fail(shown + " would make one group per process (unbounded cardinality); use {{.Comm}}, "
-                        "{{.ExeBase}} or {{.Matches.NAME}}");
-  }
   if (name == "Matches") return fail("{{.Matches}} needs a group name: {{.Matches.NAME}}");
   if (name == "Cwd") return fail("{{.Cwd}} is not supported: the working directory is not read");
   if (name.substr(0, 8) == "Matches.") {
@@ -60,7 +57,8 @@ bool parse_action(std::string_view action, NameTemplate::Part& out, std::string*
     }
   }
   return fail("unknown template variable " + shown +
-              " (known: Comm, ExeBase, ExeFull, Username, Matches.NAME, Cgroup, Cgroups, Unit, ContainerID, PodUID)");
+              " (known: Comm, ExeBase, ExeFull, Username, Matches.NAME, PID, StartTime, Cgroup, Cgroups, Unit, ContainerID, "
+              "PodUID)");
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ struct NameTemplate {
     kContainerId,  // {{.ContainerID}}
     kPodUid,       // {{.PodUID}}
     kMatch,        // {{.Matches.NAME}}: a named group of the entry's cmdline regexes
+    kPid,          // {{.PID}}: one group per process
+    kStartTime,    // {{.StartTime}}: one group per process
   };
   struct Part {
     Kind kind = Kind::kLiteral;
@@ -34,8 +36,8 @@ struct NameTemplate {
   std::vector<Part> parts;
 
   /// Parses `text`. On failure returns nullopt and sets `*error`: unterminated or unsupported
-  /// actions, unknown variables, and {{.PID}} / {{.StartTime}}, which would make one group per
-  /// process. Never throws except std::bad_alloc.
+  /// actions and unknown variables (a misspelt {{.ExecBase}} is an error here, where Go's template
+  /// would silently name every process ""). Never throws except std::bad_alloc.
   static std::optional<NameTemplate> parse(std::string_view text, std::string* error);
 
   bool has_variables() const;

@@ -19,8 +19,10 @@ struct Matcher {
   int line = 0;                       // where the entry starts in the file; 0 for the built-in one
 };
 
-/// The built-in process_names: one entry named "{{.Comm}}" without selectors, so it matches every
-/// process (one group per comm). Used when a file has no process_names key.
+/// The built-in process_names: one entry named "{{.Comm}}" with `cmdline: ['.+']`, so it matches
+/// every process with a command line (one group per comm) and leaves kernel threads, whose comm
+/// changes with their work (kworker/u8:0-events_unbound), to `unmatched`. The usual
+/// process-exporter configuration. Used when a file has no process_names key.
 std::vector<Matcher> default_process_names();
 
 enum class Unmatched { kOther, kIgnore };
@@ -29,6 +31,7 @@ enum class Unmatched { kOther, kIgnore };
 struct NamingRules {
   std::vector<Matcher> process_names = default_process_names();  // an explicit [] matches nothing
   Unmatched unmatched = Unmatched::kOther;
+  bool children = true;  // process-exporter's -children, on by default there too
 };
 
 }  // namespace procevents::naming

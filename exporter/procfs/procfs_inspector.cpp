@@ -18,6 +18,7 @@ ProcfsInspector::ProcfsInspector(std::string proc_root)
   seconds_per_tick_ = ticks > 0 ? 1.0 / static_cast<double>(ticks) : 0;
   // /proc start times count from boot including suspend; kernel event stamps exclude it.
   boot_offset_seconds_ = clock_seconds(CLOCK_BOOTTIME) - clock_seconds(CLOCK_MONOTONIC);
+  boot_time_seconds_ = static_cast<std::int64_t>(reader_->read_boot_time().value_or(0));
 }
 ProcfsInspector::~ProcfsInspector() = default;
 

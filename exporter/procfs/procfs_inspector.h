@@ -28,6 +28,9 @@ class ProcessInspector {
   /// 0 disables the check.
   virtual double seconds_per_tick() const { return 0; }
   virtual double boot_offset_seconds() const { return 0; }
+  /// When the host booted, in seconds since the epoch (/proc/stat btime): with a start time in
+  /// ticks, a process's wall-clock start. 0 when unknown.
+  virtual std::int64_t boot_time_seconds() const { return 0; }
   /// The user name for a uid ("" when names are not wanted).
   virtual std::string_view user_name(std::uint32_t uid) = 0;
 };
@@ -43,6 +46,7 @@ class ProcfsInspector final : public ProcessInspector {
   void list_processes(std::vector<std::int32_t>& pids) override;
   double seconds_per_tick() const override { return seconds_per_tick_; }
   double boot_offset_seconds() const override { return boot_offset_seconds_; }
+  std::int64_t boot_time_seconds() const override { return boot_time_seconds_; }
   std::string_view user_name(std::uint32_t uid) override;
 
  private:
@@ -50,6 +54,7 @@ class ProcfsInspector final : public ProcessInspector {
   std::unique_ptr<UserNames> users_;
   double seconds_per_tick_ = 0;
   double boot_offset_seconds_ = 0;
+  std::int64_t boot_time_seconds_ = 0;
 };
 
 }  // namespace procevents::procfs

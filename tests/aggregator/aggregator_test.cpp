@@ -8,6 +8,8 @@
 #include "fake_inspector.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/process_table.h"
+#include "config/config.h"
+#include "naming/group_namer.h"
 #include "procfs/procfs_inspector.h"
 
 using namespace procevents;
@@ -69,8 +71,8 @@ struct Fixture {
   AggregatorOptions options;
   std::unique_ptr<Aggregator> aggregator;
   Fixture() { inspector.comms = {{1, "init"}, {100, "bash"}}; }
-  Aggregator& make() {
-    aggregator = std::make_unique<Aggregator>(options, nullptr, inspector);
+  Aggregator& make(std::shared_ptr<const naming::GroupNamer> namer = nullptr) {
+    aggregator = std::make_unique<Aggregator>(options, std::move(namer), inspector);
     aggregator->seed();
     return *aggregator;
   }
@@ -274,6 +276,84 @@ TEST_CASE("resync drops vanished processes and adopts unseen ones", "[aggregator
   CHECK(group(s, "newcomer")->live_processes == 1);
   CHECK(s.tracked_processes == 2);
   CHECK(s.resyncs == 1);
+}
+
+TEST_CASE("zombies found at start-up or at a resync are not counted live", "[aggregator]") {
+  // Their exit event came before we looked (or is on its way): no later event would ever end them.
+  Fixture f;
+  f.inspector.comms[300] = "defunct";
+  f.inspector.exiting.insert(300);
+  Aggregator& a = f.make();
+  CHECK(f.snap().tracked_processes == 2);  // init and bash
+  f.inspector.comms[301] = "defunct";
+  f.inspector.exiting.insert(301);
+  a.resync();
+  CHECK(f.snap().tracked_processes == 2);
+  // An exit event that was on its way still counts the exit, and no live process goes negative.
+  a.handle(exit_event(300, 0, kSecond));
+  f.inspector.comms.erase(300);
+  f.inspector.comms.erase(301);
+  const Snapshot s = f.snap();
+  REQUIRE(group(s, "defunct"));
+  CHECK(group(s, "defunct")->live_processes == 0);
+  CHECK(group(s, "defunct")->counters.exits[static_cast<int>(ExitOutcome::kSuccess)] == 1);
+}
+
+namespace {
+std::shared_ptr<const naming::GroupNamer> namer_from(const std::string& yaml) {
+  const config::LoadResult loaded = config::load_config_string(yaml, "t.yml");
+  REQUIRE(loaded.config);
+  return std::make_shared<const naming::GroupNamer>(*loaded.config);
+}
+}  // namespace
+
+TEST_CASE("children: unmatched descendants of a named process count in its group", "[aggregator][children]") {
+  // process-exporter's -children: a process no entry names joins its parent's group when an entry
+  // (or, through its own parent, this rule) named the parent; "other" and ignored parents pass nothing on.
+  struct Row {
+    const char* name;
+    const char* extra_config;
+    std::int64_t svc, other;  // live processes after start-up
+    std::int64_t svc_after, other_after;  // after a named and an unnamed parent each start a curl
+  };
+  const Row rows[] = {
+      {"children on (the default)", "", 5, 2, 6, 3},
+      {"children off", "children: false\n", 2, 5, 2, 7},
+  };
+  for (const Row& row : rows) {
+    SECTION(row.name) {
+      Fixture f;
+      // 200 svcd > 201 sleep > 202 sh; 300 svcd > 150 helper (a child listed before its parent: pids wrap).
+      f.inspector.comms = {{1, "init"}, {100, "bash"}, {200, "svcd"}, {201, "sleep"}, {202, "sh"}, {300, "svcd"}, {150, "helper"}};
+      f.inspector.ppids = {{100, 1}, {200, 1}, {201, 200}, {202, 201}, {300, 1}, {150, 300}};
+      Aggregator& a = f.make(namer_from("process_names:\n  - name: svc\n    comm: [svcd]\n" + std::string(row.extra_config)));
+      Snapshot s = f.snap();
+      CHECK(group(s, "svc")->live_processes == row.svc);
+      CHECK(group(s, "other")->live_processes == row.other);
+
+      for (const auto& [parent, child] : {std::pair{200, 210}, std::pair{100, 110}}) {
+        a.handle(fork_event(parent, child, 10 * kSecond));
+        f.inspector.comms[child] = "curl";
+        f.inspector.ppids[child] = parent;
+        a.handle(exec_event(child, 10 * kSecond + 1000));
+      }
+      s = f.snap();
+      CHECK(group(s, "svc")->live_processes == row.svc_after);
+      CHECK(group(s, "other")->live_processes == row.other_after);
+      CHECK(group(s, "svc")->counters.execs == (row.svc_after - row.svc));
+    }
+  }
+}
+
+TEST_CASE("children: a matching rule wins over the parent's group", "[aggregator][children]") {
+  Fixture f;
+  f.inspector.comms = {{1, "init"}, {200, "svcd"}, {201, "python3"}};
+  f.inspector.ppids = {{200, 1}, {201, 200}};
+  f.make(namer_from("process_names:\n  - name: svc\n    comm: [svcd]\n  - name: py\n    comm: [python3]\nunmatched: ignore\n"));
+  const Snapshot s = f.snap();
+  CHECK(group(s, "svc")->live_processes == 1);
+  CHECK(group(s, "py")->live_processes == 1);
+  CHECK_FALSE(group(s, "other"));  // init: ignored
 }
 
 TEST_CASE("rates follow an exponentially weighted average", "[aggregator]") {

@@ -298,3 +298,20 @@ TEST_CASE("a vanished process's cmdline is its program alone: catch-alls match, 
   CHECK(execs(s, "with-config") == 0);
   CHECK(execs(s, "other") == 0);
 }
+
+TEST_CASE("children: a vanished child no entry names is counted in its named parent's group", "[aggregator][join][children]") {
+  for (const bool children : {true, false}) {
+    Fixture f;
+    f.inspector.comms[300] = "svcd";
+    config::LoadResult loaded = config::load_config_string(
+        std::string("process_names:\n  - name: svc\n    comm: [svcd]\nchildren: ") + (children ? "true" : "false") + "\n",
+        "t.yml");
+    REQUIRE(loaded.config);
+    f.make(std::make_shared<const naming::GroupNamer>(*loaded.config));
+    f.run({fork_of(300, 301), exec_of(301), record_of(301, "true"), exit_of(301)});
+    const Snapshot s = f.snap();
+    CAPTURE(children);
+    CHECK(execs(s, "svc") == (children ? 1 : 0));
+    CHECK(execs(s, "other") == (children ? 0 : 1));
+  }
+}

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,11 @@ class FakeInspector final : public procfs::ProcessInspector {
   std::map<std::int32_t, std::string> comms;
   std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none
   std::map<std::int32_t, std::uint32_t> euids;   // default root
+  std::map<std::int32_t, std::int32_t> ppids;    // default 0 (unknown)
+  std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}
+  std::set<std::int32_t> exiting;                // zombies (or PF_EXITING): no argv, no exe
 
-  /// exe is /usr/bin/<comm>, its identity (7, 1000 + length of comm).
+  /// exe is /usr/bin/<comm>, its identity (7, 1000 + length of comm); argv is {exe} unless given.
   procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
     auto it = comms.find(pid);
     if (it == comms.end()) return procfs::ReadError::kGone;
@@ -26,6 +30,17 @@ class FakeInspector final : public procfs::ProcessInspector {
     out.exe = "/usr/bin/" + it->second;
     out.exe_device = 7;
     out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
+    if (auto args = argvs.find(pid); args != argvs.end()) {
+      out.cmdline = args->second;
+    } else {
+      out.cmdline = {out.exe};
+    }
+    if (auto parent = ppids.find(pid); parent != ppids.end()) out.ppid = parent->second;
+    if (exiting.count(pid)) {
+      out.exiting = true;
+      out.cmdline.clear();
+      out.exe.clear();
+    }
     if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;
     if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
     return procfs::ReadError::kNone;

@@ -100,7 +100,9 @@ TEST_CASE("the built-in defaults are the documented ones", "[config]") {
   REQUIRE(cfg.process_names.size() == 1);
   CHECK(cfg.process_names[0].comm.empty());
   CHECK(cfg.process_names[0].exe.empty());
-  CHECK(cfg.process_names[0].cmdline.empty());
+  REQUIRE(cfg.process_names[0].cmdline.size() == 1);
+  CHECK(cfg.process_names[0].cmdline[0].pattern() == ".+");  // kernel threads left to `unmatched`
+  CHECK(cfg.children);
 }
 
 TEST_CASE("every bad fixture fails with its file, line, column and reason", "[config]") {
@@ -130,7 +132,6 @@ TEST_CASE("every bad fixture fails with its file, line, column and reason", "[co
       {"bad_nul.yml", 2, 13, "NUL byte"},
       {"bad_only_unknown_keys.yml", 2, 5, "(unknown keys here: user, ...)"},
       {"bad_overlong_utf8.yml", 2, 12, "not valid UTF-8 (byte 0xc0)"},
-      {"bad_pid_template.yml", 2, 11, "{{.PID}} would make one group per process"},
       {"bad_pipeline_template.yml", 2, 11, "unsupported template action"},
       {"bad_regex.yml", 3, 15, "invalid regex \"(unclosed\""},
       {"bad_regex_too_large.yml", 2, 15, "invalid repetition size"},
@@ -218,6 +219,8 @@ TEST_CASE("unknown keys and ignored settings are warnings with a position", "[co
       {"process_names: []\n", "process_names is empty: no process matches any entry (unmatched: other applies)", 1},
       {"unmatched: ignore\nprocess_names:\n", "(unmatched: ignore applies)", 2},
       {"max_groups: 5\n---\nmax_groups: 6\n", "only the first YAML document is used", 3},
+      {"process_names:\n  - name: '{{.Comm}}-{{.PID}}'\n    comm: [a]\n", "{{.PID}} makes one group per process", 2},
+      {"process_names:\n  - name: '{{.StartTime}}'\n    comm: [a]\n", "max_groups bounds them", 2},
   };
   for (const Row& row : rows) {
     CAPTURE(row.yaml);
@@ -234,8 +237,9 @@ TEST_CASE("our own keys are read", "[config]") {
   const Config cfg = load_ok(
       "max_groups: 10\nunmatched: ignore\nlifetime_buckets: [0.5, 5, 1e3]\nring_capacity: 1024\n"
       "max_processes: 4096\nreceive_buffer_bytes: 0\nevents: [exec, nonzero_exit]\nattribution: [user, unit]\n"
-      "attribution_limits: {unit: 3, user: 7}\nread_cgroup: yes\n");
+      "attribution_limits: {unit: 3, user: 7}\nread_cgroup: yes\nchildren: false\n");
   CHECK(cfg.max_groups == 10);
+  CHECK_FALSE(cfg.children);
   CHECK(cfg.unmatched == Unmatched::kIgnore);
   CHECK(cfg.lifetime_buckets == std::vector<double>{0.5, 5, 1000});
   CHECK(cfg.ring_capacity == 1024);
@@ -403,5 +407,6 @@ TEST_CASE("describe lists the active settings", "[config]") {
   CHECK(text.find("- name: \"svc\"  comm: [a]  exe: [/bin/b]  cmdline: ['-x']") != std::string::npos);
   CHECK(text.find("attribution: [unit]") != std::string::npos);
   CHECK(text.find("read_cgroup: true") != std::string::npos);
-  CHECK(describe(default_config()).find("- name: \"{{.Comm}}\"  # every process") != std::string::npos);
+  CHECK(describe(default_config()).find("- name: \"{{.Comm}}\"  cmdline: ['.+']") != std::string::npos);
+  CHECK(describe(default_config()).find("children: true") != std::string::npos);
 }

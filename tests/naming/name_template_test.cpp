@@ -45,8 +45,6 @@ TEST_CASE("variables, literals and Go's whitespace trimming parse into parts", "
 TEST_CASE("unsupported templates are errors that say why", "[naming][template]") {
   const Refusal rows[] = {
       {"{{.Comm", "unterminated"},
-      {"{{.PID}}", "one group per process"},
-      {"{{.StartTime}}", "one group per process"},
       {"{{.Matches}}", "needs a group name"},
       {"{{.Matches.}}", "malformed"},
       {"{{.Nope}}", "unknown template variable"},
