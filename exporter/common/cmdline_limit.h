@@ -6,6 +6,9 @@
 
 namespace procevents {
 
-inline constexpr std::size_t kMaxCmdlineBytes = 4096;
+// process-exporter matches whole command lines, and Java classpaths run to tens of kilobytes; the
+// kernel's own bound on argv is a quarter of the stack limit (2 MiB by default). Buffers grow to
+// what a host's longest command line needs, not to this bound.
+inline constexpr std::size_t kMaxCmdlineBytes = 1 << 20;
 
 }  // namespace procevents

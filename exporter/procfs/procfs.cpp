@@ -242,10 +242,16 @@ ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
   truncated_ = false;
   const UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return error_from_errno(errno);
-  // One byte more than the limit tells a file of exactly `limit` bytes from a longer one.
-  const ssize_t got = read_up_to(fd.get(), buffer_.data(), std::min(limit + 1, buffer_.size()));
-  if (got < 0) return error_from_errno(static_cast<int>(-got));
-  used_ = static_cast<std::size_t>(got);
+  // One byte more than the limit tells a file of exactly `limit` bytes from a longer one. The buffer
+  // grows for a long command line (a Java classpath) and keeps its size for the next one.
+  for (;;) {
+    const std::size_t want = std::min(limit + 1, buffer_.size());
+    const ssize_t got = read_up_to(fd.get(), buffer_.data() + used_, want - used_);
+    if (got < 0) return error_from_errno(static_cast<int>(-got));
+    used_ += static_cast<std::size_t>(got);
+    if (used_ < want || want == limit + 1) break;
+    buffer_.resize(std::min(buffer_.size() * 2, limit + 1));
+  }
   if (used_ > limit) {
     used_ = limit;
     truncated_ = true;

@@ -376,8 +376,15 @@ TEST_CASE("a huge cmdline is cut at kMaxCmdlineBytes and marked truncated", "[pr
   ProcessInfo info;
   REQUIRE(tree.write("10/stat", stat_line(10, "big", 1, 100)));
 
+  // A long Java classpath is read whole (process-exporter matches the whole command line).
+  const std::string classpath = "-cp " + std::string(120000, 'j');
+  REQUIRE(tree.write("10/cmdline", std::string("java") + '\0' + classpath + '\0' + "Main" + '\0'));
+  REQUIRE(reader.read_process(10, false, info) == ReadError::kNone);
+  CHECK_FALSE(info.cmdline_truncated);
+  CHECK(info.cmdline == args({"java", classpath, "Main"}));
+
   std::string huge;
-  for (int i = 0; huge.size() < 100000; ++i) huge += "argument-" + std::to_string(i) + '\0';
+  for (int i = 0; huge.size() <= procevents::kMaxCmdlineBytes; ++i) huge += "argument-" + std::to_string(i) + '\0';
   REQUIRE(tree.write("10/cmdline", huge));
   REQUIRE(reader.read_process(10, false, info) == ReadError::kNone);
   CHECK(info.cmdline_truncated);
