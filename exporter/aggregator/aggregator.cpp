@@ -250,7 +250,9 @@ std::uint32_t Aggregator::group_of(std::int32_t tgid) {
   if (const ProcessEntry* entry = table_.find(tgid)) return entry->group;
   const std::optional<std::uint32_t> group = identify(tgid, 0, {});
   if (!group) return named_group(kUnknownGroup);
-  track(tgid, *group, 0);
+  // An exiting process is not adopted: its exit event has been handled or is on its way (a thread's
+  // exit after its leader's finds the leader a zombie), and counting it live would count it forever.
+  if (!scratch_.exiting) track(tgid, *group, 0);
   return *group;
 }
 

@@ -340,7 +340,7 @@ TEST_CASE("children: unmatched descendants of a named process count in its group
       s = f.snap();
       CHECK(group(s, "svc")->live_processes == row.svc_after);
       CHECK(group(s, "other")->live_processes == row.other_after);
-      CHECK(group(s, "svc")->counters.execs == (row.svc_after - row.svc));
+      CHECK(group(s, "svc")->counters.execs == static_cast<std::uint64_t>(row.svc_after - row.svc));
     }
   }
 }

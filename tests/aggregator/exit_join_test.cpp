@@ -315,3 +315,19 @@ TEST_CASE("children: a vanished child no entry names is counted in its named par
     CHECK(execs(s, "other") == (children ? 0 : 1));
   }
 }
+
+TEST_CASE("a thread's exit after its leader's does not bring the exited process back", "[aggregator][join]") {
+  // The leader exits first and stays a zombie until its last thread is gone; that thread's exit (and
+  // its record, charged to the process's group) must not re-adopt the zombie as a live process.
+  Fixture f;
+  f.make();
+  f.inspector.comms[300] = "worker";
+  f.run({fork_of(kShell, 300), exec_of(300), fork_of(300, 301, 300)});
+  f.inspector.exiting.insert(300);
+  f.run({record_of(300, "worker", 300), exit_of(300), record_of(301, "worker", 300), exit_of(301, 300)});
+  f.inspector.comms.erase(300);
+  const Snapshot s = f.snap();
+  CHECK(s.tracked_processes == 2);  // init and bash
+  CHECK(group(s, "worker")->live_processes == 0);
+  CHECK(group(s, "worker")->counters.cpu_user_us == 6000);  // both tasks' records
+}
