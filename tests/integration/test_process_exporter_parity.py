@@ -2,9 +2,10 @@
 the same host with the same configuration file; their groups and live-process counts must be the same.
 
 Compared: namedprocess_namegroup_num_procs against procevents_processes (summed over attribution labels), for
-every group either side counts, once both have settled, on two scrapes each: a group whose count changes
-between one side's two scrapes is churning (builds running beside the test) and is left out, but every group
-the crafted processes make must be steady and compared. What is not compared is what the README lists under
+every group either side counts, over four rounds of scrapes once ours has caught up: a group whose counts
+agree in no round differs (a host's own processes churn, so one round may catch a group mid-change), and
+every group the crafted processes make must agree in every round. process-exporter runs with -recheck: it
+otherwise names a process when first seen, which may be between its fork and its exec. What is not compared is what the README lists under
 "Differences from process-exporter": our "other" group (process-exporter does not export unmatched processes)
 and zombies (process-exporter counts them until reaped; they have exited, we do not), checked on their own.
 
