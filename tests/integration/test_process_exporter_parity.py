@@ -10,7 +10,7 @@ otherwise names a process when first seen, which may be between its fork and its
 and zombies (process-exporter counts them until reaped; they have exited, we do not), checked on their own.
 
 The crafted processes hit each point where the two used to differ: a program started through a symlink, argv
-rewritten by the program (with and without a '/'), a command line of 7.5 KB, unmatched children and
+rewritten by the program (with and without a '/'), a binary run from a memfd, a command line of 7.5 KB, unmatched children and
 grandchildren of a matched process (started before the exporters and after), {{.PID}} and {{.StartTime}}
 names, kernel threads under the built-in grouping, and a zombie present at start-up.
 """
@@ -48,7 +48,7 @@ CRAFTED_CONFIG = r"""process_names:
     cmdline: ['-cp x+ pe-long-marker$']
   - name: parent
     cmdline: ['pe-parent-marker']
-  - exe: [pe-sleeper]
+  - exe: [pe-sleeper, pe-memfd]
   - name: "rewritten:{{.ExeBase}}"
     exe: ['pe-worker: worker process', '0']
   - name: "{{.ExeFull}}"
@@ -61,6 +61,7 @@ CRAFTED_GROUPS = {
     'pe-sleeper': (2, 2),     # two copies: one started before the exporters, one after
     'rewritten:pe-worker: worker process': (1, 1),
     'rewritten:0': (1, 1),    # Go's filepath.Base of "pe-sshd: root@pts/0"
+    'pe-memfd': (1, 1),       # a binary run from a memfd: its exe link is "/memfd:... (deleted)"
 }
 
 PARENT_SCRIPT = """
@@ -68,6 +69,13 @@ import subprocess, sys, time
 children = [subprocess.Popen(['sleep', '600']), subprocess.Popen(['sh', '-c', 'sleep 600; :'])]
 print('ready', flush=True)
 time.sleep(600)
+"""
+MEMFD_SCRIPT = """
+import os, shutil
+fd = os.memfd_create('pe-memfd', 0)
+with open(shutil.which('sleep'), 'rb') as binary:
+    os.write(fd, binary.read())
+os.execve(fd, ['pe-memfd', '600'], dict(os.environ))
 """
 ZOMBIE_SCRIPT = """
 import ctypes, os, sys, time
@@ -172,6 +180,7 @@ class Crafted:
         self.start('bash', '-c', 'exec -a "pe-worker: worker process" sleep 600')
         self.start('bash', '-c', 'exec -a "pe-sshd: root@pts/0" sleep 600')
         self.start(sys.executable, '-c', 'import time; time.sleep(600)', '-cp', 'x' * 7500, 'pe-long-marker')
+        self.start(sys.executable, '-c', MEMFD_SCRIPT)
         self.pid_marker, _ = self.start(sys.executable, '-c', 'import time; time.sleep(600)', 'pe-pid-marker')
         self.start_marker, _ = self.start(sys.executable, '-c', 'import time; time.sleep(600)', 'pe-start-marker')
         time.sleep(0.3)  # the bash -c execs are done
