@@ -66,6 +66,7 @@ class FakeInspector final : public procfs::ProcessInspector {
     pids.clear();
     for (std::int32_t pid = 1; pid <= seeded; ++pid) pids.push_back(pid);
   }
+  bool exists(std::int32_t pid) override { return pid <= seeded; }
   std::string_view user_name(std::uint32_t) override { return "root"; }
 };
 

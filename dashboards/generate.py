@@ -194,6 +194,12 @@ panel("Exporter CPU", [t('rate(process_cpu_seconds_total{%s}[%s]) %s' % (SEL, RI
 panel("Enrichment failures", [t(rate_sum('procevents_enrichment_failures_total', 'reason', SEL), "{{reason}}")],
       w=8, unit="ops", description="Processes whose /proc entry was gone or unreadable when the exporter looked: they are "
                                    "counted under their parent's group (see the README's limits).")
+panel("Process table self-audit", [
+    t('sum by (kind) (increase(procevents_table_drift_total{%s}[%s]))' % (SEL, RI), "drift: {{kind}}"),
+    t('sum(increase(procevents_table_drift_corrected_total{%s}[%s]))' % (SEL, RI), "corrected"),
+], w=24, h=6, description="Process table entries the periodic audit against /proc found wrong (stale: gone without an "
+                          "exit event; missing: alive without a fork event) and corrected. 0 unless events were missed "
+                          "without a counted loss; the ProceventsTableDrift alert fires on any.")
 
 row("Exit records (taskstats)")
 stat("Exit records", 'min(procevents_taskstats_up{%s})' % SEL, fieldConfig=UP_FIELDS,

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-ctest --test-dir build --output-on-failure -j2 --timeout 600
+ctest --test-dir build --output-on-failure -j2 --timeout 600 | tee build/ctest-output.txt
+# Tests skip (with their reason in the output above) where the host lacks a facility; say how many.
+echo "ctest: $(grep -c '(Skipped)' build/ctest-output.txt || true) test(s) skipped"
 bash scripts/sanitizers.sh
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

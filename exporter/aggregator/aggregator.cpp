@@ -295,14 +295,75 @@ void Aggregator::resync() {
   std::sort(pid_scratch_.begin(), pid_scratch_.end());
   table_.erase_if([&](const ProcessEntry& entry) {
     if (std::binary_search(pid_scratch_.begin(), pid_scratch_.end(), entry.pid)) return false;
-    if (Group* g = group_at(entry.group)) --g->live;
-    if (entry.pending_execs > 0) {
-      const std::optional<taskstats::ExitRecord> record = take_record(entry.pid);
-      settle_execs(entry, record ? &*record : nullptr);
-    }
+    forget_gone(entry);
     return true;
   });
   adopt_live(pid_scratch_);
+}
+
+void Aggregator::forget_gone(const ProcessEntry& entry) {
+  if (Group* g = group_at(entry.group)) --g->live;
+  if (entry.pending_execs > 0) {
+    const std::optional<taskstats::ExitRecord> record = take_record(entry.pid);
+    settle_execs(entry, record ? &*record : nullptr);
+  }
+}
+
+void Aggregator::audit(std::chrono::steady_clock::time_point now) {
+  if (options_.audit_interval.count() <= 0 || now < next_audit_) return;
+  ++audit_.audits;
+  inspector_.list_processes(pid_scratch_);
+  std::sort(pid_scratch_.begin(), pid_scratch_.end());
+  const auto listed = [&](std::int32_t pid) { return std::binary_search(pid_scratch_.begin(), pid_scratch_.end(), pid); };
+  const auto suspected = [](const std::vector<std::int32_t>& suspects, std::int32_t pid) {
+    return std::binary_search(suspects.begin(), suspects.end(), pid);
+  };
+
+  // Tracked but gone: drift when the last pass saw it too; otherwise a suspect for the next one.
+  audit_scratch_.clear();
+  table_.for_each([&](const ProcessEntry& entry) {
+    if (!listed(entry.pid) && !inspector_.exists(entry.pid)) audit_scratch_.push_back(entry.pid);
+  });
+  std::sort(audit_scratch_.begin(), audit_scratch_.end());
+  std::vector<std::int32_t> next_stale;
+  for (const std::int32_t pid : audit_scratch_) {
+    if (!suspected(suspect_stale_, pid)) {
+      next_stale.push_back(pid);
+      continue;
+    }
+    ++audit_.drift[static_cast<std::size_t>(DriftKind::kStale)];
+    ProcessEntry gone;
+    if (table_.erase(pid, &gone)) {
+      forget_gone(gone);
+      ++audit_.corrected;
+    }
+  }
+  suspect_stale_ = std::move(next_stale);
+
+  // Alive but untracked (not drift while evictions explain it). Zombies and exiting processes are
+  // listed after their exit event: not drift either.
+  const bool evicting = table_.size() >= table_.max_entries() || table_evictions_ != evictions_at_last_audit_;
+  evictions_at_last_audit_ = table_evictions_;
+  std::vector<std::int32_t> next_missing;
+  for (const std::int32_t pid : pid_scratch_) {
+    if (evicting) break;
+    if (table_.find(pid)) continue;
+    if (!suspected(suspect_missing_, pid)) {
+      next_missing.push_back(pid);
+      continue;
+    }
+    if (inspector_.inspect(pid, false, scratch_) != procfs::ReadError::kNone || scratch_.exiting) continue;
+    ++audit_.drift[static_cast<std::size_t>(DriftKind::kMissing)];
+    if (const std::optional<std::uint32_t> group = identify(pid, 0, {})) {
+      track(pid, *group, 0);
+      ++audit_.corrected;
+    }
+  }
+  suspect_missing_ = std::move(next_missing);
+
+  const bool suspects = !suspect_stale_.empty() || !suspect_missing_.empty();
+  next_audit_ = now + (suspects ? std::chrono::duration_cast<std::chrono::milliseconds>(kAuditConfirmDelay)
+                                : options_.audit_interval);
 }
 
 void Aggregator::on_fork(const Event& event) {
@@ -640,6 +701,7 @@ void Aggregator::fill_snapshot(Snapshot& out) const {
   }
   out.enrichment_failures = enrichment_failures_;
   out.resyncs = resyncs_;
+  out.audit = audit_;
   out.exit_records_processed = exit_records_processed_;
   out.exit_join = exit_join_;
 }

@@ -70,6 +70,8 @@ struct AggregatorOptions {
     return limits;
   }();
   bool read_cgroup = false;  // forced on by attribution or by a namer that needs cgroup data
+  /// Time between self-audits of the table against /proc (audit()); 0 turns them off.
+  std::chrono::milliseconds audit_interval{30000};
 };
 
 class Aggregator {
@@ -84,6 +86,14 @@ class Aggregator {
   void seed();
   /// After lost events: adds live processes the table misses and drops those that are gone.
   void resync();
+  /// Self-audit, at most once per `audit_interval` (call it when the ring is drained): compares the
+  /// table with /proc's process list. A difference seen again by the next pass, at least
+  /// kAuditConfirmDelay later (the events that explain a fresh one have arrived by then), is drift:
+  /// counted by kind and corrected entry by entry (gone entries dropped, untracked processes
+  /// identified). A tracked pid /proc does not list is gone only if the pid no longer exists (hidepid
+  /// hides live processes). Untracked ones are not drift while the table is full (evictions).
+  void audit(std::chrono::steady_clock::time_point now);
+  static constexpr std::chrono::seconds kAuditConfirmDelay{1};
   void handle(const connector::Event& event);
   void handle(const taskstats::ExitRecord& record);
   /// Events this aggregator must see promptly because it reads /proc for them (the receiver asks).
@@ -156,6 +166,9 @@ class Aggregator {
   /// Settles held execs and unclaimed records whose time is up (at most once a second).
   void expire_waiting(std::uint64_t now_ns);
   void track(std::int32_t pid, std::uint32_t group, std::uint64_t start_ns, std::int32_t ppid = 0);
+  /// Accounts for a tracked process found gone without its exit event (resync, audit): its group's
+  /// live count and any exec it held. The caller removes it from the table.
+  void forget_gone(const ProcessEntry& entry);
   /// `group` with its cgroup-sourced attribution labels taken from `cgroup` (the others kept).
   std::uint32_t with_cgroup_labels(std::uint32_t group, const attribution::CgroupIdentity& cgroup);
   /// The current cgroup of process `ppid` (null when unreadable, exiting, or cgroups are not read);
@@ -218,6 +231,11 @@ class Aggregator {
   std::uint64_t table_evictions_ = 0;
   std::uint64_t group_overflows_ = 0;
   std::uint64_t resyncs_ = 0;
+  TableAuditStats audit_;
+  std::chrono::steady_clock::time_point next_audit_{};
+  std::uint64_t evictions_at_last_audit_ = 0;
+  // Differences the last audit pass saw, sorted: drift if the next pass sees them again.
+  std::vector<std::int32_t> suspect_stale_, suspect_missing_, audit_scratch_;  // pids
   std::array<std::uint64_t, kEnrichmentFailureCount> enrichment_failures_{};
 };
 

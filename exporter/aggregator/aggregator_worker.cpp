@@ -57,6 +57,7 @@ void AggregatorWorker::run(std::stop_token stop) noexcept {
         losses_seen = losses;
         aggregator_->resync();
       }
+      if (count < batch.size()) aggregator_->audit(now);
       aggregator_->tick(now);
     }
     handled_.fetch_add(count, std::memory_order_relaxed);

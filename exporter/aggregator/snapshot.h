@@ -99,6 +99,20 @@ struct ExitJoinStats {
   std::uint64_t pending_execs = 0;         // gauge: execs waiting for their exit record
 };
 
+/// The self-audit of the process table against /proc (Aggregator::audit).
+enum class DriftKind : std::uint8_t {
+  kStale,    // tracked, but the process is gone (an exit the table never saw)
+  kMissing,  // alive in /proc, but not tracked (a fork the table never saw)
+};
+inline constexpr std::array<const char*, 2> kDriftKindNames = {"stale", "missing"};
+inline constexpr std::size_t kDriftKindCount = kDriftKindNames.size();
+
+struct TableAuditStats {
+  std::uint64_t audits = 0;                          // passes over /proc's process list
+  std::array<std::uint64_t, kDriftKindCount> drift{};  // table entries found wrong, by kind
+  std::uint64_t corrected = 0;                       // of those, entries put right (removed or added)
+};
+
 struct Snapshot {
   std::vector<double> lifetime_bounds;  // upper bounds (seconds), strictly increasing, without +Inf
   std::vector<double> peak_rss_bounds;  // upper bounds (bytes)
@@ -113,6 +127,7 @@ struct Snapshot {
   std::array<std::uint64_t, kAttributionLabelCount> attribution_overflows{};
   std::array<std::uint64_t, kEnrichmentFailureCount> enrichment_failures{};
   std::uint64_t resyncs = 0;
+  TableAuditStats audit;
   ExitJoinStats exit_join;
 };
 

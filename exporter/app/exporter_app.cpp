@@ -68,6 +68,10 @@ aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool
   options.peak_rss_bounds = cfg.peak_memory_buckets;
   options.read_cgroup = cfg.read_cgroup;
   options.exit_records_expected = exit_records && (cfg.event_mask & connector::event_bits::kExit) != 0;
+  // Without fork and exit events the table cannot follow the host: every difference would be "drift".
+  const std::uint32_t lifecycle = connector::event_bits::kFork | connector::event_bits::kExit;
+  const bool follows_host = (cfg.event_mask & lifecycle) == lifecycle;
+  options.audit_interval = follows_host ? std::chrono::seconds(cfg.audit_interval_seconds) : std::chrono::seconds(0);
   for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
     const std::string name = attribution::kLabels[i].name;
     for (const std::string& wanted : cfg.attribution) {

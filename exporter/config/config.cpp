@@ -255,6 +255,8 @@ void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
       detail::read_count(diag, entry.value, entry.mark, key, cfg.max_groups, 1, 1'000'000);
     } else if (key == "max_processes") {
       detail::read_count(diag, entry.value, entry.mark, key, cfg.max_processes, 16, 4'194'304);  // PID_MAX_LIMIT
+    } else if (key == "audit_interval_seconds") {
+      detail::read_count(diag, entry.value, entry.mark, key, cfg.audit_interval_seconds, 0, 86'400);
     } else if (key == "receive_buffer_bytes") {
       detail::read_count(diag, entry.value, entry.mark, key, cfg.receive_buffer_bytes, 0, std::size_t{1} << 30);
     } else if (key == "ring_capacity") {
@@ -379,6 +381,7 @@ std::string describe(const Config& cfg) {
   list(cfg.peak_memory_buckets);
   out << "\ntaskstats: " << (cfg.taskstats ? "true" : "false");
   out << "\nring_capacity: " << cfg.ring_capacity << "\nmax_processes: " << cfg.max_processes
+      << "\naudit_interval_seconds: " << cfg.audit_interval_seconds
       << "\nreceive_buffer_bytes: " << cfg.receive_buffer_bytes << "\nevents: ";
   list(cfg.events);
   out << "\nattribution: ";

@@ -21,6 +21,7 @@
 //   attribution: []                 # any of unit, container, pod_uid, user
 //   attribution_limits: {unit: 200, container: 200, pod_uid: 200, user: 100}
 //   read_cgroup: false              # forced on by attribution or cgroup template variables
+//   audit_interval_seconds: 30      # self-audit of the process table against /proc; 0 = off (0..86400)
 #pragma once
 
 #include <array>
@@ -59,6 +60,7 @@ struct Config : naming::NamingRules {
   std::vector<std::string> attribution;  // subset of unit, container, pod_uid, user, in file order
   std::map<std::string, std::size_t> attribution_limits = default_attribution_limits();
   bool read_cgroup = false;
+  std::size_t audit_interval_seconds = 30;
 };
 
 struct LoadResult {

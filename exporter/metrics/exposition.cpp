@@ -72,7 +72,13 @@ constexpr Descriptor kTracked{"procevents_tracked_processes", MetricType::Gauge,
 constexpr Descriptor kEvictions{"procevents_table_evictions_total", MetricType::Counter,
                                "Processes dropped from the full process table to make room."};
 constexpr Descriptor kResyncs{"procevents_table_resyncs_total", MetricType::Counter,
-                             "Re-synchronisations of the process table from /proc after lost events."};
+                             "Re-synchronisations of the whole process table from /proc after lost events."};
+constexpr Descriptor kAudits{"procevents_table_audits_total", MetricType::Counter,
+                             "Self-audits of the process table against /proc's process list."};
+constexpr Descriptor kDrift{"procevents_table_drift_total", MetricType::Counter,
+                            "Process table entries a self-audit found wrong twice in a row: stale = tracked but gone, missing = alive but untracked. 0 unless events were missed unnoticed."};
+constexpr Descriptor kDriftCorrected{"procevents_table_drift_corrected_total", MetricType::Counter,
+                                     "Drifted entries the self-audit put right (gone ones dropped, untracked ones identified and tracked)."};
 constexpr Descriptor kGroups{"procevents_groups", MetricType::Gauge, "Groups (label sets) exported."};
 constexpr Descriptor kGroupOverflows{"procevents_group_overflows_total", MetricType::Counter,
                                     "Processes put into group \"other\" because max_groups was reached."};
@@ -340,6 +346,13 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   out.push_back(single(kTracked, static_cast<double>(snapshot.tracked_processes)));
   out.push_back(single(kEvictions, static_cast<double>(snapshot.table_evictions)));
   out.push_back(single(kResyncs, static_cast<double>(snapshot.resyncs)));
+  out.push_back(single(kAudits, static_cast<double>(snapshot.audit.audits)));
+  MetricFamily drift = family(kDrift);
+  for (std::size_t k = 0; k < aggregator::kDriftKindCount; ++k) {
+    add(drift, static_cast<double>(snapshot.audit.drift[k]), {label("kind", aggregator::kDriftKindNames[k])});
+  }
+  out.push_back(std::move(drift));
+  out.push_back(single(kDriftCorrected, static_cast<double>(snapshot.audit.corrected)));
   out.push_back(single(kGroups, static_cast<double>(snapshot.groups.size())));
   out.push_back(single(kGroupOverflows, static_cast<double>(snapshot.group_overflows)));
   MetricFamily attribution = family(kAttributionOverflows);

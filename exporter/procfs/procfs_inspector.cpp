@@ -1,6 +1,9 @@
 #include "procfs/procfs_inspector.h"
 
+#include <signal.h>
 #include <time.h>
+
+#include <cerrno>
 
 namespace procevents::procfs {
 
@@ -33,6 +36,11 @@ void ProcfsInspector::set_exe_identity(bool wanted) { reader_->set_exe_identity(
 void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
   pids.clear();
   reader_->for_each_pid([&](std::int32_t pid) { pids.push_back(pid); });
+}
+
+bool ProcfsInspector::exists(std::int32_t pid) {
+  // Signal 0 checks the pid only: EPERM (another user's process, without CAP_KILL) still means alive.
+  return ::kill(pid, 0) == 0 || errno != ESRCH;
 }
 
 std::string_view ProcfsInspector::user_name(std::uint32_t uid) { return users_->name_for(uid); }

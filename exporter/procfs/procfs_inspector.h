@@ -24,6 +24,8 @@ class ProcessInspector {
   virtual void set_exe_identity(bool /*wanted*/) {}
   /// Replaces `pids` with the pids of all live processes.
   virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
+  /// Whether process `pid` exists at all, even where /proc hides it (hidepid) or it is a zombie.
+  virtual bool exists(std::int32_t pid) = 0;
   /// Seconds per /proc start-time tick and the BOOTTIME-minus-MONOTONIC offset, for pid-reuse checks;
   /// 0 disables the check.
   virtual double seconds_per_tick() const { return 0; }
@@ -44,6 +46,7 @@ class ProcfsInspector final : public ProcessInspector {
   ReadError inspect_cgroup(std::int32_t pid, std::string& out) override;
   void set_exe_identity(bool wanted) override;
   void list_processes(std::vector<std::int32_t>& pids) override;
+  bool exists(std::int32_t pid) override;
   double seconds_per_tick() const override { return seconds_per_tick_; }
   double boot_offset_seconds() const override { return boot_offset_seconds_; }
   std::int64_t boot_time_seconds() const override { return boot_time_seconds_; }

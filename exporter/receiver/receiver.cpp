@@ -75,6 +75,12 @@ void Receiver::wait_for_input() noexcept {
   }
 }
 
+void Receiver::sweep_after_overrun() noexcept {
+  const std::uint64_t overruns = connector_->stats().enobufs;
+  if (overruns == overruns_swept_ || !connector_->loss_exact()) return;
+  if (sweep_.start()) overruns_swept_ = overruns;  // else one is running: try again when it is done
+}
+
 void Receiver::run(std::stop_token stop) noexcept {
   while (!stop.stop_requested()) {
     bool any = false;
@@ -98,7 +104,10 @@ void Receiver::run(std::stop_token stop) noexcept {
       own_.last_event_monotonic_ns = steady_ns();
     }
     publish();
-    if (result.status == RecvStatus::kTimeout) wait_for_input();
+    if (result.status == RecvStatus::kTimeout) {
+      sweep_after_overrun();
+      wait_for_input();
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include "common/published_stats.h"
 #include "connector/proc_connector.h"
+#include "receiver/cpu_sweep.h"
 #include "receiver/pipeline_item.h"
 #include "receiver/receiver_stats.h"
 #include "taskstats/taskstats_source.h"
@@ -60,6 +61,9 @@ class Receiver {
   /// Waits up to the poll interval for either socket to become readable.
   void wait_for_input() noexcept;
   void publish() noexcept;
+  /// After an overrun, once the socket is drained: an event on every CPU, so that the loss is
+  /// counted now rather than at each CPU's next event (see CpuSweep).
+  void sweep_after_overrun() noexcept;
 
   std::unique_ptr<connector::ProcConnector> connector_;
   std::unique_ptr<taskstats::TaskstatsSource> taskstats_;
@@ -72,6 +76,8 @@ class Receiver {
   PublishedStats<connector::ConnectorStats> connector_stats_;
   PublishedStats<taskstats::SourceStats> taskstats_stats_;
   PublishedStats<ReceiverStats> stats_;
+  std::uint64_t overruns_swept_ = 0;  // connector overruns (ENOBUFS) a sweep has followed
+  CpuSweep sweep_;
   std::jthread thread_;  // last: started after everything it uses exists, joined first
 };
 

@@ -15,6 +15,8 @@
 using namespace procevents;
 using aggregator::Aggregator;
 using aggregator::AggregatorOptions;
+using aggregator::DriftKind;
+using aggregator::kDriftKindCount;
 using aggregator::ExitOutcome;
 using aggregator::GroupSnapshot;
 using aggregator::Snapshot;
@@ -354,6 +356,77 @@ TEST_CASE("children: a matching rule wins over the parent's group", "[aggregator
   CHECK(group(s, "svc")->live_processes == 1);
   CHECK(group(s, "py")->live_processes == 1);
   CHECK_FALSE(group(s, "other"));  // init: ignored
+
+TEST_CASE("self-audit: drift seen on two passes is counted and corrected, fresh differences are not", "[aggregator]") {
+  Fixture f;
+  f.options.audit_interval = std::chrono::seconds(30);
+  f.inspector.comms[300] = "zombie";  // e.g. a process whose exit predates start-up
+  Aggregator& a = f.make();
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  a.audit(t0);
+  CHECK(f.snap().audit.audits == 1);
+
+  // Injected drift: a process vanishes and another appears, without any event.
+  f.inspector.comms.erase(300);
+  f.inspector.comms[900] = "unseen";
+  a.audit(t0 + std::chrono::seconds(29));  // not due yet
+  CHECK(f.snap().audit.audits == 1);
+  a.audit(t0 + std::chrono::seconds(30));  // first sight: suspects only (their events may be on the way)
+  Snapshot s = f.snap();
+  CHECK(s.audit.audits == 2);
+  CHECK(s.audit.drift == std::array<std::uint64_t, kDriftKindCount>{0, 0});
+  CHECK(group(s, "zombie")->live_processes == 1);
+
+  a.audit(t0 + std::chrono::seconds(30) + Aggregator::kAuditConfirmDelay);  // confirmation comes early
+  s = f.snap();
+  CHECK(s.audit.audits == 3);
+  CHECK(s.audit.drift[static_cast<std::size_t>(DriftKind::kStale)] == 1);
+  CHECK(s.audit.drift[static_cast<std::size_t>(DriftKind::kMissing)] == 1);
+  CHECK(s.audit.corrected == 2);
+  CHECK(group(s, "zombie")->live_processes == 0);
+  CHECK(group(s, "unseen")->live_processes == 1);
+  CHECK(s.tracked_processes == 3);
+  CHECK(s.resyncs == 0);
+
+  // Corrected: later passes find nothing.
+  a.audit(t0 + std::chrono::seconds(70));
+  a.audit(t0 + std::chrono::seconds(110));
+  CHECK(f.snap().audit.corrected == 2);
+}
+
+TEST_CASE("self-audit: differences explained by events before the next pass are not drift", "[aggregator]") {
+  Fixture f;
+  f.options.audit_interval = std::chrono::seconds(30);
+  Aggregator& a = f.make();
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  f.inspector.comms[200] = "child";  // forked, its event still in the ring
+  f.inspector.comms.erase(100);      // exited, its event still in the ring
+  a.audit(t0);
+  a.handle(fork_event(1, 200, 10 * kSecond));
+  a.handle(exit_event(100, 0, 11 * kSecond));
+  f.inspector.comms[400] = "zombie";  // exited and counted, not yet reaped: listed but exiting
+  f.inspector.exiting.insert(400);
+  a.handle(fork_event(1, 400, 12 * kSecond));
+  a.handle(exit_event(400, 0, 13 * kSecond));
+  a.audit(t0 + Aggregator::kAuditConfirmDelay);
+  a.audit(t0 + Aggregator::kAuditConfirmDelay * 2);
+  const Snapshot s = f.snap();
+  CHECK(s.audit.drift == std::array<std::uint64_t, kDriftKindCount>{0, 0});
+  CHECK(s.audit.corrected == 0);
+}
+
+TEST_CASE("self-audit: processes hidden by hidepid are alive, not stale", "[aggregator]") {
+  Fixture f;
+  f.options.audit_interval = std::chrono::seconds(30);
+  Aggregator& a = f.make();
+  a.handle(fork_event(1, 500, 10 * kSecond));
+  f.inspector.hidden.insert(500);  // /proc does not list it, but the pid exists
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  for (int pass = 0; pass < 3; ++pass) a.audit(t0 + std::chrono::seconds(30) * pass);
+  const Snapshot s = f.snap();
+  CHECK(s.audit.audits == 3);
+  CHECK(s.audit.drift == std::array<std::uint64_t, kDriftKindCount>{0, 0});
+  CHECK(s.tracked_processes == 3);
 }
 
 TEST_CASE("rates follow an exponentially weighted average", "[aggregator]") {

@@ -20,6 +20,7 @@ class FakeInspector final : public procfs::ProcessInspector {
   std::map<std::int32_t, std::int32_t> ppids;    // default 0 (unknown)
   std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}
   std::set<std::int32_t> exiting;                // zombies (or PF_EXITING): no argv, no exe
+  std::set<std::int32_t> hidden;                 // alive but not listed or readable (hidepid)
 
   /// exe is /usr/bin/<comm>, its identity (7, 1000 + length of comm); argv is {exe} unless given.
   procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
@@ -55,6 +56,7 @@ class FakeInspector final : public procfs::ProcessInspector {
     pids.clear();
     for (const auto& [pid, comm] : comms) pids.push_back(pid);
   }
+  bool exists(std::int32_t pid) override { return comms.count(pid) != 0 || hidden.count(pid) != 0; }
   std::string_view user_name(std::uint32_t uid) override {
     names[uid] = uid == 0 ? std::string("root") : "user" + std::to_string(uid);
     return names[uid];

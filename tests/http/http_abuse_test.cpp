@@ -1,7 +1,10 @@
 // Start-up errors, lifecycle, and hostile clients: the server refuses clearly and keeps serving.
 #include <catch2/catch.hpp>
 
+#include <netdb.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <random>
 #include <thread>
 #include <vector>
@@ -73,6 +76,14 @@ TEST_CASE("start fails with a reason for bad addresses and options", "[http]") {
 }
 
 TEST_CASE("several listen addresses are all served, in order", "[http]") {
+  // A host name listens where the resolver knows it: a bare chroot or container may lack "localhost".
+  addrinfo* found = nullptr;
+  if (::getaddrinfo("localhost", nullptr, nullptr, &found) != 0) {
+    if (std::getenv("CI")) FAIL("\"localhost\" does not resolve (no /etc/hosts entry?), and CI requires this test");
+    WARN("skipped: \"localhost\" does not resolve (no /etc/hosts entry?)");
+    return;
+  }
+  ::freeaddrinfo(found);
   ServerOptions options = local_options();
   options.listen_addresses = {"127.0.0.1:0", "localhost:0"};
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());

@@ -70,10 +70,12 @@ def require_root():
 
 
 class Exporter:
-    """The real binary on 127.0.0.1:<ephemeral>. Use as a context manager."""
+    """The real binary on 127.0.0.1:<ephemeral>. Use as a context manager. `wrapper` is a command that
+    ends by exec'ing the binary in its own process (setpriv, unshare, strace), so proc.pid stays it."""
 
-    def __init__(self, binary, *args, scheme='http'):
+    def __init__(self, binary, *args, scheme='http', wrapper=()):
         self.binary = binary
+        self.wrapper = list(wrapper)
         self.args = list(args)
         self.scheme = scheme
         self.port = None
@@ -83,7 +85,7 @@ class Exporter:
     def __enter__(self):
         self.log_file = tempfile.TemporaryFile(mode='w+')
         self.proc = subprocess.Popen(
-            [self.binary, '--web.listen-address=127.0.0.1:0', '--log.level=debug'] + self.args,
+            self.wrapper + [self.binary, '--web.listen-address=127.0.0.1:0', '--log.level=debug'] + self.args,
             stdout=subprocess.DEVNULL, stderr=self.log_file, text=True)
         deadline = time.time() + 20
         while time.time() < deadline:

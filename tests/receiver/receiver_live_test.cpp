@@ -8,12 +8,15 @@
 // else arrives, and every wait has a deadline.
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -45,13 +48,13 @@ struct Sources {
 
 /// Opens and subscribes a connector and registers a taskstats source, or explains why this
 /// environment cannot and returns nothing: WARN and skip normally, FAIL when $CI is set.
-std::optional<Sources> open_live() {
+std::optional<Sources> open_live(const connector::ConnectorOptions& options = {}) {
   std::string reason;
   Sources sources;
   SysError error;
   if (geteuid() != 0) {
     reason = "needs root/CAP_NET_ADMIN (euid " + std::to_string(geteuid()) + ")";
-  } else if (sources.connector = connector::ProcConnector::open({}, &error); !sources.connector) {
+  } else if (sources.connector = connector::ProcConnector::open(options, &error); !sources.connector) {
     reason = "cannot open the process events connector (" + error.message() + ")";
   } else if (const connector::SubscribeResult result = sources.connector->subscribe(); result.error || !result.acknowledged) {
     reason = "subscription failed or was never acknowledged: not in the host namespaces?";
@@ -222,4 +225,53 @@ TEST_CASE("the destructor stops the receiver thread promptly", "[receiver][live]
   const auto took = std::chrono::steady_clock::now() - start;
   CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
   CHECK(took < 1s);  // one poll interval (100 ms), then unsubscribe and deregister
+}
+
+TEST_CASE("after an overrun the receiver makes every CPU emit an event, so the loss is counted at once",
+          "[receiver][live]") {
+  connector::ConnectorOptions options;
+  options.receive_buffer_bytes = 4096;  // a few events: a thread storm overruns it
+  auto sources = open_live(options);
+  if (!sources) return;
+  REQUIRE(sources->connector->loss_exact());
+  auto ring = EventRing::create(1 << 16);
+  REQUIRE(ring);
+  Receiver receiver(std::move(sources->connector), nullptr, *ring, nullptr);
+
+  const pid_t storm = testing::run([] {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    for (int i = 0; i < 2000; ++i) {
+      pthread_t t;
+      if (pthread_create(&t, &attr, [](void*) -> void* { return nullptr; }, nullptr) != 0) _exit(1);
+      pthread_join(t, nullptr);
+    }
+  });
+  REQUIRE(eventually([&] { return receiver.connector_stats().enobufs >= 1; }));
+
+  // The sweep's threads are ours: their exits, one per CPU we may run on, prove every CPU spoke.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  std::set<std::uint32_t> wanted, reached;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) wanted.insert(static_cast<std::uint32_t>(cpu));
+  }
+  Drained drained;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (reached != wanted && std::chrono::steady_clock::now() < deadline) {
+    ring->wait_for_data(10ms);
+    const std::size_t from = drained.items.size();
+    drained.pop_all(*ring);
+    for (std::size_t i = from; i < drained.items.size(); ++i) {
+      const auto* event = std::get_if<Event>(&drained.items[i]);
+      if (event && event->type == EventType::kExit && event->tgid == getpid() && event->is_thread()) {
+        reached.insert(event->cpu);
+      }
+    }
+  }
+  CAPTURE(storm, receiver.connector_stats().enobufs, receiver.connector_stats().lost_events);
+  CHECK(reached == wanted);
+  CHECK(receiver.connector_stats().lost_events > 0);
 }

@@ -1,0 +1,411 @@
+"""Hostile hosts: the shipped capability sets, /proc mounted with hidepid, prompt loss reports after an
+overrun, the self-audit of the process table, and signals and restarts during storms.
+
+The capability profiles are those of deploy/: the systemd unit and the DaemonSet both run uid 0 with
+CAP_NET_ADMIN alone (bounding set) and no_new_privs, applied here with setpriv(1); a third profile shows
+what a non-root uid with an ambient CAP_NET_ADMIN keeps. Each run names two long-lived workloads, one of
+root and one of another user (nobody), through a rule that uses every feature, and reads back which parts
+of the name and labels came through: subscription, names (comm), exe, cmdline, cgroups, taskstats.
+"""
+import os
+import random
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from harness import BINARY, Exporter, WORKLOAD, inside_cgroup, scratch_cgroups, total, value
+
+NOBODY = 65534
+ROOT_WITH_NET_ADMIN = ['setpriv', '--bounding-set=-all,+net_admin', '--inh-caps=-all', '--no-new-privs', '--']
+PROFILES = {
+    # deploy/systemd/procevents_exporter.service: root, CapabilityBoundingSet=CAP_NET_ADMIN, NoNewPrivileges=yes
+    'systemd_unit': ROOT_WITH_NET_ADMIN,
+    # deploy/kubernetes/daemonset.yaml: runAsUser 0, drop ALL + add NET_ADMIN, allowPrivilegeEscalation false
+    'daemonset': ROOT_WITH_NET_ADMIN,
+    # Opt-in (README): the shipped set plus CAP_SYS_PTRACE, for rules that need every exe path.
+    'with_sys_ptrace': ['setpriv', '--bounding-set=-all,+net_admin,+sys_ptrace', '--inh-caps=-all', '--no-new-privs', '--'],
+    # Not shipped: a non-root uid with CAP_NET_ADMIN as an ambient capability (User= + AmbientCapabilities=).
+    'non_root': ['setpriv', '--reuid=%d' % NOBODY, '--regid=%d' % NOBODY, '--clear-groups',
+                 '--inh-caps=-all,+net_admin', '--ambient-caps=+net_admin', '--bounding-set=-all,+net_admin',
+                 '--no-new-privs', '--'],
+}
+FEATURES = ('subscription', 'taskstats', 'names', 'exe', 'cmdline', 'cgroups', 'user')
+EVERYTHING = set(FEATURES)
+# What each profile sees of each workload's owner: the README's "Least privilege" table says the same.
+# The exe link needs ptrace read access: the same uid AND the target's permitted capabilities a subset of
+# ours (a root process with the full set is not), or CAP_SYS_PTRACE.
+EXPECTED = {
+    'systemd_unit': {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}},
+    'daemonset': {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}},
+    'with_sys_ptrace': {'root': EVERYTHING, 'other': EVERYTHING},
+    'non_root': {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING},
+}
+# /proc mounted hidepid=2: a process outside the mount's gid= group (0, root's group, by default) that may
+# not ptrace another user's process does not see it.
+HIDDEN = {'subscription', 'taskstats'}
+EXPECTED_HIDEPID = {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}}
+EXPECTED_HIDEPID_GID = {'root': HIDDEN, 'other': HIDDEN}  # a root process with more capabilities than ours too
+ARGV0 = 'pe-argv0'  # the workloads' argv[0]: {{.ExeBase}} falls back to it when the exe link is unreadable
+SLEEP_MS = 6000
+
+
+def unique(prefix):
+    return prefix + ''.join(random.choice(string.ascii_lowercase) for _ in range(6))
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory every uid can read (the non-root exporter reads its config file from it)."""
+    path = tempfile.mkdtemp(prefix='procevents-hostile-')
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def require(tool):
+    if shutil.which(tool) is None:
+        reason = '%s is not installed (util-linux)' % tool
+        if os.environ.get('CI'):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+class Owners:
+    """Two long-lived copies of the workload, one run by root and one by nobody, started in a
+    service-shaped cgroup with argv[0] differing from the file name."""
+
+    def __init__(self, directory, service):
+        self.names = {'root': unique('lpr'), 'other': unique('lpu')}
+        self.service = service
+        self.procs = []
+        for name in self.names.values():
+            path = os.path.join(directory, name)
+            shutil.copy(WORKLOAD, path)
+            os.chmod(path, 0o755)
+
+    def start(self, directory, procs_file):
+        with inside_cgroup(procs_file):
+            for owner, name in self.names.items():
+                user = (lambda: (os.setgid(NOBODY), os.setuid(NOBODY))) if owner == 'other' else None
+                self.procs.append(subprocess.Popen([ARGV0, 'sleep', str(SLEEP_MS)], executable=os.path.join(directory, name),
+                                                   preexec_fn=user))
+
+    def stop(self):
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+    def config(self):
+        return ('process_names:\n'
+                '  - name: "{{.Comm}}|{{.ExeBase}}|{{.Matches.Ms}}|{{.Username}}"\n'
+                '    comm: [%s, %s]\n'
+                "    cmdline: ['sleep (?P<Ms>\\d+)']\n"
+                'attribution: [unit]\n' % (self.names['root'], self.names['other']))
+
+    def features(self, samples):
+        """{owner: set of features seen} from the exporter's samples."""
+        seen = {}
+        for owner, name in self.names.items():
+            user = 'root' if owner == 'root' else 'nobody'
+            got = set()
+            if value(samples, 'procevents_connector_up') == 1:
+                got.add('subscription')
+            if value(samples, 'procevents_taskstats_up') == 1:
+                got.add('taskstats')
+            for (metric, labels), v in samples.items():
+                labels = dict(labels)
+                if metric != 'procevents_execs_total' or v < 1:
+                    continue
+                parts = labels.get('groupname', '').split('|')
+                if len(parts) != 4 or parts[0] != name:
+                    continue
+                got.add('names')
+                if parts[1] == name:
+                    got.add('exe')  # else argv[0]'s base name: the exe link was unreadable
+                if parts[2] == str(SLEEP_MS):
+                    got.add('cmdline')
+                if parts[3] == user:
+                    got.add('user')
+                if labels.get('unit') == self.service:
+                    got.add('cgroups')
+            seen[owner] = got
+        return seen
+
+
+def feature_run(shared_dir, wrapper, extra_args=()):
+    """Starts the exporter under `wrapper`, runs both owners' workloads, returns {owner: features}."""
+    require('setpriv')
+    service = unique('pe-lp') + '.service'
+    owners = Owners(shared_dir, service)
+    config = os.path.join(shared_dir, 'config.yml')
+    with open(config, 'w') as f:
+        f.write(owners.config())
+    os.chmod(config, 0o644)
+    with scratch_cgroups('system.slice/' + service) as (procs_file,):
+        with Exporter(BINARY, '--config.file=' + config, *extra_args, wrapper=wrapper) as exporter:
+            try:
+                owners.start(shared_dir, procs_file)
+                # Names read at exec, or (for a process /proc hides) the fallback after the 3 s join timeout.
+                def named(s):
+                    return all(any(k[0] == 'procevents_execs_total' and name in dict(k[1]).get('groupname', '')
+                                   for k in s) for name in owners.names.values())
+                try:
+                    exporter.wait_for(named, timeout=5, what='both workloads named')
+                except AssertionError:
+                    time.sleep(3.5)  # held execs of hidden processes are settled after the join timeout
+                samples = exporter.samples()
+                seen = owners.features(samples)
+                print('features:', {owner: sorted(f) for owner, f in seen.items()},
+                      'names:', sorted(dict(k[1]).get('groupname') for k in samples
+                                       if k[0] == 'procevents_execs_total'
+                                       and any(n in dict(k[1]).get('groupname', '') for n in owners.names.values())))
+                return seen
+            finally:
+                owners.stop()
+
+
+@pytest.mark.parametrize('profile', sorted(PROFILES))
+def test_least_privilege(shared_dir, profile):
+    """The shipped capability sets: exactly what the README's least-privilege table says works."""
+    seen = feature_run(shared_dir, PROFILES[profile])
+    assert seen == EXPECTED[profile]
+
+
+def hidepid_wrapper(options, profile_wrapper):
+    """A private mount namespace whose /proc is a new instance mounted with `options`."""
+    return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+            'mount -t proc -o %s proc /proc && exec "$0" "$@"' % options] + profile_wrapper
+
+
+def test_hidepid_2(shared_dir):
+    """/proc with hidepid=2 (gid= not set: root's group sees everything) and the shipped capability set."""
+    require('unshare')
+    seen = feature_run(shared_dir, hidepid_wrapper('hidepid=2', ROOT_WITH_NET_ADMIN))
+    assert seen == EXPECTED_HIDEPID
+
+
+def test_hidepid_2_with_another_gid(shared_dir):
+    """hidepid=2,gid=G with the exporter outside G: another user's processes are invisible, so only what the
+    kernel's events and exit records carry remains for them."""
+    require('unshare')
+    seen = feature_run(shared_dir, hidepid_wrapper('hidepid=2,gid=4242', ROOT_WITH_NET_ADMIN))
+    assert seen == EXPECTED_HIDEPID_GID
+
+
+def test_hidepid_2_with_the_exporter_in_gid(shared_dir):
+    """hidepid=2,gid=G with the exporter in G (systemd: SupplementaryGroups=G): as without hidepid."""
+    require('unshare')
+    wrapper = ROOT_WITH_NET_ADMIN[:-1] + ['--groups=4242', '--']
+    seen = feature_run(shared_dir, hidepid_wrapper('hidepid=2,gid=4242', wrapper))
+    assert seen == EXPECTED_HIDEPID
+
+
+def test_proc_subset_pid(shared_dir):
+    """/proc with subset=pid (no /proc/stat): every feature as without it; only the kernel's fork counter is gone."""
+    require('unshare')
+    seen = feature_run(shared_dir, hidepid_wrapper('subset=pid', ROOT_WITH_NET_ADMIN))
+    assert seen == EXPECTED_HIDEPID
+
+
+# ---- loss reported promptly ------------------------------------------------------------------------
+
+def test_loss_is_reported_promptly_after_an_overrun(start_exporter, config_file):
+    """Stopped while a thread storm runs on one CPU, with a 16 KiB socket buffer: after SIGCONT the lost
+    count is final within a second of the socket being drained (the receiver makes every CPU emit an
+    event), and it never changes again."""
+    exporter = start_exporter('--config.file=' + config_file('receive_buffer_bytes: 16384\n'))
+    base = exporter.samples()
+    os.kill(exporter.proc.pid, signal.SIGSTOP)
+    try:
+        subprocess.run(['taskset', '-c', '0', WORKLOAD, 'threads', '3000'], check=True)
+    finally:
+        os.kill(exporter.proc.pid, signal.SIGCONT)
+    resumed = time.time()
+    history = []
+    while time.time() < resumed + 4:
+        s = exporter.samples()
+        history.append((time.time() - resumed, value(s, 'procevents_events_lost_total', reason='kernel_overrun')))
+        time.sleep(0.02)
+    final = history[-1][1]
+    reached = next(t for t, lost in history if lost == final)
+    print('lost %d events; final count on /metrics %.3f s after SIGCONT' % (final - value(base, 'procevents_events_lost_total', reason='kernel_overrun'), reached))
+    assert final > value(base, 'procevents_events_lost_total', reason='kernel_overrun')
+    assert reached < 1.0, history
+    assert all(a[1] <= b[1] for a, b in zip(history, history[1:])), 'a counter went backwards'
+
+
+# ---- self-audit ------------------------------------------------------------------------------------
+
+def test_self_audit_finds_and_corrects_an_untracked_process(shared_dir):
+    """A process hidden from the exporter's /proc at start-up (an empty directory mounted over /proc/<pid>,
+    as rootkits do) is not tracked; once it shows again the audit finds it, counts the drift and tracks it."""
+    require('unshare')
+    require('nsenter')
+    name = unique('pe-hid')
+    path = os.path.join(shared_dir, name)
+    shutil.copy(WORKLOAD, path)
+    victim = subprocess.Popen([path, 'sleep', '60000'])
+    empty = os.path.join(shared_dir, 'empty')
+    os.mkdir(empty)
+    config = os.path.join(shared_dir, 'config.yml')
+    with open(config, 'w') as f:
+        f.write('audit_interval_seconds: 1\nprocess_names:\n  - name: "{{.Comm}}"\n    comm: [%s]\n' % name)
+    wrapper = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+               'mount --bind %s /proc/%d && exec "$0" "$@"' % (empty, victim.pid)]
+    try:
+        with Exporter(BINARY, '--config.file=' + config, wrapper=wrapper) as exporter:
+            s = exporter.wait_for(lambda s: value(s, 'procevents_table_audits_total') >= 1, what='a first audit')
+            assert value(s, 'procevents_processes', groupname=name) == 0
+            assert value(s, 'procevents_table_drift_total', kind='missing') == 0
+            subprocess.run(['nsenter', '--mount', '--target', str(exporter.proc.pid), 'umount', '/proc/%d' % victim.pid],
+                           check=True)
+            shown = time.time()
+            s = exporter.wait_for(lambda s: value(s, 'procevents_processes', groupname=name) == 1, timeout=10,
+                                  what='the audit to track the process')
+            print('drift corrected %.2f s after the process showed (audit interval 1 s)' % (time.time() - shown))
+            assert value(s, 'procevents_table_drift_total', kind='missing') == 1
+            assert value(s, 'procevents_table_drift_total', kind='stale') == 0
+            assert value(s, 'procevents_table_drift_corrected_total') == 1
+            assert value(s, 'procevents_table_resyncs_total') == 0
+            # Corrected: later audits find nothing more.
+            time.sleep(2.5)
+            s = exporter.samples()
+            assert value(s, 'procevents_table_audits_total') >= 3
+            assert value(s, 'procevents_table_drift_corrected_total') == 1
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+# ---- signals and restarts under load ---------------------------------------------------------------
+
+class Storm:
+    """Fork and thread storms in the background until stopped."""
+
+    def __init__(self):
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stopping.is_set():
+            procs = [subprocess.Popen([WORKLOAD, 'forks', '200']), subprocess.Popen([WORKLOAD, 'threads', '1000'])]
+            for p in procs:
+                p.wait()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+        return False
+
+
+COUNTER_SUFFIXES = ('_total', '_count', '_sum', '_bucket')
+
+
+def assert_monotonic(previous, current):
+    """No counter (nor histogram series) of `previous` is smaller in `current`."""
+    for key, old in previous.items():
+        name = key[0]
+        if name.startswith('process_') or not name.endswith(COUNTER_SUFFIXES) or key not in current:
+            continue
+        assert current[key] >= old, '%s went backwards: %s -> %s' % (key, old, current[key])
+
+
+def resources(pid):
+    fds = len(os.listdir('/proc/%d/fd' % pid))
+    threads = len(os.listdir('/proc/%d/task' % pid))
+    return fds, threads
+
+
+def test_sighup_every_100ms_during_a_storm(start_exporter, config_file):
+    """50 reloads in 5 s while a storm runs: no crash, no counter going backwards, no leaked fds or threads."""
+    exporter = start_exporter('--config.file=' + config_file('process_names:\n  - name: "{{.Comm}}"\n    cmdline: [".*"]\n'))
+    before = resources(exporter.proc.pid)
+    previous = exporter.samples()
+    sent = 0
+    with Storm():
+        end = time.time() + 5
+        while time.time() < end:
+            os.kill(exporter.proc.pid, signal.SIGHUP)
+            sent += 1
+            time.sleep(0.1)
+            if random.random() < 0.3:
+                current = exporter.samples()
+                assert_monotonic(previous, current)
+                previous = current
+    s = exporter.samples()
+    assert_monotonic(previous, s)
+    assert exporter.proc.poll() is None
+    assert exporter.get('/healthz')[0] == 200
+    # A SIGHUP that arrives while one is pending merges with it (signals do not queue).
+    reloads = exporter.log().count('configuration reloaded')
+    after = resources(exporter.proc.pid)
+    print('%d SIGHUPs, %d reloads; fds, threads before %s after %s' % (sent, reloads, before, after))
+    assert reloads >= sent // 3
+    assert after == before
+
+
+def test_sigterm_during_a_storm_unsubscribes_and_exits_0_promptly(config_file):
+    """SIGTERM while a storm runs: exit code 0 within 2 s, after unsubscribing (PROC_CN_MCAST_IGNORE seen by strace)."""
+    require('strace')
+    trace = tempfile.NamedTemporaryFile(prefix='procevents-strace-', delete=False)
+    trace.close()
+    wrapper = ['strace', '-f', '-qq', '--seccomp-bpf', '-e', 'trace=sendto,sendmsg', '-e', 'signal=none',
+               '-X', 'raw', '-xx', '-o', trace.name]
+    try:
+        with Storm():
+            with Exporter(BINARY, wrapper=wrapper) as exporter:
+                exporter.wait_for(lambda s: value(s, 'procevents_connector_up') == 1, what='subscribed')
+                time.sleep(1)
+                # strace runs the exporter as its child and exits with its status.
+                with open('/proc/%d/task/%d/children' % (exporter.proc.pid, exporter.proc.pid)) as f:
+                    child = int(f.read().split()[0])
+                stopped = time.time()
+                os.kill(child, signal.SIGTERM)
+                code = exporter.proc.wait(timeout=10)
+                took = time.time() - stopped
+                print('exit %d after %.3f s' % (code, took))
+                assert code == 0, exporter.log()
+                assert took < 2.0
+                assert 'shutting down' in exporter.log()
+        with open(trace.name) as f:
+            sends = [line for line in f if 'sendto(' in line or 'sendmsg(' in line]
+        # struct cn_msg's payload starts with the multicast op: 1 = LISTEN, 2 = IGNORE.
+        ignores = [line for line in sends if '\\x01\\x00\\x00\\x00\\x01\\x00\\x00\\x00' in line and
+                   ('\\x02\\x00\\x00\\x00"' in line or '\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00"' in line)]
+        assert ignores, 'no PROC_CN_MCAST_IGNORE among %d sends:\n%s' % (len(sends), ''.join(sends[-4:]))
+    finally:
+        os.unlink(trace.name)
+
+
+def test_restart_during_a_storm(start_exporter):
+    """Stop and start again while a storm runs, three times: each instance subscribes, passes its
+    self-check, counts from zero, and its counters only grow."""
+    with Storm():
+        for _ in range(3):
+            with Exporter(BINARY) as exporter:
+                assert 'self-check passed' in exporter.log()
+                first = exporter.samples()
+                assert value(first, 'procevents_connector_up') == 1
+                started = time.time()
+                previous = first
+                while time.time() < started + 1.5:
+                    current = exporter.samples()
+                    assert_monotonic(previous, current)
+                    previous = current
+                    time.sleep(0.2)
+                # From zero: this instance's counters are what it saw since it started.
+                assert total(first, 'procevents_events_total') <= total(previous, 'procevents_events_total')
+                assert exporter.get('/healthz')[0] == 200
+                pid = exporter.proc.pid
+            assert exporter.proc.returncode == 0
+            assert not os.path.exists('/proc/%d' % pid) or open('/proc/%d/stat' % pid).read().split()[2] == 'Z'
