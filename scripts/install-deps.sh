@@ -10,6 +10,8 @@ build=(
 )
 test=(
   catch2 prometheus prometheus-process-exporter yamllint jq curl python3 python3-yaml python3-pytest procps systemd openssl
+  # hostile-host tests: setpriv, unshare, nsenter, taskset (util-linux), strace
+  util-linux strace
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )

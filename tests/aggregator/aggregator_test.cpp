@@ -415,6 +415,23 @@ TEST_CASE("self-audit: differences explained by events before the next pass are 
   CHECK(s.audit.corrected == 0);
 }
 
+TEST_CASE("threads that outlive their process's exit event do not track the exited process again", "[aggregator]") {
+  // exit_group: the leader's exit event may come before its threads' (found by the self-audit).
+  Fixture f;
+  Aggregator& a = f.make();
+  a.handle(fork_event(100, 700, 10 * kSecond));
+  f.inspector.comms[700] = "python3";
+  a.handle(exec_event(700, 10 * kSecond + 1000));
+  a.handle(exit_event(700, 0, 11 * kSecond));
+  f.inspector.exiting.insert(700);  // a zombie until its last thread is gone
+  a.handle(fork_event(700, 702, 11 * kSecond + 10, 700));  // a thread created meanwhile
+  a.handle(exit_event(701, 0, 11 * kSecond + 20, 700));
+  const Snapshot s = f.snap();
+  CHECK(group(s, "python3")->live_processes == 0);
+  CHECK(group(s, "python3")->counters.forks_thread == 1);
+  CHECK(s.tracked_processes == 2);
+}
+
 TEST_CASE("self-audit: processes hidden by hidepid are alive, not stale", "[aggregator]") {
   Fixture f;
   f.options.audit_interval = std::chrono::seconds(30);

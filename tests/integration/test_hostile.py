@@ -382,6 +382,7 @@ def test_sigterm_during_a_storm_unsubscribes_and_exits_0_promptly(config_file):
         # struct cn_msg's payload starts with the multicast op: 1 = LISTEN, 2 = IGNORE.
         ignores = [line for line in sends if '\\x01\\x00\\x00\\x00\\x01\\x00\\x00\\x00' in line and
                    ('\\x02\\x00\\x00\\x00"' in line or '\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00"' in line)]
+        print('unsubscribe:', ignores[-1][-120:] if ignores else None)
         assert ignores, 'no PROC_CN_MCAST_IGNORE among %d sends:\n%s' % (len(sends), ''.join(sends[-4:]))
     finally:
         os.unlink(trace.name)
