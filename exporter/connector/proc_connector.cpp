@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -217,7 +218,9 @@ bool ProcConnector::account(const Message& message) noexcept {
         } else {
           seq_gaps_ += seq_tracker_.observe(event.cpu, event.seq);
         }
-        stats_.lost_events = seq_gaps_ > acks_seen_ ? seq_gaps_ - acks_seen_ : 0;
+        // The ack arrives before the gap it leaves (at its CPU's next event): until then the
+        // difference dips by one, and a counter must never go down (rate() would read a reset).
+        stats_.lost_events = std::max(stats_.lost_events, seq_gaps_ > acks_seen_ ? seq_gaps_ - acks_seen_ : 0);
       }
       if (wants(event)) return true;
       ++stats_.filtered_out;
