@@ -356,6 +356,7 @@ TEST_CASE("children: a matching rule wins over the parent's group", "[aggregator
   CHECK(group(s, "svc")->live_processes == 1);
   CHECK(group(s, "py")->live_processes == 1);
   CHECK_FALSE(group(s, "other"));  // init: ignored
+}
 
 TEST_CASE("self-audit: drift seen on two passes is counted and corrected, fresh differences are not", "[aggregator]") {
   Fixture f;

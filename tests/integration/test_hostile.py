@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from harness import BINARY, Exporter, WORKLOAD, inside_cgroup, scratch_cgroups, total, value
+from harness import BINARY, EXIT_NOW, Exporter, WORKLOAD, inside_cgroup, scratch_cgroups, total, value
 
 NOBODY = 65534
 ROOT_WITH_NET_ADMIN = ['setpriv', '--bounding-set=-all,+net_admin', '--inh-caps=-all', '--no-new-privs', '--']
@@ -38,8 +38,8 @@ PROFILES = {
 FEATURES = ('subscription', 'taskstats', 'names', 'exe', 'cmdline', 'cgroups', 'user')
 EVERYTHING = set(FEATURES)
 # What each profile sees of each workload's owner: the README's "Least privilege" table says the same.
-# The exe link needs ptrace read access: the same uid AND the target's permitted capabilities a subset of
-# ours (a root process with the full set is not), or CAP_SYS_PTRACE.
+# The exe link (the binary of a process named from its exit record) needs ptrace read access: the same uid AND
+# the target's permitted capabilities a subset of ours (a root process with the full set is not), or CAP_SYS_PTRACE.
 EXPECTED = {
     'systemd_unit': {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}},
     'daemonset': {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}},
@@ -51,7 +51,7 @@ EXPECTED = {
 HIDDEN = {'subscription', 'taskstats'}
 EXPECTED_HIDEPID = {'root': EVERYTHING - {'exe'}, 'other': EVERYTHING - {'exe'}}
 EXPECTED_HIDEPID_GID = {'root': HIDDEN, 'other': HIDDEN}  # a root process with more capabilities than ours too
-ARGV0 = 'pe-argv0'  # the workloads' argv[0]: {{.ExeBase}} falls back to it when the exe link is unreadable
+ARGV0 = 'pe-argv0'  # the workloads' argv[0], which {{.ExeBase}} shows for a process read from /proc
 SLEEP_MS = 6000
 
 
@@ -77,24 +77,39 @@ def require(tool):
 
 
 class Owners:
-    """Two long-lived copies of the workload, one run by root and one by nobody, started in a
-    service-shaped cgroup with argv[0] differing from the file name."""
+    """Per owner (root, and nobody as "other"): a long-lived copy of the workload, started in a service-shaped
+    cgroup with argv[0] differing from the file name, and a copy of exit_now run 100 times. File names are
+    longer than comm's 15 characters, so a name shows where it came from: exit_now runs gone before /proc is
+    read are named from their exit record, whose binary path is known only if the exporter could read the exe
+    link of an earlier run (else comm stands in)."""
 
     def __init__(self, directory, service):
-        self.names = {'root': unique('lpr'), 'other': unique('lpu')}
+        self.directory = directory
         self.service = service
+        self.sleepers, self.quitters = {}, {}
+        for owner, prefix in (('root', 'lpr'), ('other', 'lpu')):
+            base = unique(prefix)
+            self.sleepers[owner] = base + '-sleeping'
+            self.quitters[owner] = base + '-quitting'
+            for name, source in ((self.sleepers[owner], WORKLOAD), (self.quitters[owner], EXIT_NOW)):
+                shutil.copy(source, os.path.join(directory, name))
+                os.chmod(os.path.join(directory, name), 0o755)
         self.procs = []
-        for name in self.names.values():
-            path = os.path.join(directory, name)
-            shutil.copy(WORKLOAD, path)
-            os.chmod(path, 0o755)
 
-    def start(self, directory, procs_file):
+    @staticmethod
+    def as_owner(owner):
+        return (lambda: (os.setgid(NOBODY), os.setuid(NOBODY))) if owner == 'other' else None
+
+    def start(self, procs_file):
         with inside_cgroup(procs_file):
-            for owner, name in self.names.items():
-                user = (lambda: (os.setgid(NOBODY), os.setuid(NOBODY))) if owner == 'other' else None
-                self.procs.append(subprocess.Popen([ARGV0, 'sleep', str(SLEEP_MS)], executable=os.path.join(directory, name),
-                                                   preexec_fn=user))
+            for owner, name in self.sleepers.items():
+                self.procs.append(subprocess.Popen([ARGV0, 'sleep', str(SLEEP_MS)], executable=os.path.join(self.directory, name),
+                                                   preexec_fn=self.as_owner(owner)))
+
+    def run_quitters(self):
+        for owner, name in self.quitters.items():
+            for _ in range(100):
+                subprocess.run([ARGV0], executable=os.path.join(self.directory, name), preexec_fn=self.as_owner(owner))
 
     def stop(self):
         for proc in self.procs:
@@ -102,16 +117,24 @@ class Owners:
             proc.wait()
 
     def config(self):
+        comms = lambda names: ', '.join(name[:15] for name in names.values())
         return ('process_names:\n'
                 '  - name: "{{.Comm}}|{{.ExeBase}}|{{.Matches.Ms}}|{{.Username}}"\n'
-                '    comm: [%s, %s]\n'
+                '    comm: [%s]\n'
                 "    cmdline: ['sleep (?P<Ms>\\d+)']\n"
-                'attribution: [unit]\n' % (self.names['root'], self.names['other']))
+                '  - name: "{{.Comm}}|{{.ExeBase}}"\n'
+                '    comm: [%s]\n'
+                'attribution: [unit]\n' % (comms(self.sleepers), comms(self.quitters)))
+
+    def groups(self, samples):
+        return sorted(dict(k[1]).get('groupname') for k, v in samples.items()
+                      if k[0] == 'procevents_execs_total' and v >= 1 and '|' in dict(k[1]).get('groupname', ''))
 
     def features(self, samples):
         """{owner: set of features seen} from the exporter's samples."""
         seen = {}
-        for owner, name in self.names.items():
+        for owner in self.sleepers:
+            sleeper, quitter = self.sleepers[owner], self.quitters[owner]
             user = 'root' if owner == 'root' else 'nobody'
             got = set()
             if value(samples, 'procevents_connector_up') == 1:
@@ -123,11 +146,11 @@ class Owners:
                 if metric != 'procevents_execs_total' or v < 1:
                     continue
                 parts = labels.get('groupname', '').split('|')
-                if len(parts) != 4 or parts[0] != name:
+                if parts == [quitter[:15], quitter]:
+                    got.add('exe')  # an exit record's binary, found through the exe link of an earlier run
+                if len(parts) != 4 or parts[0] != sleeper[:15]:
                     continue
                 got.add('names')
-                if parts[1] == name:
-                    got.add('exe')  # else argv[0]'s base name: the exe link was unreadable
                 if parts[2] == str(SLEEP_MS):
                     got.add('cmdline')
                 if parts[3] == user:
@@ -150,21 +173,18 @@ def feature_run(shared_dir, wrapper, extra_args=()):
     with scratch_cgroups('system.slice/' + service) as (procs_file,):
         with Exporter(BINARY, '--config.file=' + config, *extra_args, wrapper=wrapper) as exporter:
             try:
-                owners.start(shared_dir, procs_file)
+                owners.start(procs_file)
+                owners.run_quitters()
                 # Names read at exec, or (for a process /proc hides) the fallback after the 3 s join timeout.
                 def named(s):
-                    return all(any(k[0] == 'procevents_execs_total' and name in dict(k[1]).get('groupname', '')
-                                   for k in s) for name in owners.names.values())
+                    return all(any(name[:15] in g for g in owners.groups(s)) for name in owners.sleepers.values())
                 try:
                     exporter.wait_for(named, timeout=5, what='both workloads named')
                 except AssertionError:
                     time.sleep(3.5)  # held execs of hidden processes are settled after the join timeout
                 samples = exporter.samples()
                 seen = owners.features(samples)
-                print('features:', {owner: sorted(f) for owner, f in seen.items()},
-                      'names:', sorted(dict(k[1]).get('groupname') for k in samples
-                                       if k[0] == 'procevents_execs_total'
-                                       and any(n in dict(k[1]).get('groupname', '') for n in owners.names.values())))
+                print('features:', {owner: sorted(f) for owner, f in seen.items()}, 'groups:', owners.groups(samples))
                 return seen
             finally:
                 owners.stop()
