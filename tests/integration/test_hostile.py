@@ -248,18 +248,27 @@ def test_loss_is_reported_promptly_after_an_overrun(start_exporter, config_file)
     finally:
         os.kill(exporter.proc.pid, signal.SIGCONT)
     resumed = time.time()
-    history = []
+    history = []  # (seconds after SIGCONT, lost, overruns)
     while time.time() < resumed + 4:
         s = exporter.samples()
-        history.append((time.time() - resumed, value(s, 'procevents_events_lost_total', reason='kernel_overrun')))
+        history.append((time.time() - resumed, value(s, 'procevents_events_lost_total', reason='kernel_overrun'),
+                        value(s, 'procevents_socket_overruns_total')))
         time.sleep(0.02)
-    final = history[-1][1]
-    reached = next(t for t, lost in history if lost == final)
-    print('lost count after SIGCONT (s, total):', [h for i, h in enumerate(history) if i == 0 or h[1] != history[i - 1][1]])
-    print('lost %d events; final count on /metrics %.3f s after SIGCONT' % (final - value(base, 'procevents_events_lost_total', reason='kernel_overrun'), reached))
-    assert final > value(base, 'procevents_events_lost_total', reason='kernel_overrun')
-    assert reached < 1.0, history
     assert all(a[1] <= b[1] for a, b in zip(history, history[1:])), 'a counter went backwards'
+    steps = [h for i, h in enumerate(history) if i == 0 or h[1:] != history[i - 1][1:]]
+    print('after SIGCONT (s, lost, overruns):', steps)
+    # Only this storm's overruns (the socket is drained within milliseconds of SIGCONT): a later one, from the
+    # host's own churn on a loaded machine, starts a new count.
+    drained = next(h[2] for h in history if h[0] >= 0.5)
+    ours = [h for h in history if h[2] <= drained]
+    final = ours[-1][1]
+    reached = next(t for t, lost, _ in ours if lost == final)
+    lost = final - value(base, 'procevents_events_lost_total', reason='kernel_overrun')
+    print('lost %d events; final count on /metrics %.3f s after SIGCONT' % (lost, reached))
+    assert lost > 0
+    if ours[-1][0] < max(reached, 0.5) + 1.0:
+        pytest.skip('inconclusive: the host overran the socket again %.1f s after SIGCONT' % ours[-1][0])
+    assert reached < 1.0, steps
 
 
 # ---- self-audit ------------------------------------------------------------------------------------
@@ -370,7 +379,9 @@ def test_sighup_every_100ms_during_a_storm(start_exporter, config_file):
     assert exporter.get('/healthz')[0] == 200
     # A SIGHUP that arrives while one is pending merges with it (signals do not queue).
     reloads = exporter.log().count('configuration reloaded')
-    after = resources(exporter.proc.pid)
+    deadline = time.time() + 3  # the last scrape's connection may still be closing
+    while (after := resources(exporter.proc.pid)) != before and time.time() < deadline:
+        time.sleep(0.1)
     print('%d SIGHUPs, %d reloads; fds, threads before %s after %s' % (sent, reloads, before, after))
     assert reloads >= sent // 3
     assert after == before
