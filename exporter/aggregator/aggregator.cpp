@@ -345,6 +345,7 @@ void Aggregator::audit(std::chrono::steady_clock::time_point now) {
   const bool evicting = table_.size() >= table_.max_entries() || table_evictions_ != evictions_at_last_audit_;
   evictions_at_last_audit_ = table_evictions_;
   std::vector<std::int32_t> next_missing;
+  audit_scratch_.clear();  // confirmed missing
   for (const std::int32_t pid : pid_scratch_) {
     if (evicting) break;
     if (table_.find(pid)) continue;
@@ -354,12 +355,13 @@ void Aggregator::audit(std::chrono::steady_clock::time_point now) {
     }
     if (inspector_.inspect(pid, false, scratch_) != procfs::ReadError::kNone || scratch_.exiting) continue;
     ++audit_.drift[static_cast<std::size_t>(DriftKind::kMissing)];
-    if (const std::optional<std::uint32_t> group = identify(pid, 0, {})) {
-      track(pid, *group, 0);
-      ++audit_.corrected;
-    }
+    audit_scratch_.push_back(pid);
   }
   suspect_missing_ = std::move(next_missing);
+  adopt_live(audit_scratch_);  // as at start-up: children join a named parent's group
+  for (const std::int32_t pid : audit_scratch_) {
+    if (table_.find(pid)) ++audit_.corrected;
+  }
 
   const bool suspects = !suspect_stale_.empty() || !suspect_missing_.empty();
   next_audit_ = now + (suspects ? std::chrono::duration_cast<std::chrono::milliseconds>(kAuditConfirmDelay)
