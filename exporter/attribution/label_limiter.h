@@ -1,4 +1,4 @@
-// Bounds the values of one label (unit, container, pod_uid, user) so that a flood of new
+// Bounds the values of one label (unit, container_id, pod_uid, user) so that a flood of new
 // containers cannot blow up the number of series.
 #pragma once
 

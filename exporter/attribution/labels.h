@@ -28,7 +28,7 @@ struct AttributionLabel {
 
 inline constexpr std::array<AttributionLabel, 4> kLabels = {{
     {"unit", 200, LabelSource::kCgroup, &CgroupIdentity::unit},
-    {"container", 200, LabelSource::kCgroup, &CgroupIdentity::container_id},
+    {"container_id", 200, LabelSource::kCgroup, &CgroupIdentity::container_id},
     {"pod_uid", 200, LabelSource::kCgroup, &CgroupIdentity::pod_uid},
     {"user", 100, LabelSource::kUser, nullptr},
 }};
@@ -42,7 +42,7 @@ constexpr std::optional<std::size_t> label_index(std::string_view name) {
   return std::nullopt;
 }
 
-/// "unit, container, pod_uid, user": for error messages.
+/// "unit, container_id, pod_uid, user": for error messages.
 inline std::string label_names() {
   std::string names;
   for (const AttributionLabel& label : kLabels) {

@@ -25,6 +25,13 @@ constexpr std::size_t kMaxBuckets = 100;     // each bucket is one series per gr
 
 bool is_attribution_name(std::string_view name) { return attribution::label_index(name).has_value(); }
 
+std::string unknown_label(std::string_view key, const std::string& label) {
+  std::string message = std::string(key) + ": unknown label \"" + label + "\" (known: " + attribution::label_names() + ")";
+  // Renamed in 0.2.0: the Prometheus operator's target label `container` made ours arrive as exported_container.
+  if (label == "container") message += "; \"container\" is now \"container_id\"";
+  return message;
+}
+
 template <class T>
 bool contains(const std::vector<T>& list, const T& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -205,7 +212,7 @@ void parse_attribution(Diagnostics& diag, const Entry& entry, Config& cfg) {
   for (const YAML::Node& item : entry.value) {
     const std::string& label = labels[index++];
     if (!is_attribution_name(label)) {
-      diag.error(item, "attribution: unknown label \"" + label + "\" (known: " + attribution::label_names() + ")");
+      diag.error(item, unknown_label("attribution", label));
     } else if (contains(seen, label)) {
       diag.warn(item, "attribution: \"" + label + "\" is listed twice");
     } else {
@@ -222,7 +229,7 @@ void parse_attribution_limits(Diagnostics& diag, const Entry& entry, Config& cfg
   }
   for (const Entry& limit : detail::entries(diag, entry.value, "attribution_limits")) {
     if (!is_attribution_name(limit.key)) {
-      diag.error(limit.key_node, "attribution_limits: unknown label \"" + limit.key + "\" (known: " + attribution::label_names() + ")");
+      diag.error(limit.key_node, unknown_label("attribution_limits", limit.key));
       continue;
     }
     detail::read_count(diag, limit.value, limit.mark, "attribution_limits." + limit.key, cfg.attribution_limits[limit.key], 1,

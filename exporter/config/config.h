@@ -18,8 +18,8 @@
 //   max_processes: 200000           # process table bound (16..4194304)
 //   receive_buffer_bytes: 8388608   # 0 = kernel default (0..1 GiB)
 //   events: [fork, exec, exit, comm, uid, gid, sid, ptrace, coredump]   # also nonzero_exit
-//   attribution: []                 # any of unit, container, pod_uid, user
-//   attribution_limits: {unit: 200, container: 200, pod_uid: 200, user: 100}
+//   attribution: []                 # any of unit, container_id, pod_uid, user
+//   attribution_limits: {unit: 200, container_id: 200, pod_uid: 200, user: 100}
 //   read_cgroup: false              # forced on by attribution or cgroup template variables
 //   audit_interval_seconds: 30      # self-audit of the process table against /proc; 0 = off (0..86400)
 #pragma once
@@ -57,7 +57,7 @@ struct Config : naming::NamingRules {
   std::size_t receive_buffer_bytes = 8 << 20;
   std::vector<std::string> events = {"fork", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump"};
   std::uint32_t event_mask = 0;  // connector event bits of `events`; set by the loaders
-  std::vector<std::string> attribution;  // subset of unit, container, pod_uid, user, in file order
+  std::vector<std::string> attribution;  // subset of unit, container_id, pod_uid, user, in file order
   std::map<std::string, std::size_t> attribution_limits = default_attribution_limits();
   bool read_cgroup = false;
   std::size_t audit_interval_seconds = 30;

@@ -92,7 +92,7 @@ TEST_CASE("the built-in defaults are the documented ones", "[config]") {
   CHECK(cfg.receive_buffer_bytes == 8388608);
   CHECK(cfg.events == std::vector<std::string>{"fork", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump"});
   CHECK(cfg.attribution.empty());
-  CHECK(cfg.attribution_limits == std::map<std::string, std::size_t>{{"unit", 200}, {"container", 200}, {"pod_uid", 200}, {"user", 100}});
+  CHECK(cfg.attribution_limits == std::map<std::string, std::size_t>{{"unit", 200}, {"container_id", 200}, {"pod_uid", 200}, {"user", 100}});
   CHECK_FALSE(cfg.read_cgroup);
   std::uint32_t mask = 0;
   for (const std::string& e : cfg.events) mask |= procevents::connector::event_bit_for_name(e);
@@ -251,7 +251,7 @@ TEST_CASE("our own keys are read", "[config]") {
   CHECK(cfg.attribution == std::vector<std::string>{"user", "unit"});
   CHECK(cfg.attribution_limits.at("unit") == 3);
   CHECK(cfg.attribution_limits.at("user") == 7);
-  CHECK(cfg.attribution_limits.at("container") == 200);  // untouched labels keep their default
+  CHECK(cfg.attribution_limits.at("container_id") == 200);  // untouched labels keep their default
   CHECK(cfg.read_cgroup);
 }
 
@@ -281,6 +281,7 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"events: exec\n", "expected a list, e.g. [exec]"},
       {"events: [[exec]]\n", "list items must be strings"},
       {"attribution: [pod]\n", "unknown label \"pod\""},
+      {"attribution: [container]\n", "\"container\" is now \"container_id\""},
       {"attribution_limits: {unit: 100001}\n", "between 1 and 100000"},
       {"attribution_limits: {node: 5}\n", "unknown label \"node\""},
       {"attribution_limits: [unit]\n", "expected a mapping"},
@@ -316,7 +317,7 @@ TEST_CASE("read_cgroup is forced on by cgroup templates and cgroup attribution, 
       {"max_groups: 5\n", false},
       {"attribution: [user]\n", false},
       {"attribution: [unit]\n", true},
-      {"attribution: [container]\n", true},
+      {"attribution: [container_id]\n", true},
       {"attribution: [pod_uid]\n", true},
       {"process_names:\n  - name: '{{.Comm}}-{{.Username}}'\n    comm: [a]\n", false},
       {"process_names:\n  - name: '{{.Unit}}'\n    comm: [a]\n", true},

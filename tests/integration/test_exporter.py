@@ -177,18 +177,18 @@ def test_tail_prints_events(w):
 
 def test_attribution_by_cgroup(config_file, w):
     """Processes in cgroups shaped like a systemd service, a Docker container and a kubepods container
-    are labelled with unit, container and pod_uid; new cgroup directories only, removed afterwards."""
+    are labelled with unit, container_id and pod_uid; new cgroup directories only, removed afterwards."""
     container = 'a1' * 32
     pod = '0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011'
     cgroups = {
-        'demo.service': ('system.slice/demo.service', dict(unit='demo.service', container='', pod_uid='')),
+        'demo.service': ('system.slice/demo.service', dict(unit='demo.service', container_id='', pod_uid='')),
         'docker': ('system.slice/docker-%s.scope' % container,
-                   dict(unit='docker-%s.scope' % container, container=container, pod_uid='')),
+                   dict(unit='docker-%s.scope' % container, container_id=container, pod_uid='')),
         'kubepods': ('kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope'
                      % (pod.replace('-', '_'), container),
-                     dict(container=container, pod_uid=pod)),
+                     dict(container_id=container, pod_uid=pod)),
     }
-    config = config_file('attribution: [unit, container, pod_uid]\n')
+    config = config_file('attribution: [unit, container_id, pod_uid]\n')
     with scratch_cgroups(*[path for path, _ in cgroups.values()]) as procs_files:
         # Stopped before the cgroups are removed.
         with Exporter(BINARY, '--config.file=' + config) as exporter:
