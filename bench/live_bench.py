@@ -127,7 +127,7 @@ exporter = subprocess.Popen([exporter_bin, '--web.listen-address=127.0.0.1:0'] +
 port = None
 for _ in range(200):
     log.seek(0)
-    m = re.search(r'listening on port (\d+)', log.read())
+    m = re.search(r'msg=listening port=(\d+)', log.read())
     if m:
         port = int(m.group(1))
         break

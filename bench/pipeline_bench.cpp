@@ -271,7 +271,7 @@ void scrape(std::size_t groups) {
     });
   }
   metrics::PipelineStatus status;
-  const metrics::BuildInfo build{"bench", "bench", "bench"};
+  const metrics::BuildInfo build{"bench", "bench", "bench", "bench", "linux", "bench"};
   std::string text;
   constexpr int kRounds = 50;
   double copy_seconds = 0, build_seconds = 0;

@@ -1,6 +1,7 @@
 #include "app/exporter_app.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "aggregator/aggregator.h"
 #include "aggregator/aggregator_worker.h"
+#include "app/build_info.h"
 #include "app/log.h"
 #include "app/self_check.h"
 #include "app/version.h"
@@ -36,13 +38,22 @@ constexpr auto kSelfCheckTimeout = std::chrono::milliseconds(5000);
 constexpr auto kIdleBeforeProbe = std::chrono::seconds(60);
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
 
+void log_config_error(const config::ConfigError& error) {
+  if (error.line <= 0) {
+    log(LogLevel::kError, "invalid configuration", {{"file", error.file}, {"err", error.message}});
+  } else {
+    log(LogLevel::kError, "invalid configuration", {{"file", error.file}, {"line", std::to_string(error.line)},
+                                                    {"column", std::to_string(error.column)}, {"err", error.message}});
+  }
+}
+
 /// Loads --config.file (or the built-in defaults); logs warnings; nullopt after logging errors.
 std::optional<config::Config> load_config(const std::string& path) {
   if (path.empty()) return config::default_config();
   config::LoadResult result = config::load_config_file(path);
-  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, warning);
+  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, "configuration setting ignored", {{"detail", warning}});
   if (!result.config) {
-    for (const config::ConfigError& error : result.errors) log(LogLevel::kError, error.to_string());
+    for (const config::ConfigError& error : result.errors) log_config_error(error);
     return std::nullopt;
   }
   return std::move(*result.config);
@@ -52,9 +63,9 @@ std::optional<config::Config> load_config(const std::string& path) {
 std::optional<http::WebConfig> load_web_config(const std::string& path) {
   if (path.empty()) return http::WebConfig{};
   http::WebConfigResult loaded = http::load_web_config_file(path);
-  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, warning);
+  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, "web configuration setting ignored", {{"detail", warning}});
   if (!loaded.config) {
-    for (const config::ConfigError& error : loaded.errors) log(LogLevel::kError, error.to_string());
+    for (const config::ConfigError& error : loaded.errors) log_config_error(error);
     return std::nullopt;
   }
   return std::move(*loaded.config);
@@ -103,20 +114,21 @@ std::unique_ptr<connector::ProcConnector> open_connector(const config::Config& c
   SysError error;
   auto connector = connector::ProcConnector::open(options, &error);
   if (!connector) {
-    log(LogLevel::kError, "cannot open the process events connector: " + error.message() + "; " + no_events_hint());
+    log(LogLevel::kError, "cannot open the process events connector", {{"err", error.message()}, {"hint", no_events_hint()}});
     return nullptr;
   }
   const connector::SubscribeResult subscription = connector->subscribe(cfg.event_mask);
   if (subscription.error) {
-    log(LogLevel::kError, "cannot subscribe to process events: " + subscription.error.message() + "; " + no_events_hint());
+    log(LogLevel::kError, "cannot subscribe to process events",
+        {{"err", subscription.error.message()}, {"hint", no_events_hint()}});
     return nullptr;
   }
   const bool filtering = cfg.event_mask != connector::event_bits::kAll;
-  log(LogLevel::kInfo, std::string("subscribed to process events") +
-                           (!filtering                         ? ", all events"
-                            : subscription.kernel_filter_active ? ", filtered by the kernel"
-                                                                : ", filtered in user space (kernel without proc_input)") +
-                           ", receive buffer " + std::to_string(connector->receive_buffer_bytes()) + " bytes");
+  log(LogLevel::kInfo, "subscribed to process events",
+      {{"filter", !filtering                         ? "none"
+                  : subscription.kernel_filter_active ? "kernel"
+                                                      : "user space (kernel without proc_input)"},
+       {"receive_buffer_bytes", std::to_string(connector->receive_buffer_bytes())}});
   return connector;
 }
 
@@ -139,8 +151,8 @@ std::unique_ptr<taskstats::TaskstatsSource> open_taskstats(const config::Config&
     log(LogLevel::kWarn, problem);
     return nullptr;
   }
-  log(LogLevel::kInfo, "registered for taskstats exit records on CPUs " + source->cpu_list() + ", receive buffer " +
-                           std::to_string(source->receive_buffer_bytes()) + " bytes");
+  log(LogLevel::kInfo, "registered for taskstats exit records",
+      {{"cpus", source->cpu_list()}, {"receive_buffer_bytes", std::to_string(source->receive_buffer_bytes())}});
   return source;
 }
 
@@ -168,7 +180,7 @@ class EventFlowWatch {
         health_.problem.clear();
       } else if (now_ns - probe_started_ns_ > nanoseconds(kProbeTimeout)) {
         std::lock_guard lock(health_.mutex);
-        if (health_.problem.empty()) log(LogLevel::kError, "no events arrive from the kernel: " + no_events_hint());
+        if (health_.problem.empty()) log(LogLevel::kError, "no events arrive from the kernel", {{"hint", no_events_hint()}});
         health_.problem = "no events from the kernel, even for a probe fork; " + no_events_hint();
         probe_started_ns_ = 0;  // probe again next round
       }
@@ -194,6 +206,62 @@ class EventFlowWatch {
   std::uint64_t probe_events_before_ = 0;
 };
 
+/// Re-reads --web.config.file when it or a file it names changes (checked every second, so a certificate
+/// that cert-manager or a Kubernetes Secret rotates is picked up without a signal) or on SIGHUP, as
+/// exporter-toolkit re-reads it. A file that does not load or apply is logged and the old configuration
+/// stays; it is tried again when something changes.
+class WebConfigWatch {
+ public:
+  WebConfigWatch(std::string path, const http::WebConfig& loaded)
+      : path_(std::move(path)), files_(files_of(path_, loaded)), stamp_(fingerprint(files_)) {}
+
+  void check(http::HttpServer& server, bool forced) {
+    if (path_.empty()) return;
+    const std::string stamp = fingerprint(files_);
+    if (!forced && stamp == stamp_) return;
+    stamp_ = stamp;
+    const std::optional<http::WebConfig> web = load_web_config(path_);
+    std::string error;
+    if (!web) {
+      log(LogLevel::kError, "web configuration reload failed; keeping the previous one", {{"file", path_}});
+    } else if (!server.reload(*web, &error)) {
+      log(LogLevel::kError, "web configuration reload failed; keeping the previous one", {{"file", path_}, {"err", error}});
+    } else {
+      files_ = files_of(path_, *web);
+      stamp_ = fingerprint(files_);
+      log(LogLevel::kInfo, "web configuration reloaded", {{"file", path_}, {"reason", forced ? "SIGHUP" : "changed"}});
+    }
+  }
+
+ private:
+  static std::vector<std::string> files_of(const std::string& path, const http::WebConfig& web) {
+    std::vector<std::string> files{path};
+    for (const std::string* file : {&web.tls.cert_file, &web.tls.key_file, &web.tls.client_ca_file}) {
+      if (!file->empty()) files.push_back(*file);
+    }
+    return files;
+  }
+
+  /// Identity and modification of each file, through symbolic links (a Secret volume swaps a link).
+  static std::string fingerprint(const std::vector<std::string>& files) {
+    std::string stamp;
+    for (const std::string& file : files) {
+      struct stat info {};
+      if (::stat(file.c_str(), &info) != 0) {
+        stamp += "missing;";
+        continue;
+      }
+      stamp += std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) + ":" + std::to_string(info.st_size) +
+               ":" + std::to_string(info.st_mtim.tv_sec) + "." + std::to_string(info.st_mtim.tv_nsec) + ";";
+    }
+    return stamp;
+  }
+
+  const std::string path_;
+  std::vector<std::string> files_;
+  std::string stamp_;
+};
+
 std::string active_config_text(const config::Config& cfg, const Flags& flags) {
   return config::describe(cfg) + "\nflags:\n  --web.listen-address=" + flags.listen_addresses.front() +
          "\n  --web.telemetry-path=" + flags.telemetry_path + "\n  --config.file=" +
@@ -207,21 +275,55 @@ void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
   }
   std::optional<config::Config> fresh = load_config(flags.config_file);
   if (!fresh) {
-    log(LogLevel::kError, "configuration reload failed; keeping the previous configuration");
+    log(LogLevel::kError, "configuration reload failed; keeping the previous configuration", {{"file", flags.config_file}});
     return;
   }
   auto namer = std::make_shared<const naming::GroupNamer>(*fresh);
   const std::vector<std::string> predeclared = namer->predeclared_groups();
   worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
-  log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)");
+  log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)",
+      {{"file", flags.config_file}});
+}
+
+std::string comma_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+/// The start-up line: the build and the effective settings, before anything can fail.
+void log_start(const Flags& flags) {
+  const metrics::BuildInfo build = build_info();
+  log(LogLevel::kInfo, "starting procevents_exporter",
+      {{"version", build.version},
+       {"revision", build.revision},
+       {"branch", build.branch},
+       {"compiler", build.compiler},
+       {"platform", build.os + "/" + build.arch},
+       {"listen_address", comma_list(flags.listen_addresses)},
+       {"telemetry_path", flags.telemetry_path},
+       {"config_file", flags.config_file.empty() ? "(built-in defaults)" : flags.config_file},
+       {"web_config_file", flags.web_config_file.empty() ? "(none)" : flags.web_config_file},
+       {"procfs", flags.proc_root},
+       {"self_check", flags.self_check ? "true" : "false"}});
+}
+
+/// The configuration in effect, once loaded.
+void log_config(const config::Config& cfg) {
+  log(LogLevel::kInfo, "configuration loaded",
+      {{"file", cfg.source}, {"events", comma_list(cfg.events)}, {"attribution", comma_list(cfg.attribution)}, {"taskstats", cfg.taskstats ? "true" : "false"},
+       {"max_groups", std::to_string(cfg.max_groups)}, {"max_processes", std::to_string(cfg.max_processes)},
+       {"ring_capacity", std::to_string(cfg.ring_capacity)}});
 }
 
 }  // namespace
 
 int run_exporter(const Flags& flags) {
   // 1. Configuration: any error stops us before we bind anything.
+  log_start(flags);
   const std::optional<config::Config> cfg = load_config(flags.config_file);
   if (!cfg) return 2;
+  log_config(*cfg);
   const std::optional<http::WebConfig> web = load_web_config(flags.web_config_file);
   if (!web) return 2;
   const sigset_t signals = block_signals();
@@ -257,7 +359,7 @@ int run_exporter(const Flags& flags) {
         },
         kSelfCheckTimeout);
     if (!failure.empty()) {
-      log(LogLevel::kError, failure);
+      log(LogLevel::kError, "self-check failed", {{"err", failure}});
       return 1;
     }
     log(LogLevel::kInfo, "self-check passed: the probe child's events arrived");
@@ -274,7 +376,7 @@ int run_exporter(const Flags& flags) {
   // 5. Metrics -> HTTP.
   procfs::ProcReader proc_reader(flags.proc_root);
   std::mutex proc_reader_mutex;  // scrapes may run on several civetweb threads
-  const metrics::BuildInfo build{kVersion, kRevision, kCompiler};
+  const metrics::BuildInfo build = build_info();
   auto scrape = [&]() {
     const aggregator::Snapshot snapshot = worker.snapshot();
     metrics::PipelineStatus status;
@@ -315,23 +417,27 @@ int run_exporter(const Flags& flags) {
   std::string http_error;
   auto server = http::HttpServer::start(server_options, scrape, healthz, &http_error);
   if (!server) {
-    log(LogLevel::kError, "cannot start the HTTP server: " + http_error);
+    log(LogLevel::kError, "cannot start the HTTP server", {{"err", http_error}});
     return 1;
   }
   for (const int port : server->listening_ports()) {
-    log(LogLevel::kInfo, "listening on port " + std::to_string(port) + ", metrics at " + flags.telemetry_path);
+    log(LogLevel::kInfo, "listening", {{"port", std::to_string(port)}, {"telemetry_path", flags.telemetry_path},
+                                       {"tls", web->tls.enabled() ? "true" : "false"},
+                                       {"basic_auth", web->basic_auth_users.empty() ? "false" : "true"}});
   }
 
   // 6. Signal loop; also watches that events keep flowing.
   EventFlowWatch watch(receiver, health);
+  WebConfigWatch web_watch(flags.web_config_file, *web);
   while (true) {
     const timespec wait{1, 0};
     const int signal_number = sigtimedwait(&signals, nullptr, &wait);
     if (signal_number == SIGINT || signal_number == SIGTERM) {
-      log(LogLevel::kInfo, std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+      log(LogLevel::kInfo, "shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
       break;
     }
     if (signal_number == SIGHUP) reload_config(flags, worker);
+    web_watch.check(*server, signal_number == SIGHUP);
     watch.check();
   }
 

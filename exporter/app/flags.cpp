@@ -38,17 +38,20 @@ Flags:
   --config.file=FILE          grouping and pipeline configuration (process-exporter compatible);
                               without it: one group per comm, built-in defaults
   --log.level=LEVEL           debug, info, warn or error (default info)
+  --log.format=FORMAT         logfmt or json (default logfmt)
   --path.procfs=DIR           procfs mount point (default /proc)
   --no-self-check             skip the start-up check that a probe child's fork/exit events arrive
   --tail                      print one JSON object per event on stdout instead of serving metrics
   --tail.events=LIST          with --tail: comma-separated events (fork,exec,exit,comm,uid,gid,sid,ptrace,coredump,nonzero_exit)
   --tail.seconds=N            with --tail: stop after N seconds
-  --healthcheck=URL           GET http://127.0.0.1:PORT/healthz and exit 0 on 200 (for images without curl)
+  --healthcheck=URL           GET http(s)://127.0.0.1:PORT/healthz and exit 0 on 200 (for images without curl;
+                              an http:// URL is retried over TLS when the server speaks only TLS)
   --version                   print the version and exit
   -h, --help                  print this help and exit
 
 Needs CAP_NET_ADMIN (root) and the host's network, PID and user namespaces.
-Signals: SIGHUP reloads --config.file; SIGTERM/SIGINT stop cleanly.
+Signals: SIGHUP reloads --config.file and --web.config.file (the web config is also re-read when it or
+a certificate file it names changes); SIGTERM/SIGINT stop cleanly.
 )";
 }
 
@@ -119,6 +122,9 @@ std::optional<Flags> parse_flags(int argc, const char* const* argv, std::string&
     } else if (name == "log.level") {
       ok = take(text) && parse_log_level(text, flags.log_level);
       if (!ok && error.empty()) error = "--log.level must be debug, info, warn or error, not \"" + text + "\"";
+    } else if (name == "log.format") {
+      ok = take(text) && parse_log_format(text, flags.log_format);
+      if (!ok && error.empty()) error = "--log.format must be logfmt or json, not \"" + text + "\"";
     } else if (name == "tail.seconds") {
       ok = take(text);
       if (ok) {

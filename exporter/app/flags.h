@@ -17,6 +17,7 @@ struct Flags {
   std::string config_file;      // empty -> built-in defaults
   std::string web_config_file;  // empty -> no TLS, no auth
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kLogfmt;
   std::string proc_root = "/proc";
   bool self_check = true;
   bool tail = false;

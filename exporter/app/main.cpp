@@ -2,11 +2,11 @@
 #include <cstdio>
 #include <string>
 
+#include "app/build_info.h"
 #include "app/exporter_app.h"
 #include "app/flags.h"
 #include "app/healthcheck.h"
 #include "app/tail.h"
-#include "app/version.h"
 
 int main(int argc, char** argv) {
   using namespace procevents::app;
@@ -21,11 +21,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags->version) {
-    std::printf("procevents_exporter, version %s (revision: %s, compiler: %s)\n", kVersion, kRevision, kCompiler);
+    std::fputs(version_text().c_str(), stdout);
     return 0;
   }
   if (!flags->healthcheck_url.empty()) return run_healthcheck(flags->healthcheck_url);
   set_log_level(flags->log_level);
+  set_log_format(flags->log_format);
   if (flags->tail) {
     TailOptions options;
     unsigned mask = 0;

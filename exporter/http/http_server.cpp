@@ -9,6 +9,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -99,28 +101,45 @@ bool check_options(const ServerOptions& options, std::string* error) {
 
 }  // namespace
 
-struct HttpServer::Impl {
-  Impl(ServerOptions options_in, ScrapeFn scrape_in, HealthFn health_in)
+/// The part of the web configuration a reload replaces: one immutable snapshot per request or handshake.
+struct WebState {
+  explicit WebState(WebConfig web_in, std::shared_ptr<const ServerTls> tls_in)
+      : web(std::move(web_in)), auth(std::make_unique<BasicAuth>(web.basic_auth_users)), tls(std::move(tls_in)) {}
+  const WebConfig web;
+  const std::unique_ptr<BasicAuth> auth;  // its cache of verified credentials is internally locked
+  const std::shared_ptr<const ServerTls> tls;  // null without TLS
+};
+
+struct HttpServer::Impl final : TlsSource {
+  Impl(ServerOptions options_in, ScrapeFn scrape_in, HealthFn health_in, std::shared_ptr<const ServerTls> tls)
       : options(std::move(options_in)),
         scrape(std::move(scrape_in)),
         health(std::move(health_in)),
-        auth(options.web.basic_auth_users),
-        landing(landing_page(options)) {}
+        landing(landing_page(options)),
+        state(std::make_shared<const WebState>(options.web, std::move(tls))) {}
 
-  const ServerOptions options;
+  const ServerOptions options;  // options.web as at start; state holds the one in force
   const ScrapeFn scrape;
   const HealthFn health;
-  BasicAuth auth;
   const std::string landing;
   mg_context* context = nullptr;
+  mutable std::mutex state_mutex;
+  std::shared_ptr<const WebState> state;  // guarded by state_mutex; replaced whole by reload()
+
+  std::shared_ptr<const WebState> current_state() const {
+    std::lock_guard lock(state_mutex);
+    return state;
+  }
+  std::shared_ptr<const ServerTls> current_tls() const override { return current_state()->tls; }
 
   void respond(mg_connection* conn, int status, const char* content_type, std::string_view body, bool send_body,
                HeaderList extra = {}) const {
+    const std::shared_ptr<const WebState> web = current_state();
     mg_response_header_start(conn, status);
     mg_response_header_add(conn, "Content-Type", content_type, -1);
     mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
     for (const auto& [name, value] : extra) mg_response_header_add(conn, name, value, -1);
-    for (const auto& [name, value] : options.web.headers) {
+    for (const auto& [name, value] : web->web.headers) {
       mg_response_header_add(conn, name.c_str(), value.c_str(), static_cast<int>(value.size()));
     }
     mg_response_header_send(conn);
@@ -134,10 +153,13 @@ struct HttpServer::Impl {
     const std::string_view uri = request && request->local_uri ? request->local_uri : "";
     const bool head = method == "HEAD";
 
-    // Every path is protected, as in exporter-toolkit: even 404s say nothing to strangers.
-    if (auth.enabled()) {
+    // Every path but /healthz is protected, as in exporter-toolkit: even 404s say nothing to strangers.
+    // /healthz is exempt so that probes (kubelet, a container HEALTHCHECK) need no credentials in their
+    // manifests; it says only "ok" or why the exporter is unhealthy. TLS, when on, still applies to it.
+    const std::shared_ptr<const WebState> web = current_state();
+    if (web->auth->enabled() && uri != kHealthPath) {
       const char* authorization = mg_get_header(conn, "Authorization");
-      if (!auth.check(authorization ? authorization : "")) {
+      if (!web->auth->check(authorization ? authorization : "")) {
         respond(conn, 401, kTextContentType, "Unauthorized\n", !head,
                 {{"WWW-Authenticate", "Basic realm=\"procevents_exporter\""}});
         return 401;
@@ -254,9 +276,10 @@ std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn sc
   const bool ipv6 = mg_check_feature(MG_FEATURES_IPV6) != 0;
   const std::optional<std::string> ports = to_civetweb_ports(options.listen_addresses, tls, ipv6, error);
   if (!ports) return nullptr;
-  if (tls && !check_tls_config(options.web.tls, error)) return nullptr;
+  std::shared_ptr<const ServerTls> server_tls;
+  if (tls && !(server_tls = make_server_tls(options.web.tls, error))) return nullptr;
 
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(scrape), std::move(health));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(scrape), std::move(health), std::move(server_tls));
   const ServerOptions& opts = impl->options;
   const std::string threads = std::to_string(opts.num_threads);
   const std::string request_timeout = std::to_string(opts.request_timeout_ms);
@@ -288,8 +311,10 @@ std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn sc
   };
   callbacks.init_ssl = [](void* ssl_context, void* user_data) -> int {
     const Impl* self = static_cast<const Impl*>(user_data);
-    // 1: the context is complete, civetweb must not look for ssl_certificate; -1 fails mg_start2.
-    return configure_tls_context(static_cast<SSL_CTX*>(ssl_context), self->options.web.tls, nullptr) ? 1 : -1;
+    SSL_CTX* context = static_cast<SSL_CTX*>(ssl_context);
+    if (!configure_tls_context(context, self->options.web.tls, nullptr)) return -1;  // -1 fails mg_start2
+    follow_current_tls(context, self);  // handshakes take the configuration in force, see reload()
+    return 1;  // the context is complete, civetweb must not look for ssl_certificate
   };
   // civetweb would print to stderr; start-up failures come back through mg_start2's error text instead.
   callbacks.log_message = [](const mg_connection*, const char*) -> int { return 1; };
@@ -317,6 +342,22 @@ std::unique_ptr<HttpServer> HttpServer::start(ServerOptions options, ScrapeFn sc
     return nullptr;
   }
   return std::make_unique<HttpServer>(Key(), std::move(impl));
+}
+
+bool HttpServer::reload(const WebConfig& web, std::string* error) {
+  ServerOptions checked = impl_->options;
+  checked.web = web;
+  if (!check_options(checked, error)) return false;
+  if (web.tls.enabled() != impl_->options.web.tls.enabled()) {
+    if (error) *error = "switching TLS on or off needs a restart (the listening sockets are plain or TLS)";
+    return false;
+  }
+  std::shared_ptr<const ServerTls> tls;
+  if (web.tls.enabled() && !(tls = make_server_tls(web.tls, error))) return false;
+  auto fresh = std::make_shared<const WebState>(web, std::move(tls));
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->state = std::move(fresh);
+  return true;
 }
 
 std::vector<int> HttpServer::listening_ports() const {

@@ -4,8 +4,11 @@
 //   GET /                  landing page: name, version, links, the active configuration
 //   GET /healthz           200 "ok" or 503 with the reason
 // HEAD works wherever GET does; other methods get 405 (Allow: GET, HEAD), other paths 404. With
-// basic_auth_users every path needs credentials (401 otherwise); with a TLS config every port speaks
-// only TLS; web.headers go on every response this layer writes.
+// basic_auth_users every path but /healthz needs credentials (401 otherwise; /healthz is exempt so that
+// kubelet and container probes need none, and it reveals only "ok" or a reason); with a TLS config every
+// port speaks only TLS, /healthz included; web.headers go on every response this layer writes.
+// reload() replaces the web configuration (certificates, TLS settings, users, headers) without a restart:
+// new connections get it, connections already open (a scrape in flight) finish with what they have.
 //
 // prometheus-cpp's Exposer is deliberately not used: it adds exposer_* metrics about the scrape itself,
 // which exporter conventions rule out.
@@ -61,7 +64,8 @@ class HttpServer {
   using HealthFn = std::function<Health()>;
 
   /// Binds and starts serving. nullptr with `error` set when it cannot: a malformed or IPv6-only address,
-  /// a port in use, bad options or headers, unreadable or mismatched TLS files, TLS unavailable.
+  /// a port in use, bad options or headers, unreadable or mismatched TLS files, a cipher suite or curve
+  /// this OpenSSL lacks, TLS unavailable.
   static std::unique_ptr<HttpServer> start(ServerOptions options, ScrapeFn scrape, HealthFn health,
                                            std::string* error);
 
@@ -70,6 +74,11 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Puts `web` in force for the next requests and TLS handshakes. False + `error`, the old configuration
+  /// staying, when it cannot: unreadable or mismatched TLS files, unknown cipher suites or curves, bad
+  /// headers, or TLS switched on or off (that needs a restart). Thread-safe.
+  bool reload(const WebConfig& web, std::string* error);
 
   /// The bound ports in listen address order (the real port for ":0").
   std::vector<int> listening_ports() const;

@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 namespace procevents::http {
 
@@ -83,6 +85,86 @@ bool init_civetweb_library(bool tls, std::string* error) {
   return true;
 }
 
+namespace {
+
+// OpenSSL 3.0's default key exchange groups, in its order: what a connection gets back when a reload
+// drops curve_preferences.
+constexpr char kDefaultGroups[] = "X25519:P-256:X448:P-521:P-384:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192";
+
+std::string_view openssl_group(std::string_view go_name) {
+  if (go_name == "CurveP256") return "P-256";
+  if (go_name == "CurveP384") return "P-384";
+  if (go_name == "CurveP521") return "P-521";
+  if (go_name == "X25519") return "X25519";
+  return {};
+}
+
+/// Go's (IANA) cipher suite names into OpenSSL's, split by protocol version; false + `error` when this
+/// OpenSSL does not offer one.
+bool resolve_ciphers(const std::vector<std::string>& names, ServerTls& out, std::string* error) {
+  const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> all(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  if (!all || SSL_CTX_set_cipher_list(all.get(), "ALL:COMPLEMENTOFALL:@SECLEVEL=0") != 1) {
+    return fail(error, "cannot list OpenSSL's cipher suites");
+  }
+  const STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(all.get());
+  for (const std::string& name : names) {
+    const SSL_CIPHER* found = nullptr;
+    for (int i = 0; i < sk_SSL_CIPHER_num(ciphers) && !found; ++i) {
+      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+      const char* standard = SSL_CIPHER_standard_name(cipher);
+      if (standard && name == standard) found = cipher;
+    }
+    if (!found) return fail(error, "cipher suite " + name + " is not available in this OpenSSL");
+    std::string& list = std::string_view(SSL_CIPHER_get_version(found)) == "TLSv1.3" ? out.tls13_ciphers : out.tls12_ciphers;
+    list += (list.empty() ? "" : ":") + std::string(SSL_CIPHER_get_name(found));
+  }
+  return true;
+}
+
+/// The settings SSL_new copies from a context, onto one connection.
+bool apply_connection_settings(SSL* ssl, const ServerTls& tls) {
+  SSL_CTX* context = tls.context.get();
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(context), SSL_CTX_get_verify_callback(context));
+  SSL_clear_options(ssl, SSL_get_options(ssl));
+  SSL_set_options(ssl, SSL_CTX_get_options(context));
+  return SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(context)) == 1 &&
+         SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(context)) == 1 &&
+         SSL_set_cipher_list(ssl, tls.tls12_ciphers.c_str()) == 1 &&
+         SSL_set_ciphersuites(ssl, tls.tls13_ciphers.c_str()) == 1 && SSL_set1_groups_list(ssl, tls.groups.c_str()) == 1;
+}
+
+int on_client_hello(SSL* ssl, int* alert, void* arg) {
+  const std::shared_ptr<const ServerTls> tls = static_cast<const TlsSource*>(arg)->current_tls();
+  if (!tls) return SSL_CLIENT_HELLO_SUCCESS;
+  if ((SSL_get_SSL_CTX(ssl) != tls->context.get() && SSL_set_SSL_CTX(ssl, tls->context.get()) == nullptr) ||
+      !apply_connection_settings(ssl, *tls)) {
+    ERR_clear_error();
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/// civetweb's SNI callback would SSL_set_SSL_CTX() back to its own context; with one domain there is
+/// nothing to choose.
+int on_server_name(SSL* /*ssl*/, int* /*alert*/, void* /*arg*/) { return SSL_TLSEXT_ERR_NOACK; }
+
+/// Resolves `tls` into the context-independent settings; false + `error` on an unknown name.
+bool resolve(const TlsConfig& tls, ServerTls& out, std::string* error) {
+  if (!resolve_ciphers(tls.cipher_suites, out, error)) return false;
+  if (out.tls12_ciphers.empty()) out.tls12_ciphers = OSSL_default_cipher_list();
+  if (out.tls13_ciphers.empty()) out.tls13_ciphers = OSSL_default_ciphersuites();
+  for (const std::string& curve : tls.curve_preferences) {
+    const std::string_view group = openssl_group(curve);
+    if (group.empty()) return fail(error, "unknown curve " + curve + " (CurveP256, CurveP384, CurveP521 or X25519)");
+    out.groups += (out.groups.empty() ? "" : ":") + std::string(group);
+  }
+  if (out.groups.empty()) out.groups = kDefaultGroups;
+  return true;
+}
+
+}  // namespace
+
 bool configure_tls_context(SSL_CTX* context, const TlsConfig& tls, std::string* error) {
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) != 1) {
@@ -95,7 +177,25 @@ bool configure_tls_context(SSL_CTX* context, const TlsConfig& tls, std::string* 
     return fail(error, "the TLS key " + tls.key_file + " does not match the certificate " + tls.cert_file);
   }
   const int min_version = tls.min_version == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION;
-  if (SSL_CTX_set_min_proto_version(context, min_version) != 1) return fail(error, "cannot set the TLS minimum version");
+  const int max_version = tls.max_version == "TLS12" ? TLS1_2_VERSION : TLS1_3_VERSION;
+  if (min_version > max_version) return fail(error, "min_version TLS13 is above max_version TLS12");
+  if (SSL_CTX_set_min_proto_version(context, min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(context, max_version) != 1) {
+    return fail(error, "cannot set the TLS versions");
+  }
+  ServerTls lists;
+  if (!resolve(tls, lists, error)) return false;
+  if (SSL_CTX_set_cipher_list(context, lists.tls12_ciphers.c_str()) != 1 ||
+      SSL_CTX_set_ciphersuites(context, lists.tls13_ciphers.c_str()) != 1) {
+    return fail(error, "cannot set the cipher suites");
+  }
+  if (SSL_CTX_set1_groups_list(context, lists.groups.c_str()) != 1) return fail(error, "cannot set the curve preferences");
+  // civetweb sets SSL_OP_CIPHER_SERVER_PREFERENCE on its context; exporter-toolkit's default is true too.
+  if (tls.prefer_server_cipher_suites) {
+    SSL_CTX_set_options(context, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  } else {
+    SSL_CTX_clear_options(context, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  }
   // Resumed sessions with client certificates fail without a session id context.
   SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1);
 
@@ -124,10 +224,20 @@ bool configure_tls_context(SSL_CTX* context, const TlsConfig& tls, std::string* 
   return true;
 }
 
-bool check_tls_config(const TlsConfig& tls, std::string* error) {
-  const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> scratch(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
-  if (!scratch) return fail(error, "cannot create a TLS context");
-  return configure_tls_context(scratch.get(), tls, error);
+std::shared_ptr<const ServerTls> make_server_tls(const TlsConfig& tls, std::string* error) {
+  auto server = std::make_shared<ServerTls>();
+  server->context.reset(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  if (!server->context) {
+    fail(error, "cannot create a TLS context");
+    return nullptr;
+  }
+  if (!configure_tls_context(server->context.get(), tls, error) || !resolve(tls, *server, error)) return nullptr;
+  return server;
+}
+
+void follow_current_tls(SSL_CTX* civetweb_context, const TlsSource* source) {
+  SSL_CTX_set_client_hello_cb(civetweb_context, on_client_hello, const_cast<TlsSource*>(source));
+  SSL_CTX_set_tlsext_servername_callback(civetweb_context, on_server_name);
 }
 
 }  // namespace procevents::http

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace procevents::http {
 
@@ -12,7 +13,11 @@ struct TlsConfig {
   std::string key_file;         // PEM private key
   std::string client_ca_file;   // CA bundle to verify client certificates against
   std::string client_auth_type = "NoClientCert";  // or RequireAndVerifyClientCert, ...
-  std::string min_version;      // "TLS12", "TLS13" or empty
+  std::string min_version;      // "TLS12", "TLS13" or empty (TLS12)
+  std::string max_version;      // "TLS12", "TLS13" or empty (TLS13)
+  std::vector<std::string> cipher_suites;      // Go's (IANA) names; empty: OpenSSL's defaults
+  std::vector<std::string> curve_preferences;  // CurveP256, CurveP384, CurveP521, X25519; empty: defaults
+  bool prefer_server_cipher_suites = true;
   bool enabled() const { return !cert_file.empty() && !key_file.empty(); }
 };
 

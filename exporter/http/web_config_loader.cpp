@@ -23,6 +23,22 @@ constexpr std::string_view kAuthTypes[] = {"NoClientCert", "RequestClientCert", 
                                            "RequireClientCert",  // exporter-toolkit's old name for RequireAnyClientCert
                                            "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
 constexpr std::string_view kTlsVersions[] = {"TLS10", "TLS11", "TLS12", "TLS13"};
+// What exporter-toolkit accepts: Go's tls.CipherSuites() and tls.InsecureCipherSuites() by name, and its
+// curve names. tls_context.cpp finds each in OpenSSL by the same (IANA) name.
+constexpr std::string_view kCipherSuites[] = {
+    "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    // insecure ones, accepted by name as exporter-toolkit does; OpenSSL 3 may not offer them (then start fails)
+    "TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"};
+constexpr std::string_view kCurves[] = {"CurveP256", "CurveP384", "CurveP521", "X25519"};
 
 /// exporter-toolkit allows these response headers only, some with fixed values; so do we, so that
 /// a file valid there is valid here and the reverse.
@@ -48,7 +64,7 @@ bool one_of(const std::string_view (&list)[N], std::string_view value) {
 
 /// Where each file name was given, for errors about the file itself.
 struct FileMarks {
-  YAML::Mark cert, key, client_ca;
+  YAML::Mark cert, key, client_ca, versions;
 };
 
 void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMarks& marks) {
@@ -91,22 +107,31 @@ void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMark
       if (!detail::read_string(diag, entry.value, entry.mark, what, version)) continue;
       if (!one_of(kTlsVersions, version)) {
         diag.error(entry.mark, what + ": unknown TLS version \"" + version + "\" (TLS12 or TLS13)");
-      } else if (entry.key == "max_version") {
-        if (version != "TLS13") diag.warn(entry.mark, what + " is ignored: TLS 1.3 stays enabled");
       } else if (version == "TLS10" || version == "TLS11") {
         diag.error(entry.mark, what + ": TLS 1.0 and 1.1 are not supported; use TLS12 or TLS13");
       } else {
-        tls.min_version = version;
+        (entry.key == "min_version" ? tls.min_version : tls.max_version) = version;
+        marks.versions = entry.mark;
       }
+    } else if (entry.key == "cipher_suites" || entry.key == "curve_preferences") {
+      const bool ciphers = entry.key == "cipher_suites";
+      std::vector<std::string> names;
+      if (!detail::read_string_list(diag, entry.value, entry.mark, what, names)) continue;
+      for (const std::string& name : names) {
+        if (ciphers ? one_of(kCipherSuites, name) : one_of(kCurves, name)) continue;
+        diag.error(entry.mark, what + ": unknown " + (ciphers ? "cipher suite" : "curve") + " \"" + name + "\" (" +
+                                   (ciphers ? "Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+                                            : "CurveP256, CurveP384, CurveP521 or X25519") + ")");
+      }
+      (ciphers ? tls.cipher_suites : tls.curve_preferences) = std::move(names);
+    } else if (entry.key == "prefer_server_cipher_suites") {
+      detail::read_bool(diag, entry.value, entry.mark, what, tls.prefer_server_cipher_suites);
     } else if (entry.key == "cert" || entry.key == "key" || entry.key == "client_ca") {
       // Ignoring these would silently serve without the TLS the user asked for.
       diag.error(entry.key_node, what + ": inline PEM is not supported; put it in a file and use " + entry.key + "_file");
     } else if (entry.key == "client_allowed_sans") {
       // Ignoring it would accept client certificates the user meant to refuse.
       diag.error(entry.key_node, what + " is not supported");
-    } else if (entry.key == "cipher_suites" || entry.key == "curve_preferences" ||
-               entry.key == "prefer_server_cipher_suites") {
-      diag.warn(entry.key_node, what + " is ignored: OpenSSL's defaults for TLS 1.2 and 1.3 are used");
     } else {
       diag.warn(entry.key_node, "tls_server_config: unknown key \"" + entry.key + "\" ignored");
     }
@@ -120,6 +145,9 @@ void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMark
     diag.error(marks.client_ca, "tls_server_config: client_ca_file is set but client_auth_type is " +
                                     std::string(auth_type_given ? "NoClientCert" : "not") +
                                     " (e.g. RequireAndVerifyClientCert)");
+  }
+  if (tls.min_version == "TLS13" && tls.max_version == "TLS12") {
+    diag.error(marks.versions, "tls_server_config: min_version TLS13 is above max_version TLS12");
   }
   if (verifies && tls.client_ca_file.empty()) {
     diag.error(section.mark, "tls_server_config: client_auth_type " + type + " needs client_ca_file");

@@ -19,8 +19,8 @@ struct WebConfigResult {
 };
 
 /// Reads and validates `path`. Accepted: tls_server_config {cert_file, key_file, client_ca_file,
-/// client_auth_type, min_version; max_version, cipher_suites, curve_preferences and
-/// prefer_server_cipher_suites are warned about and ignored}, http_server_config {headers; http2 is
+/// client_auth_type, min_version, max_version, cipher_suites and curve_preferences (exporter-toolkit's
+/// Go names; unknown names are errors), prefer_server_cipher_suites}, http_server_config {headers; http2 is
 /// ignored}, basic_auth_users {user: bcrypt hash}. Settings that would weaken security if ignored
 /// (inline cert/key, client_allowed_sans) are errors. Relative file names are resolved against the
 /// directory of `path`, as exporter-toolkit does, and must be readable. An empty file is valid (no

@@ -116,7 +116,7 @@ constexpr Descriptor kNamedFromRecord{"procevents_execs_named_from_exit_record_t
 constexpr Descriptor kAwaitingRecord{"procevents_execs_awaiting_exit_record", MetricType::Gauge,
                                      "Execs of vanished processes held until their exit record names them."};
 constexpr Descriptor kBuildInfo{"procevents_build_info", MetricType::Gauge,
-                               "A metric with a constant '1' value labeled by version, revision and compiler from which procevents_exporter was built."};
+                               "A metric with a constant '1' value labeled by version, revision, branch, compiler, os and arch from which procevents_exporter was built."};
 
 // The standard process_* families (client_golang's process collector).
 constexpr Descriptor kProcessCpu{"process_cpu_seconds_total", MetricType::Counter,
@@ -368,7 +368,8 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   out.push_back(single(kReceiveBuffer, static_cast<double>(status.receive_buffer_bytes)));
 
   MetricFamily info = family(kBuildInfo);
-  add(info, 1, {label("version", build.version), label("revision", build.revision), label("compiler", build.compiler)});
+  add(info, 1, {label("arch", build.arch), label("branch", build.branch), label("compiler", build.compiler), label("os", build.os),
+               label("revision", build.revision), label("version", build.version)});
   out.push_back(std::move(info));
   return out;
 }

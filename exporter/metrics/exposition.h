@@ -39,10 +39,15 @@ struct PipelineStatus {
   std::int64_t taskstats_receive_buffer_bytes = 0;
 };
 
+/// procevents_build_info's labels, prometheus/common's set with C++ for Go (compiler for goversion, os and
+/// arch for goos and goarch).
 struct BuildInfo {
   std::string version;
   std::string revision;
+  std::string branch;
   std::string compiler;
+  std::string os;
+  std::string arch;
 };
 
 /// The exporter's own families (everything except process_*).

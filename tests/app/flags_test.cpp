@@ -119,6 +119,13 @@ TEST_CASE("every log level by name", "[app]") {
   CHECK(level == LogLevel::kWarn);  // untouched on failure
 }
 
+TEST_CASE("log formats by name, logfmt by default", "[app]") {
+  CHECK(parse({})->log_format == LogFormat::kLogfmt);
+  CHECK(parse({"--log.format=json"})->log_format == LogFormat::kJson);
+  CHECK(parse({"--log.format", "logfmt"})->log_format == LogFormat::kLogfmt);
+  refused({"--log.format=text"}, "--log.format must be logfmt or json, not \"text\"");
+}
+
 TEST_CASE("bad flags and bad values are refused with a reason", "[app]") {
   refused({"--no-such-flag"}, "unknown flag --no-such-flag");
   refused({"stray"}, "unexpected argument \"stray\"");
@@ -148,7 +155,7 @@ TEST_CASE("a value that looks like a flag is taken as the value", "[app]") {
 TEST_CASE("the usage text names every flag", "[app]") {
   const std::string usage = usage_text();
   for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--web.config.file", "--config.file",
-                           "--log.level", "--path.procfs", "--no-self-check", "--tail", "--tail.events",
+                           "--log.level", "--log.format", "--path.procfs", "--no-self-check", "--tail", "--tail.events",
                            "--tail.seconds", "--healthcheck", "--version", "--help"}) {
     CAPTURE(flag);
     CHECK(usage.find(flag) != std::string::npos);

@@ -75,7 +75,7 @@ TEST_CASE("healthcheck: no path asks for /", "[app]") {
 }
 
 TEST_CASE("healthcheck: URLs it cannot use are 1 without a connection", "[app]") {
-  CHECK(run_healthcheck("https://127.0.0.1:9662/healthz") == 1);
+  CHECK(run_healthcheck("ftp://127.0.0.1:9662/healthz") == 1);
   CHECK(run_healthcheck("http://localhost:9662/healthz") == 1);  // numeric IPv4 only
   CHECK(run_healthcheck("http://127.0.0.1:0/healthz") == 1);
   CHECK(run_healthcheck("http://127.0.0.1:70000/healthz") == 1);

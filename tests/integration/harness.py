@@ -91,7 +91,7 @@ class Exporter:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError('exporter exited with %s:\n%s' % (self.proc.returncode, self.log()))
-            match = re.search(r'listening on port (\d+)', self.log())
+            match = re.search(r'(?:msg=listening port=|"msg":"listening","port":")(\d+)', self.log())
             if match:
                 self.port = int(match.group(1))
                 return self

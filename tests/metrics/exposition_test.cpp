@@ -36,7 +36,7 @@ aggregator::Snapshot sample_snapshot() {
 TEST_CASE("our text writer is byte-for-byte prometheus-cpp's TextSerializer", "[metrics]") {
   metrics::PipelineStatus status;
   status.kernel_forks = 987654321;
-  auto families = metrics::exporter_families(sample_snapshot(), status, {"1.0", "abc", "GNU 12"});
+  auto families = metrics::exporter_families(sample_snapshot(), status, {"1.0", "abc", "main", "GNU 12", "linux", "amd64"});
   // Odd values the serializer special-cases.
   families[0].metric[0].counter.value = NAN;
   families[0].metric[1].counter.value = INFINITY;
@@ -48,7 +48,7 @@ TEST_CASE("our text writer is byte-for-byte prometheus-cpp's TextSerializer", "[
 }
 
 TEST_CASE("the exposition has the catalogue's names and a group's labels", "[metrics]") {
-  const std::string text = metrics::render_text(metrics::exporter_families(sample_snapshot(), {}, {"1", "r", "c"}));
+  const std::string text = metrics::render_text(metrics::exporter_families(sample_snapshot(), {}, {"1", "r", "b", "c", "linux", "amd64"}));
   for (const char* needle : {"procevents_forks_total{groupname=\"group0\",kind=\"process\"} 0",
                              "procevents_exits_total{groupname=\"group1\",outcome=\"signal\"} 3",
                              "procevents_signal_exits_total{groupname=\"group0\",signal=\"SIGKILL\"} 2",
@@ -56,7 +56,7 @@ TEST_CASE("the exposition has the catalogue's names and a group's labels", "[met
                              "procevents_process_lifetime_seconds_bucket{groupname=\"group0\",le=\"+Inf\"} 4",
                              "procevents_events_lost_total{reason=\"ring_full\"} 0",
                              "procevents_event_rate{event=\"fork\",window=\"1m\"}",
-                             "procevents_build_info{version=\"1\",revision=\"r\",compiler=\"c\"} 1",
+                             "procevents_build_info{arch=\"amd64\",branch=\"b\",compiler=\"c\",os=\"linux\",revision=\"r\",version=\"1\"} 1",
                              "groupname=\"we\\\"ird\\\\name\\nx\""}) {
     CAPTURE(needle);
     CHECK(text.find(needle) != std::string::npos);
