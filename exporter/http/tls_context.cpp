@@ -15,7 +15,6 @@ namespace procevents::http {
 
 namespace {
 
-constexpr char kShimName[] = "procevents_civetweb_ssl.so";
 constexpr unsigned char kSessionContext[] = "procevents_exporter";
 
 bool fail(std::string* error, std::string message) {
@@ -31,22 +30,28 @@ bool fail(std::string* error, std::string message) {
   return false;
 }
 
-std::string load_ssl_shim() {
+/// Loads one shim with RTLD_GLOBAL (so civetweb's dlopen() of its SONAME returns it) from the executable's
+/// directory or ../lib/procevents_exporter/ beside it; "" or why not.
+std::string load_shim(const char* name, const char* symbol) {
   char exe[4096];
   const ssize_t length = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (length <= 0) return "cannot locate the executable to find " + std::string(kShimName);
-  std::string path(exe, static_cast<std::size_t>(length));
-  path = path.substr(0, path.rfind('/') + 1) + kShimName;
-  // RTLD_GLOBAL + the shim's SONAME "libssl.so": civetweb's later dlopen("libssl.so") returns this object.
-  void* shim = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!shim) {
-    const char* why = ::dlerror();
-    return "cannot load " + path + " (civetweb needs it for TLS with OpenSSL 3): " + (why ? why : "unknown error");
+  if (length <= 0) return "cannot locate the executable to find " + std::string(name);
+  const std::string dir = std::string(exe, static_cast<std::size_t>(length)).substr(0, std::string_view(exe, length).rfind('/') + 1);
+  std::string tried;
+  for (const std::string& path : {dir + name, dir + "../lib/procevents_exporter/" + name}) {
+    if (::access(path.c_str(), F_OK) != 0) {
+      tried += (tried.empty() ? "" : " or ") + path;
+      continue;
+    }
+    void* shim = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!shim) {
+      const char* why = ::dlerror();
+      return "cannot load " + path + " (civetweb needs it for TLS with OpenSSL 3): " + (why ? why : "unknown error");
+    }
+    if (::dlsym(shim, symbol) == nullptr) return path + " does not provide the OpenSSL functions civetweb looks up";
+    return "";
   }
-  if (::dlsym(shim, "SSL_get_peer_certificate") == nullptr || ::dlsym(shim, "SSL_CTX_new") == nullptr) {
-    return path + " does not provide the OpenSSL functions civetweb looks up";
-  }
-  return "";
+  return "cannot find " + tried + " (civetweb needs it for TLS with OpenSSL 3)";
 }
 
 int accept_any_certificate(int /*preverify_ok*/, X509_STORE_CTX* /*store*/) { return 1; }
@@ -69,13 +74,13 @@ bool init_civetweb_library(bool tls, std::string* error) {
     if (mg_check_feature(MG_FEATURES_TLS) == 0) {
       tls_error = "TLS requested, but the system's civetweb library was built without TLS support";
     } else {
-      tls_error = load_ssl_shim();
+      tls_error = load_shim("procevents_civetweb_crypto.so", "ERR_get_error");
+      if (tls_error.empty()) tls_error = load_shim("procevents_civetweb_ssl.so", "SSL_get_peer_certificate");
     }
     // civetweb counts init calls, sets up OpenSSL on the first one that asks for TLS, and returns the
     // features it managed to initialise.
     if (tls_error.empty() && (mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
-      tls_error = "civetweb could not initialise OpenSSL (it dlopen()s \"libssl.so\" and \"libcrypto.so\": "
-                  "on Debian those names come with libssl-dev)";
+      tls_error = "civetweb could not initialise OpenSSL (it dlopen()s \"libssl.so\" and \"libcrypto.so\")";
     }
   }
   if (!tls_error.empty()) {

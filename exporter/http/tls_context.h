@@ -12,8 +12,9 @@
 namespace procevents::http {
 
 /// Initialises civetweb once per process; with `tls`, first makes its OpenSSL usable (see
-/// civetweb_ssl_shim.c: procevents_civetweb_ssl.so must sit next to the executable). Later calls with
-/// `tls` upgrade a plain initialisation. Thread-safe. False + `error` when TLS cannot work.
+/// civetweb_ssl_shim.c and civetweb_crypto_shim.c: procevents_civetweb_ssl.so and procevents_civetweb_crypto.so
+/// sit next to the executable or in ../lib/procevents_exporter/). Later calls with `tls` upgrade a plain
+/// initialisation. Thread-safe. False + `error` when TLS cannot work.
 bool init_civetweb_library(bool tls, std::string* error);
 
 /// Applies `tls` to a server context: certificate chain and key (checked to match), protocol versions

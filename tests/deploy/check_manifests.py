@@ -40,6 +40,12 @@ def exporter_defaults():
     return int(listen.group(1)), telemetry.group(1), health.group(1), config.group(1)
 
 
+def project_version():
+    """The one version source: project(... VERSION x.y.z) in CMakeLists.txt."""
+    cmake = open(os.path.join(ROOT, 'CMakeLists.txt')).read()
+    return re.search(r'project\(procevents_exporter VERSION (\S+?)[ )]', cmake).group(1)
+
+
 def load(name):
     docs = [d for d in yaml.safe_load_all(open(os.path.join(KUBE, name))) if d]
     return docs
@@ -81,7 +87,7 @@ def main():
         for doc in load(name):
             check(doc['kind'] not in objects, 'two %s objects' % doc['kind'])
             objects[doc['kind']] = doc
-    for kind in ('Namespace', 'ConfigMap', 'DaemonSet', 'Service', 'PodMonitor'):
+    for kind in ('Namespace', 'ConfigMap', 'DaemonSet', 'Service', 'PodMonitor', 'PrometheusRule'):
         if not check(kind in objects, 'the kustomization has no %s' % kind):
             return
     namespace = objects['Namespace']['metadata']['name']
@@ -105,6 +111,12 @@ def main():
     check(len(containers) == 1, 'DaemonSet: one container')
     c = containers[0]
     check(c['image'].split(':')[0].split('/')[-1] == 'procevents_exporter', 'DaemonSet: image procevents_exporter')
+    version = project_version()
+    check(c['image'].endswith(':' + version), 'DaemonSet: image tag pinned to the project version %s, not %s' % (version, c['image']))
+    tags = [i.get('newTag') for i in kust.get('images', []) if i.get('name') == 'procevents_exporter']
+    check(tags == [version], 'kustomization: images newTag must be the project version %s, not %s' % (version, tags))
+    check(spec.get('nodeSelector', {}).get('kubernetes.io/os') == 'linux',
+          'DaemonSet: nodeSelector kubernetes.io/os: linux (the connector is Linux only)')
     sc = c.get('securityContext', {})
     check(sc.get('runAsUser') == 0, 'DaemonSet: runAsUser: 0')
     check(sc.get('privileged') is not True, 'DaemonSet: must not be privileged (NET_ADMIN is enough)')
@@ -161,6 +173,13 @@ def main():
     check(any(r.get('targetLabel') == 'job' and r.get('replacement') == 'procevents' for r in ep.get('relabelings', [])),
           'PodMonitor: relabel job to "procevents" (the rules and the dashboard use job="procevents")')
 
+    # The PrometheusRule carries the rules file's groups unchanged (generate_prometheusrule.py --check
+    # compares the text; this compares the meaning).
+    rules = yaml.safe_load(open(os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml')))
+    check(objects['PrometheusRule']['spec'].get('groups') == rules['groups'],
+          'PrometheusRule: spec.groups differ from deploy/prometheus/procevents.rules.yml: '
+          'run python3 deploy/kubernetes/generate_prometheusrule.py')
+
     # The sidecar example: same namespaces, and probes on its own listen address.
     sidecar = load('sidecar-example.yaml')[0]
     sspec = sidecar['spec']
@@ -168,6 +187,7 @@ def main():
     exporter = next((x for x in sspec['containers'] if x['image'].split(':')[0].split('/')[-1] == 'procevents_exporter'), None)
     if check(exporter, 'sidecar example: no procevents_exporter container'):
         check(exporter.get('securityContext', {}).get('privileged') is True, 'sidecar example: the privileged variant')
+        check(exporter['image'].endswith(':' + version), 'sidecar example: image tag pinned to %s' % version)
         listen = [a.split('=', 1)[1] for a in exporter.get('args', []) if a.startswith('--web.listen-address=')]
         address = listen[0] if listen else ':%d' % port
         host, _, sport = address.rpartition(':')
@@ -179,7 +199,7 @@ def main():
     if errors:
         print('\n'.join(errors))
         sys.exit(1)
-    print('manifests OK: DaemonSet, Service, PodMonitor, Namespace, ConfigMap and the sidecar example agree with the '
+    print('manifests OK: DaemonSet, Service, PodMonitor, PrometheusRule, Namespace, ConfigMap and the sidecar example agree with the '
           'exporter (port %d, %s, %s, %s)' % (port, telemetry, health, config_path))
 
 

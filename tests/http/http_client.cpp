@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,6 +98,12 @@ std::optional<Connection> Connection::open(int port, std::chrono::milliseconds t
   if (!connection.ctx_) return std::nullopt;
   SSL_CTX_set_verify(connection.ctx_, SSL_VERIFY_NONE, nullptr);
   if (tls->max_version) SSL_CTX_set_max_proto_version(connection.ctx_, tls->max_version);
+  if (tls->min_version) SSL_CTX_set_min_proto_version(connection.ctx_, tls->min_version);
+  if ((!tls->ciphers.empty() && SSL_CTX_set_cipher_list(connection.ctx_, tls->ciphers.c_str()) != 1) ||
+      (!tls->ciphersuites.empty() && SSL_CTX_set_ciphersuites(connection.ctx_, tls->ciphersuites.c_str()) != 1) ||
+      (!tls->groups.empty() && SSL_CTX_set1_groups_list(connection.ctx_, tls->groups.c_str()) != 1)) {
+    return std::nullopt;
+  }
   if (!tls->cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(connection.ctx_, tls->cert_file.c_str()) != 1 ||
         SSL_CTX_use_PrivateKey_file(connection.ctx_, tls->key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
@@ -116,6 +123,20 @@ std::optional<Connection> Connection::open(int port, std::chrono::milliseconds t
   }
   return connection;
 }
+
+std::string Connection::peer_common_name() const {
+  if (!ssl_) return "";
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (!cert) return "";
+  char name[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name);
+  X509_free(cert);
+  return name;
+}
+
+std::string Connection::protocol() const { return ssl_ ? SSL_get_version(ssl_) : ""; }
+
+std::string Connection::cipher() const { return ssl_ ? SSL_get_cipher_name(ssl_) : ""; }
 
 bool Connection::send(std::string_view bytes, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;

@@ -34,6 +34,10 @@ struct TlsClientOptions {
   std::string cert_file;  // client certificate (PEM), empty for none
   std::string key_file;
   int max_version = 0;    // e.g. TLS1_2_VERSION; 0 = library default
+  int min_version = 0;
+  std::string ciphers;       // TLS 1.2 cipher list (OpenSSL names), empty = default
+  std::string ciphersuites;  // TLS 1.3 suites, empty = default
+  std::string groups;        // e.g. "X25519:P-384", empty = default
 };
 
 /// One TCP connection to 127.0.0.1:port, plain or TLS (server certificate not verified: tests use self-signed).
@@ -53,6 +57,12 @@ class Connection {
   std::optional<Response> read_response(bool head = false, std::chrono::milliseconds timeout = 5s);
   /// True when the peer closes (EOF or reset) within `timeout`, discarding anything it sends before.
   bool wait_closed(std::chrono::milliseconds timeout);
+
+  /// What the TLS handshake settled ("" on a plain connection): the server certificate's common name,
+  /// the protocol ("TLSv1.2") and the cipher (OpenSSL's name).
+  std::string peer_common_name() const;
+  std::string protocol() const;
+  std::string cipher() const;
 
  private:
   Connection(int fd, SSL_CTX* ctx, SSL* ssl);

@@ -171,6 +171,15 @@ TEST_CASE("TLS: unusable certificate settings fail start with the reason", "[htt
        "/nonexistent/ca.pem"},
       {"unknown client_auth_type",
        [](ServerOptions& o, const TestPki&) { o.web.tls.client_auth_type = "Sometimes"; }, "Sometimes"},
+      {"a cipher suite this OpenSSL lacks",
+       [](ServerOptions& o, const TestPki&) { o.web.tls.cipher_suites = {"TLS_RSA_WITH_RC4_128_SHA"}; },
+       "cipher suite TLS_RSA_WITH_RC4_128_SHA is not available in this OpenSSL"},
+      {"min_version above max_version",
+       [](ServerOptions& o, const TestPki&) {
+         o.web.tls.min_version = "TLS13";
+         o.web.tls.max_version = "TLS12";
+       },
+       "min_version TLS13 is above max_version TLS12"},
   };
   for (const Case& c : cases) {
     INFO(c.what);
