@@ -12,6 +12,7 @@ test=(
   catch2 prometheus prometheus-process-exporter yamllint jq curl python3 python3-yaml python3-pytest procps systemd openssl
   # hostile-host tests: setpriv, unshare, nsenter, taskset (util-linux), strace
   util-linux strace
+  lintian dpkg-dev  # the Debian package check (dpkg-shlibdeps, lintian)
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )

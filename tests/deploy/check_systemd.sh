@@ -15,7 +15,13 @@ error() {
 values() { awk -v key="$1" '/^\[/ {s = $0} s == "[Service]" && index($0, key "=") == 1 {print substr($0, length(key) + 2)}' "$unit"; }
 require() { values "$1" | grep -qxF -- "$2" || error "needs $1=$2"; }
 
-require ExecStart "/usr/local/bin/procevents_exporter --config.file=/etc/procevents_exporter/procevents.yml"
+require ExecStart "/usr/local/bin/procevents_exporter --config.file=/etc/procevents_exporter/procevents.yml \$ARGS"
+require EnvironmentFile "-/etc/default/procevents_exporter"
+# Documentation= names only what ships: the man page and the installed README, both in this tree.
+doc=$(awk -F= '/^Documentation=/ {print $2}' "$unit")
+[[ $doc == "man:procevents_exporter(1) file:/usr/local/share/doc/procevents-exporter/README.md" ]] ||
+  error "Documentation= must name man:procevents_exporter(1) and the installed README, not $doc"
+[[ -f $root/docs/procevents_exporter.1 && -f $root/README.md ]] || error "the man page or README is missing"
 require ExecReload "/bin/kill -HUP \$MAINPID"
 require Restart on-failure
 require CapabilityBoundingSet CAP_NET_ADMIN
@@ -56,7 +62,10 @@ trap 'rm -rf "$work"' EXIT
 printf '#!/bin/sh\n' > "$work/procevents_exporter"
 chmod +x "$work/procevents_exporter"
 sed "s|/usr/local/bin/procevents_exporter|$work/procevents_exporter|" "$unit" > "$work/procevents_exporter.service"
-output=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work/procevents_exporter.service" 2>&1) ||
+# verify also runs man(1) for Documentation=man: links: the page from this tree must be found.
+mkdir -p "$work/man/man1"
+cp "$root/docs/procevents_exporter.1" "$work/man/man1/"
+output=$(MANPATH="$work/man" SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work/procevents_exporter.service" 2>&1) ||
   error "systemd-analyze verify failed: $output"
 # verify exits 0 on unknown keys and bad values; its messages name the file and line.
 if grep -E "procevents_exporter\.service:[0-9]+:|Unknown (key|section)|Failed to parse|[Ii]nvalid" <<<"$output"; then
