@@ -15,7 +15,19 @@ if ! podman image exists docker.io/library/debian:bookworm; then
   [[ -d $base/etc ]] || debootstrap --variant=minbase bookworm "$base" >/dev/null
   tar -C "$base" -c . | podman import - docker.io/library/debian:bookworm >/dev/null
 fi
-buildah bud --pull=never --isolation chroot --format docker -t procevents_exporter .
+version=$(sed -n 's/^project(procevents_exporter VERSION \([^ )]*\).*/\1/p' CMakeLists.txt)
+buildah bud --pull=never --isolation chroot --format docker -t procevents_exporter \
+  --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+  --build-arg BRANCH="$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)" .
+labels=$(buildah inspect --type image --format '{{json .OCIv1.Config.Labels}}' procevents_exporter)
+echo "image: labels $labels"
+python3 - "$labels" "$version" <<'EOF'
+import json, sys
+labels, version = json.loads(sys.argv[1]), sys.argv[2]
+for key in ('title', 'description', 'version', 'revision', 'licenses'):
+    assert labels.get('org.opencontainers.image.' + key), 'no org.opencontainers.image.%s label' % key
+assert labels['org.opencontainers.image.version'] == version, labels
+EOF
 
 container=$(buildah from procevents_exporter)
 port=19669
@@ -43,5 +55,7 @@ sleep 1
 count=$(curl -sf "http://127.0.0.1:$port/metrics" | awk -v g="groupname=\"$name\"" '$1 ~ /^procevents_execs_total/ && index($1, g) {print $2}')
 echo "image: procevents_execs_total{groupname=\"$name\"} = ${count:-none}"
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^procevents_(connector_up|build_info)'
+buildah run --isolation chroot --network host "$container" -- /usr/local/bin/procevents_exporter \
+  --healthcheck=http://127.0.0.1:$port/healthz || { echo "image: its own --healthcheck fails" >&2; exit 1; }
 [[ ${count:-0} == 5 ]] || { cat "$log"; exit 1; }
 echo "image verified: built, healthy, and counting a workload's execs from inside the container"

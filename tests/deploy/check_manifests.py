@@ -112,6 +112,11 @@ def main():
     c = containers[0]
     check(c['image'].split(':')[0].split('/')[-1] == 'procevents_exporter', 'DaemonSet: image procevents_exporter')
     version = project_version()
+    dockerfile = open(os.path.join(ROOT, 'Dockerfile')).read()
+    docker_version = re.search(r'^ARG VERSION=(\S+)$', dockerfile, re.M)
+    check(docker_version and docker_version.group(1) == version,
+          'Dockerfile: ARG VERSION (the org.opencontainers.image.version label) must be the project version %s' % version)
+    check('x86_64' not in dockerfile and 'amd64' not in dockerfile, 'Dockerfile: no architecture in paths')
     check(c['image'].endswith(':' + version), 'DaemonSet: image tag pinned to the project version %s, not %s' % (version, c['image']))
     tags = [i.get('newTag') for i in kust.get('images', []) if i.get('name') == 'procevents_exporter']
     check(tags == [version], 'kustomization: images newTag must be the project version %s, not %s' % (version, tags))
