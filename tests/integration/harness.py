@@ -83,7 +83,9 @@ class Exporter:
         self.log_lines = []
 
     def __enter__(self):
-        self.log_file = tempfile.TemporaryFile(mode='w+')
+        # O_APPEND: the exporter shares this file's offset, which log() moves to read it; without it, a line
+        # written while log() reads would overwrite earlier ones.
+        self.log_file = tempfile.TemporaryFile(mode='a+')
         self.proc = subprocess.Popen(
             self.wrapper + [self.binary, '--web.listen-address=127.0.0.1:0', '--log.level=debug'] + self.args,
             stdout=subprocess.DEVNULL, stderr=self.log_file, text=True)
