@@ -19,15 +19,14 @@ version=$(sed -n 's/^project(procevents_exporter VERSION \([^ )]*\).*/\1/p' CMak
 buildah bud --pull=never --isolation chroot --format docker -t procevents_exporter \
   --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg BRANCH="$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)" .
-labels=$(buildah inspect --type image --format '{{json .OCIv1.Config.Labels}}' procevents_exporter)
-echo "image: labels $labels"
-python3 - "$labels" "$version" <<'EOF'
+buildah inspect --type image procevents_exporter | python3 -c '
 import json, sys
-labels, version = json.loads(sys.argv[1]), sys.argv[2]
-for key in ('title', 'description', 'version', 'revision', 'licenses'):
-    assert labels.get('org.opencontainers.image.' + key), 'no org.opencontainers.image.%s label' % key
-assert labels['org.opencontainers.image.version'] == version, labels
-EOF
+labels, version = json.load(sys.stdin)["OCIv1"]["config"].get("Labels", {}), sys.argv[1]
+print("image: labels", labels)
+for key in ("title", "description", "version", "revision", "licenses"):
+    assert labels.get("org.opencontainers.image." + key), "no org.opencontainers.image.%s label" % key
+assert labels["org.opencontainers.image.version"] == version, labels
+' "$version"
 
 container=$(buildah from procevents_exporter)
 port=19669
