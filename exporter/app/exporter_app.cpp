@@ -51,7 +51,7 @@ void log_config_error(const config::ConfigError& error) {
 std::optional<config::Config> load_config(const std::string& path) {
   if (path.empty()) return config::default_config();
   config::LoadResult result = config::load_config_file(path);
-  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, "configuration setting ignored", {{"detail", warning}});
+  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, "configuration warning", {{"detail", warning}});
   if (!result.config) {
     for (const config::ConfigError& error : result.errors) log_config_error(error);
     return std::nullopt;
@@ -63,7 +63,7 @@ std::optional<config::Config> load_config(const std::string& path) {
 std::optional<http::WebConfig> load_web_config(const std::string& path) {
   if (path.empty()) return http::WebConfig{};
   http::WebConfigResult loaded = http::load_web_config_file(path);
-  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, "web configuration setting ignored", {{"detail", warning}});
+  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, "web configuration warning", {{"detail", warning}});
   if (!loaded.config) {
     for (const config::ConfigError& error : loaded.errors) log_config_error(error);
     return std::nullopt;
