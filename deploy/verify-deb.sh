@@ -20,8 +20,11 @@ work=$(mktemp -d)
 root=$(mktemp -d /var/tmp/procevents-deb-root.XXXXXX)
 log=$work/exporter.log
 cleanup() {
-  kill "${run_pid:-0}" 2>/dev/null || true
-  wait "${run_pid:-0}" 2>/dev/null || true
+  # Never `kill 0`: that would signal this whole process group, the script included.
+  if ((${run_pid:-0} > 0)); then
+    kill "$run_pid" 2>/dev/null || true
+    wait "$run_pid" 2>/dev/null || true
+  fi
   umount "$root/dev" "$root/proc" 2>/dev/null || true
   rm -rf "$work"
   # Never remove the root while the host's /dev is mounted in it.

@@ -32,8 +32,11 @@ container=$(buildah from procevents_exporter)
 port=19669
 log=$(mktemp)
 cleanup() {
-  kill "${run_pid:-0}" 2>/dev/null || true
-  wait "${run_pid:-0}" 2>/dev/null || true
+  # Never `kill 0`: that would signal this whole process group, the script included.
+  if ((${run_pid:-0} > 0)); then
+    kill "$run_pid" 2>/dev/null || true
+    wait "$run_pid" 2>/dev/null || true
+  fi
   buildah rm "$container" >/dev/null 2>&1 || true
   rm -f "$log"
 }
