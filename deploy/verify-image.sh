@@ -41,7 +41,7 @@ cleanup() {
   rm -f "$log"
 }
 trap cleanup EXIT
-buildah run --isolation chroot --network host --pid host "$container" -- \
+buildah run --isolation chroot --network host --pid host --cap-add CAP_NET_ADMIN "$container" -- \
   /usr/local/bin/procevents_exporter --config.file=/etc/procevents_exporter/procevents.yml \
   --web.listen-address=127.0.0.1:$port >"$log" 2>&1 &
 run_pid=$!
