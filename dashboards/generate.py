@@ -123,12 +123,17 @@ panel("Lifetime distribution",
       options={"calculate": False, "yAxis": {"unit": "s"}, "cellGap": 1, "color": {"mode": "scheme", "scheme": "Oranges"},
                "rowsFrame": {"layout": "auto"}, "tooltip": {"show": True, "yHistogram": True}})
 panel("Lifetime quantiles", quantiles('procevents_process_lifetime_seconds_bucket'), unit="s",
-      description="Interpolated within the histogram's buckets (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400 s by default).")
+      description="Interpolated within the histogram's buckets (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400 s by default). "
+                  "The histogram is the host's unless per_group: [lifetime_buckets] is set; then choosing groups narrows it.")
+panel("Mean lifetime (top 10 groups)", [t(
+    'topk(10, %s / %s)' % (rate_sum('procevents_group_process_lifetime_seconds_sum', 'groupname'),
+                           rate_sum('procevents_group_process_lifetime_seconds_count', 'groupname')), "{{groupname}}")],
+    unit="s", description="How long each group's exiting processes lived on average (always per group, as sum and count).")
 panel("Short-lived share (< 1 s)", [t(
     rate_sum('procevents_process_lifetime_seconds_bucket', sel=GSEL + ',le="1"') + ' / ' +
     rate_sum('procevents_process_lifetime_seconds_count'), "share")], unit="percentunit",
     description="Fraction of exiting processes that lived less than a second: the ones /proc polling never sees.")
-panel("Identity changes", [
+panel("Identity changes (the host's unless per_group: [identity])", [
     t(rate_sum('procevents_uid_changes_total', 'to_root'), "uid change, to root: {{to_root}}"),
     t(rate_sum('procevents_sid_changes_total'), "new session"),
     t(rate_sum('procevents_ptrace_total', 'op'), "ptrace {{op}}"),
@@ -152,7 +157,8 @@ panel("Storage I/O of exited processes (top 10 groups)", [
     t(top10('procevents_exited_storage_written_bytes_total'),
       "written {{groupname}}"),
 ], unit="Bps", description="Bytes per second that tasks which have exited caused to be read from or written to storage "
-                           "(page-cache hits are not reads; writes count when dirtied).")
+                           "(page-cache hits are not reads; writes count when dirtied). Per group with per_group: [storage], "
+                           "else one line for the host.")
 panel("Context switches of exited processes",
       [t(rate_sum('procevents_exited_context_switches_total', 'ctxswitchtype'), "{{ctxswitchtype}}")],
       description="Context switches per second of tasks that have exited: voluntary (blocked, slept) and nonvoluntary "

@@ -52,6 +52,13 @@ struct Histogram {
     sum += value;
     ++count;
   }
+  /// Adds another histogram over the same bounds (bucket by bucket).
+  void add(const Histogram& other) {
+    if (buckets.size() < other.buckets.size()) buckets.resize(other.buckets.size());
+    for (std::size_t b = 0; b < other.buckets.size(); ++b) buckets[b] += other.buckets[b];
+    sum += other.sum;
+    count += other.count;
+  }
 };
 
 struct GroupCounters {
@@ -81,6 +88,33 @@ struct GroupCounters {
   std::uint64_t cpu_delay_ns = 0;    // waiting for a CPU (delay accounting)
   std::uint64_t blkio_delay_ns = 0;  // waiting for block I/O (delay accounting)
   Histogram peak_rss;                // bytes, one observation per exited process
+
+  /// Adds another group's counters (the host's totals are the sum over groups).
+  void add(const GroupCounters& other) {
+    forks_process += other.forks_process;
+    forks_thread += other.forks_thread;
+    execs += other.execs;
+    for (std::size_t o = 0; o < kExitOutcomeCount; ++o) exits[o] += other.exits[o];
+    for (std::size_t s = 0; s <= kMaxSignal; ++s) signal_exits[s] += other.signal_exits[s];
+    coredumps += other.coredumps;
+    comm_changes += other.comm_changes;
+    uid_changes_to_root += other.uid_changes_to_root;
+    uid_changes_to_nonroot += other.uid_changes_to_nonroot;
+    gid_changes += other.gid_changes;
+    sid_changes += other.sid_changes;
+    ptrace_attach += other.ptrace_attach;
+    ptrace_detach += other.ptrace_detach;
+    lifetime.add(other.lifetime);
+    cpu_user_us += other.cpu_user_us;
+    cpu_system_us += other.cpu_system_us;
+    storage_read_bytes += other.storage_read_bytes;
+    storage_write_bytes += other.storage_write_bytes;
+    voluntary_switches += other.voluntary_switches;
+    involuntary_switches += other.involuntary_switches;
+    cpu_delay_ns += other.cpu_delay_ns;
+    blkio_delay_ns += other.blkio_delay_ns;
+    peak_rss.add(other.peak_rss);
+  }
 };
 
 struct GroupSnapshot {

@@ -396,7 +396,7 @@ int run_exporter(const Flags& flags) {
     status.kernel_filter_active = receiver.kernel_filter_active();
     status.receive_buffer_bytes = receiver.receive_buffer_bytes();
     status.taskstats_receive_buffer_bytes = receiver.taskstats_receive_buffer_bytes();
-    std::vector<prometheus::MetricFamily> families = metrics::exporter_families(snapshot, status, build);
+    std::vector<prometheus::MetricFamily> families = metrics::exporter_families(snapshot, status, build, cfg->per_group);
     for (auto& family : metrics::process_self_families(procfs::read_self_usage())) families.push_back(std::move(family));
     return metrics::render_text(families);
   };

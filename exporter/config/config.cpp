@@ -237,6 +237,25 @@ void parse_attribution_limits(Diagnostics& diag, const Entry& entry, Config& cfg
   }
 }
 
+void parse_per_group(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  std::vector<std::string> names;
+  if (!detail::read_string_list(diag, entry.value, entry.mark, "per_group", names)) return;
+  GroupDetails details;
+  std::size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    const std::string& name = names[index++];
+    if (name == kAllGroupDetails) {
+      details = GroupDetails::all();
+    } else if (const std::optional<GroupDetail> option = group_detail(name)) {
+      details.set(*option);
+    } else {
+      diag.error(item, "per_group: unknown option \"" + name + "\" (known: " +
+                           group_detail_names(GroupDetails::all(), true) + ", or all)");
+    }
+  }
+  cfg.per_group = details;
+}
+
 void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
   const std::vector<Entry> all = detail::entries(diag, root, "top level");
   // `unmatched` first: the process_names warning mentions it.
@@ -292,6 +311,8 @@ void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
       detail::read_bool(diag, entry.value, entry.mark, key, cfg.read_cgroup);
     } else if (key == "children") {
       detail::read_bool(diag, entry.value, entry.mark, key, cfg.children);
+    } else if (key == "per_group") {
+      parse_per_group(diag, entry, cfg);
     } else {
       diag.warn(entry.key_node, "unknown key \"" + key + "\" ignored");
     }
@@ -399,7 +420,12 @@ std::string describe(const Config& cfg) {
     out << (first ? "" : ", ") << label << ": " << limit;
     first = false;
   }
-  out << "}\nread_cgroup: " << (cfg.read_cgroup ? "true" : "false") << '\n';
+  out << "}\nread_cgroup: " << (cfg.read_cgroup ? "true" : "false") << "\nper_group: ["
+      << group_detail_names(cfg.per_group, true) << "]";
+  if (const std::string per_host = group_detail_names(cfg.per_group, false); !per_host.empty()) {
+    out << "   # per host: " << per_host;
+  }
+  out << '\n';
   return out.str();
 }
 

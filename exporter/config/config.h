@@ -22,6 +22,7 @@
 //   attribution_limits: {unit: 200, container_id: 200, pod_uid: 200, user: 100}
 //   read_cgroup: false              # forced on by attribution or cgroup template variables
 //   audit_interval_seconds: 30      # self-audit of the process table against /proc; 0 = off (0..86400)
+//   per_group: []                   # families per group instead of per host (group_detail.h), or [all]
 #pragma once
 
 #include <array>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "config/config_error.h"
+#include "config/group_detail.h"
 #include "naming/rules.h"
 
 namespace procevents::config {
@@ -61,6 +63,7 @@ struct Config : naming::NamingRules {
   std::map<std::string, std::size_t> attribution_limits = default_attribution_limits();
   bool read_cgroup = false;
   std::size_t audit_interval_seconds = 30;
+  GroupDetails per_group;  // default: none, the series budget of the README
 };
 
 struct LoadResult {

@@ -35,7 +35,9 @@ constexpr Descriptor kGidChanges{"procevents_gid_changes_total", MetricType::Cou
 constexpr Descriptor kSidChanges{"procevents_sid_changes_total", MetricType::Counter, "New sessions (setsid)."};
 constexpr Descriptor kPtrace{"procevents_ptrace_total", MetricType::Counter, "ptrace attaches and detaches of the group's processes."};
 constexpr Descriptor kLifetime{"procevents_process_lifetime_seconds", MetricType::Histogram,
-                              "Process lifetime from fork to exit, from kernel timestamps. Processes already running at start-up are not observed."};
+                              "Process lifetime from fork to exit, from kernel timestamps. Processes already running at start-up are not observed. Per host unless per_group: [lifetime_buckets]."};
+constexpr Descriptor kGroupLifetime{"procevents_group_process_lifetime_seconds", MetricType::Summary,
+                                   "Lifetime of the group's exited processes as sum and count (their mean), always per group; the distribution is procevents_process_lifetime_seconds."};
 constexpr Descriptor kProcesses{"procevents_processes", MetricType::Gauge, "Live processes."};
 // What finished tasks cost (taskstats exit records): every task once, in its process's group.
 constexpr Descriptor kExitedCpu{"procevents_exited_cpu_seconds_total", MetricType::Counter,
@@ -180,88 +182,170 @@ ClientMetric histogram(std::vector<ClientMetric::Label> labels, const aggregator
   return metric;
 }
 
-std::vector<ClientMetric::Label> plus(std::vector<ClientMetric::Label> labels, const char* name, std::string value) {
-  labels.push_back(label(name, std::move(value)));
-  return labels;
-}
+using Labels = std::vector<ClientMetric::Label>;
 
-using LabelSets = std::vector<std::vector<ClientMetric::Label>>;  // per group, in snapshot order
+/// Adds one family's series for one label set (a group's, or none for the host). With `skip_zero`
+/// a series exists only once it has something to say: a counter above 0, a histogram with a sample.
+class SeriesOut {
+ public:
+  SeriesOut(MetricFamily& family, const Labels& labels, bool skip_zero)
+      : family_(family), labels_(labels), skip_zero_(skip_zero) {}
 
-void per_group_families(const Snapshot& snapshot, const LabelSets& label_sets, std::vector<MetricFamily>& out) {
-  MetricFamily forks = family(kForks), execs = family(kExecs), exits = family(kExits),
-               signals = family(kSignalExits), cores = family(kCoredumps), comms = family(kCommChanges),
-               uids = family(kUidChanges), gids = family(kGidChanges), sids = family(kSidChanges),
-               ptrace = family(kPtrace), lifetime = family(kLifetime), live = family(kProcesses);
-  for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
-    const GroupSnapshot& group = snapshot.groups[g];
-    const auto& labels = label_sets[g];
-    const auto& c = group.counters;
-    add(forks, static_cast<double>(c.forks_process), plus(labels, "kind", "process"));
-    add(forks, static_cast<double>(c.forks_thread), plus(labels, "kind", "thread"));
-    add(execs, static_cast<double>(c.execs), labels);
-    for (std::size_t o = 0; o < aggregator::kExitOutcomeCount; ++o) {
-      add(exits, static_cast<double>(c.exits[o]), plus(labels, "outcome", aggregator::kExitOutcomeNames[o]));
-    }
-    // Only signals that happened: 64 zero series per group would be noise.
-    for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) {
-      if (c.signal_exits[s] == 0) continue;
-      add(signals, static_cast<double>(c.signal_exits[s]),
-          plus(labels, "signal", std::string(connector::signal_name(static_cast<int>(s)))));
-    }
-    add(cores, static_cast<double>(c.coredumps), labels);
-    add(comms, static_cast<double>(c.comm_changes), labels);
-    add(uids, static_cast<double>(c.uid_changes_to_root), plus(labels, "to_root", "true"));
-    add(uids, static_cast<double>(c.uid_changes_to_nonroot), plus(labels, "to_root", "false"));
-    add(gids, static_cast<double>(c.gid_changes), labels);
-    add(sids, static_cast<double>(c.sid_changes), labels);
-    add(ptrace, static_cast<double>(c.ptrace_attach), plus(labels, "op", "attach"));
-    add(ptrace, static_cast<double>(c.ptrace_detach), plus(labels, "op", "detach"));
-
-    lifetime.metric.push_back(histogram(labels, c.lifetime, snapshot.lifetime_bounds));
-    add(live, static_cast<double>(group.live_processes), labels);
+  void value(double v) {
+    if (!skip_zero_ || v != 0) family_.metric.push_back(with_value(family_.type, v, labels_));
   }
-  for (MetricFamily* f : {&forks, &execs, &exits, &signals, &cores, &comms, &uids, &gids, &sids, &ptrace,
-                          &lifetime, &live}) {
-    out.push_back(std::move(*f));
+  void value(double v, const char* name, std::string label_value) {
+    if (skip_zero_ && v == 0) return;
+    Labels labels = labels_;
+    labels.push_back(label(name, std::move(label_value)));
+    family_.metric.push_back(with_value(family_.type, v, std::move(labels)));
   }
-}
+  void histogram(const aggregator::Histogram& h, const std::vector<double>& bounds) {
+    if (!skip_zero_ || h.count != 0) family_.metric.push_back(metrics::histogram(labels_, h, bounds));
+  }
+  /// Sum and count only (a summary without quantiles).
+  void summary(const aggregator::Histogram& h) {
+    if (skip_zero_ && h.count == 0) return;
+    ClientMetric metric;
+    metric.label = labels_;
+    metric.summary.sample_count = h.count;
+    metric.summary.sample_sum = h.sum;
+    family_.metric.push_back(std::move(metric));
+  }
 
-/// What finished tasks cost, per group: only while the taskstats source is active (else no data).
-void per_group_cost_families(const Snapshot& snapshot, const LabelSets& label_sets, std::vector<MetricFamily>& out) {
-  MetricFamily cpu = family(kExitedCpu), rss = family(kExitedPeakRss), read = family(kExitedRead),
-               written = family(kExitedWritten), switches = family(kExitedSwitches),
-               cpu_delay = family(kExitedCpuDelay), blkio_delay = family(kExitedBlkioDelay);
-  for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
-    const GroupSnapshot& group = snapshot.groups[g];
-    const auto& labels = label_sets[g];
-    const auto& c = group.counters;
-    add(cpu, static_cast<double>(c.cpu_user_us) / 1e6, plus(labels, "mode", "user"));
-    add(cpu, static_cast<double>(c.cpu_system_us) / 1e6, plus(labels, "mode", "system"));
-    rss.metric.push_back(histogram(labels, c.peak_rss, snapshot.peak_rss_bounds));
-    add(read, static_cast<double>(c.storage_read_bytes), labels);
-    add(written, static_cast<double>(c.storage_write_bytes), labels);
-    add(switches, static_cast<double>(c.voluntary_switches), plus(labels, "ctxswitchtype", "voluntary"));
-    add(switches, static_cast<double>(c.involuntary_switches), plus(labels, "ctxswitchtype", "nonvoluntary"));
+ private:
+  MetricFamily& family_;
+  const Labels& labels_;
+  bool skip_zero_;
+};
+
+/// Where a per-group family's series go (see config/group_detail.h for the host/group split).
+enum class Scope : std::uint8_t {
+  kGroup,        // per group, each series once it has something to say
+  kEveryGroup,   // per group, every group (a gauge worth reading at 0)
+  kHostOrGroup,  // per host (at 0 from the start) unless `detail` is on, then like kGroup
+};
+
+struct GroupFamily {
+  const Descriptor* descriptor;  // rows of one family are adjacent
+  Scope scope;
+  config::GroupDetail detail;  // for kHostOrGroup
+  bool from_exit_records;      // taskstats: only while that source is active
+  bool only_nonzero;           // no series at all until one is above 0, even for the host
+  void (*series)(const GroupSnapshot&, const Snapshot&, SeriesOut&);
+};
+
+using config::GroupDetail;
+constexpr GroupDetail kNoDetail = GroupDetail::kThreads;  // unused for kGroup/kEveryGroup rows
+
+// Every family with groupname, in exposition order: one row each (two for forks, split by kind).
+const std::array<GroupFamily, 22> kGroupFamilies = {{
+    {&kForks, Scope::kGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.forks_process), "kind", "process"); }},
+    {&kForks, Scope::kHostOrGroup, GroupDetail::kThreads, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.forks_thread), "kind", "thread"); }},
+    {&kExecs, Scope::kGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.execs)); }},
+    {&kExits, Scope::kGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       for (std::size_t o = 0; o < aggregator::kExitOutcomeCount; ++o) {
+         out.value(double(g.counters.exits[o]), "outcome", aggregator::kExitOutcomeNames[o]);
+       }
+     }},
+    // Only signals that happened (64 zero series per group would be noise).
+    {&kSignalExits, Scope::kGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) {
+         if (g.counters.signal_exits[s] == 0) continue;
+         out.value(double(g.counters.signal_exits[s]), "signal", std::string(connector::signal_name(static_cast<int>(s))));
+       }
+     }},
+    {&kCoredumps, Scope::kHostOrGroup, GroupDetail::kCoredumps, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.coredumps)); }},
+    {&kCommChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.comm_changes)); }},
+    {&kUidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.counters.uid_changes_to_root), "to_root", "true");
+       out.value(double(g.counters.uid_changes_to_nonroot), "to_root", "false");
+     }},
+    {&kGidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.gid_changes)); }},
+    {&kSidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.sid_changes)); }},
+    {&kPtrace, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.counters.ptrace_attach), "op", "attach");
+       out.value(double(g.counters.ptrace_detach), "op", "detach");
+     }},
+    {&kLifetime, Scope::kHostOrGroup, GroupDetail::kLifetimeBuckets, false, false,
+     [](const GroupSnapshot& g, const Snapshot& s, SeriesOut& out) { out.histogram(g.counters.lifetime, s.lifetime_bounds); }},
+    {&kGroupLifetime, Scope::kGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.summary(g.counters.lifetime); }},
+    {&kProcesses, Scope::kEveryGroup, kNoDetail, false, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.live_processes)); }},
+    {&kExitedCpu, Scope::kGroup, kNoDetail, true, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.counters.cpu_user_us) / 1e6, "mode", "user");
+       out.value(double(g.counters.cpu_system_us) / 1e6, "mode", "system");
+     }},
+    {&kExitedPeakRss, Scope::kHostOrGroup, GroupDetail::kPeakMemory, true, false,
+     [](const GroupSnapshot& g, const Snapshot& s, SeriesOut& out) { out.histogram(g.counters.peak_rss, s.peak_rss_bounds); }},
+    {&kExitedRead, Scope::kHostOrGroup, GroupDetail::kStorage, true, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.storage_read_bytes)); }},
+    {&kExitedWritten, Scope::kHostOrGroup, GroupDetail::kStorage, true, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.storage_write_bytes)); }},
+    {&kExitedSwitches, Scope::kHostOrGroup, GroupDetail::kContextSwitches, true, false,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.counters.voluntary_switches), "ctxswitchtype", "voluntary");
+       out.value(double(g.counters.involuntary_switches), "ctxswitchtype", "nonvoluntary");
+     }},
     // Zero unless delay accounting is on (kernel.task_delayacct): no series until there is one.
-    if (c.cpu_delay_ns > 0) add(cpu_delay, static_cast<double>(c.cpu_delay_ns) / 1e9, labels);
-    if (c.blkio_delay_ns > 0) add(blkio_delay, static_cast<double>(c.blkio_delay_ns) / 1e9, labels);
+    {&kExitedCpuDelay, Scope::kHostOrGroup, GroupDetail::kDelays, true, true,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.cpu_delay_ns) / 1e9); }},
+    {&kExitedBlkioDelay, Scope::kHostOrGroup, GroupDetail::kDelays, true, true,
+     [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.blkio_delay_ns) / 1e9); }},
+}};
+
+/// The families of kGroupFamilies: each row per group or, for the host, once over the sum of all groups.
+void group_families(const Snapshot& snapshot, bool exit_records, const config::GroupDetails& per_group,
+                    std::vector<MetricFamily>& out) {
+  std::vector<Labels> label_sets;  // built once: every row labels every group the same way
+  label_sets.reserve(snapshot.groups.size());
+  GroupSnapshot host;
+  for (const GroupSnapshot& group : snapshot.groups) {
+    label_sets.push_back(group_labels(snapshot, group));
+    host.counters.add(group.counters);
+    host.live_processes += group.live_processes;
   }
-  for (MetricFamily* f : {&cpu, &rss, &read, &written, &switches, &cpu_delay, &blkio_delay}) {
-    if (!f->metric.empty()) out.push_back(std::move(*f));
+  const Labels no_labels;
+  std::vector<MetricFamily> families;
+  for (const GroupFamily& row : kGroupFamilies) {
+    if (row.from_exit_records && !exit_records) continue;
+    if (families.empty() || families.back().name != row.descriptor->name) families.push_back(family(*row.descriptor));
+    MetricFamily& f = families.back();
+    if (row.scope == Scope::kHostOrGroup && !per_group.has(row.detail)) {
+      SeriesOut series(f, no_labels, row.only_nonzero);
+      row.series(host, snapshot, series);
+      continue;
+    }
+    for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
+      SeriesOut series(f, label_sets[g], row.scope != Scope::kEveryGroup);
+      row.series(snapshot.groups[g], snapshot, series);
+    }
+  }
+  for (MetricFamily& f : families) {
+    if (!f.metric.empty()) out.push_back(std::move(f));
   }
 }
 
 }  // namespace
 
 std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const PipelineStatus& status,
-                                            const BuildInfo& build) {
+                                            const BuildInfo& build, const config::GroupDetails& per_group) {
   std::vector<MetricFamily> out;
   out.reserve(40);
-  LabelSets label_sets;  // built once: both passes label every group the same way
-  label_sets.reserve(snapshot.groups.size());
-  for (const GroupSnapshot& group : snapshot.groups) label_sets.push_back(group_labels(snapshot, group));
-  per_group_families(snapshot, label_sets, out);
-  if (status.taskstats) per_group_cost_families(snapshot, label_sets, out);
+  group_families(snapshot, status.taskstats.has_value(), per_group, out);
 
   MetricFamily rates = family(kEventRate);
   for (std::size_t e = 0; e < aggregator::kRateEventCount; ++e) {

@@ -14,6 +14,7 @@
 #include <prometheus/metric_family.h>
 
 #include "aggregator/snapshot.h"
+#include "config/group_detail.h"
 #include "connector/event.h"
 #include "connector/parser.h"
 #include "connector/proc_connector.h"
@@ -50,9 +51,11 @@ struct BuildInfo {
   std::string arch;
 };
 
-/// The exporter's own families (everything except process_*).
+/// The exporter's own families (everything except process_*). `per_group`: the families exported
+/// per group that are per host by default (config/group_detail.h).
 std::vector<prometheus::MetricFamily> exporter_families(const aggregator::Snapshot& snapshot,
-                                                        const PipelineStatus& status, const BuildInfo& build);
+                                                        const PipelineStatus& status, const BuildInfo& build,
+                                                        const config::GroupDetails& per_group = {});
 
 /// The standard process_* families of this process from its usage (procfs::read_self_usage);
 /// a part that could not be read is omitted.

@@ -109,6 +109,25 @@ void histogram(std::string& out, const MetricFamily& family, const ClientMetric&
   }
 }
 
+/// As TextSerializer: _count, _sum, then the quantiles (we export none).
+void summary(std::string& out, const MetricFamily& family, const ClientMetric& metric) {
+  const auto& s = metric.summary;
+  head(out, family, metric, "_count");
+  append_integer(out, s.sample_count);
+  tail(out, metric);
+  head(out, family, metric, "_sum");
+  append_double(out, s.sample_sum);
+  tail(out, metric);
+  std::string quantile;
+  for (const auto& q : s.quantile) {
+    quantile.clear();
+    append_double(quantile, q.quantile);
+    head(out, family, metric, "", "quantile", quantile);
+    append_double(out, q.value);
+    tail(out, metric);
+  }
+}
+
 }  // namespace
 
 void write_text(const std::vector<MetricFamily>& families, std::string& out) {
@@ -149,7 +168,10 @@ void write_text(const std::vector<MetricFamily>& families, std::string& out) {
         case MetricType::Histogram:
           histogram(out, family, metric);
           break;
-        default:  // we export no summaries or untyped metrics
+        case MetricType::Summary:
+          summary(out, family, metric);
+          break;
+        default:  // we export no untyped metrics
           head(out, family, metric, "");
           append_double(out, metric.untyped.value);
           tail(out, metric);

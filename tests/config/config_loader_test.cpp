@@ -76,6 +76,7 @@ TEST_CASE("the shipped procevents.yml spells out exactly the built-in defaults",
   CHECK(file.attribution == defaults.attribution);
   CHECK(file.attribution_limits == defaults.attribution_limits);
   CHECK(file.read_cgroup == defaults.read_cgroup);
+  CHECK(file.per_group == defaults.per_group);
   REQUIRE(file.process_names.size() == 1);
   CHECK(file.process_names[0].name.source == "{{.Comm}}");
 }
@@ -94,6 +95,7 @@ TEST_CASE("the built-in defaults are the documented ones", "[config]") {
   CHECK(cfg.attribution.empty());
   CHECK(cfg.attribution_limits == std::map<std::string, std::size_t>{{"unit", 200}, {"container_id", 200}, {"pod_uid", 200}, {"user", 100}});
   CHECK_FALSE(cfg.read_cgroup);
+  CHECK(cfg.per_group.none());  // the series budget: per-host families stay per host
   std::uint32_t mask = 0;
   for (const std::string& e : cfg.events) mask |= procevents::connector::event_bit_for_name(e);
   CHECK(cfg.event_mask == mask);
@@ -237,7 +239,8 @@ TEST_CASE("our own keys are read", "[config]") {
   const Config cfg = load_ok(
       "max_groups: 10\nunmatched: ignore\nlifetime_buckets: [0.5, 5, 1e3]\nring_capacity: 1024\n"
       "max_processes: 4096\nreceive_buffer_bytes: 0\nevents: [exec, nonzero_exit]\nattribution: [user, unit]\n"
-      "attribution_limits: {unit: 3, user: 7}\nread_cgroup: yes\nchildren: false\n");
+      "attribution_limits: {unit: 3, user: 7}\nread_cgroup: yes\nchildren: false\n"
+      "per_group: [identity, lifetime_buckets]\n");
   CHECK(cfg.max_groups == 10);
   CHECK_FALSE(cfg.children);
   CHECK(cfg.unmatched == Unmatched::kIgnore);
@@ -253,6 +256,10 @@ TEST_CASE("our own keys are read", "[config]") {
   CHECK(cfg.attribution_limits.at("user") == 7);
   CHECK(cfg.attribution_limits.at("container_id") == 200);  // untouched labels keep their default
   CHECK(cfg.read_cgroup);
+  CHECK(cfg.per_group.has(procevents::config::GroupDetail::kIdentity));
+  CHECK(cfg.per_group.has(procevents::config::GroupDetail::kLifetimeBuckets));
+  CHECK_FALSE(cfg.per_group.has(procevents::config::GroupDetail::kThreads));
+  CHECK(load_ok("per_group: [all]\n").per_group == procevents::config::GroupDetails::all());
 }
 
 TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]") {
@@ -288,6 +295,9 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"unmatched: [other]\n", "unmatched: expected a string"},
       {"read_cgroup: 2\n", "expected true or false"},
       {"read_cgroup: perhaps\n", "expected true or false"},
+      {"per_group: [threads, lifetime]\n", "per_group: unknown option \"lifetime\" (known: threads, identity, coredumps, "
+                                            "lifetime_buckets, peak_memory, storage, context_switches, delays, or all)"},
+      {"per_group: identity\n", "expected a list"},
       {"process_names:\n  - name: [a]\n    comm: [a]\n", "process_names[0].name: expected a string"},
       {"process_names:\n  - comm: {a: b}\n", "process_names[0].comm: expected a list of strings"},
       {"process_names:\n  - comm: []\n", "none of comm, exe or cmdline"},
@@ -410,4 +420,8 @@ TEST_CASE("describe lists the active settings", "[config]") {
   CHECK(text.find("read_cgroup: true") != std::string::npos);
   CHECK(describe(default_config()).find("- name: \"{{.Comm}}\"  cmdline: ['.+']") != std::string::npos);
   CHECK(describe(default_config()).find("children: true") != std::string::npos);
+  CHECK(describe(default_config()).find("per_group: []   # per host: threads, identity, coredumps, lifetime_buckets, "
+                                        "peak_memory, storage, context_switches, delays") != std::string::npos);
+  CHECK(describe(load_ok("per_group: [all]\n")).find("per_group: [threads, identity, coredumps, lifetime_buckets, "
+                                                      "peak_memory, storage, context_switches, delays]\n") != std::string::npos);
 }

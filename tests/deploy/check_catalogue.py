@@ -72,6 +72,7 @@ def load_catalogue():
     for name, (kind, labels) in list(out.items()):
         if kind == 'histogram':
             out[name + '_bucket'] = ('counter', dict(labels, le=None))
+        if kind in ('histogram', 'summary'):
             out[name + '_sum'] = ('counter', labels)
             out[name + '_count'] = ('counter', labels)
     return out
@@ -93,7 +94,8 @@ def check_source(catalogue, errors):
         errors.append('%s: found no metric families; update source_families()' % EXPOSITION)
         return
     listed = {n: k for n, (k, _) in catalogue.items()
-              if not (n.endswith(('_bucket', '_sum', '_count')) and catalogue.get(re.sub(r'_(bucket|sum|count)$', '', n), ('',))[0] == 'histogram')}
+              if not (n.endswith(('_bucket', '_sum', '_count')) and
+                      catalogue.get(re.sub(r'_(bucket|sum|count)$', '', n), ('',))[0] in ('histogram', 'summary'))}
     for name in sorted(set(source) - set(listed)):
         errors.append('exporter defines %s (%s) but metric_names.txt does not list it' % (name, source[name]))
     for name in sorted(set(listed) - set(source)):

@@ -2,7 +2,7 @@
 """Every PromQL expression the project ships, one JSON object per line, for tests that evaluate them
 against a real Prometheus (tests/e2e) or check them offline (check_dashboard.sh, check_rules.sh).
 
-  python3 tests/deploy/promql_exprs.py [--dashboard FILE] [--rules FILE]
+  python3 tests/deploy/promql_exprs.py [--dashboard FILE] [--rules FILE] [--detailed]
 
 Each line: {"source": "...", "kind": "...", "expr": "...", "expect": "..."}
 
@@ -18,7 +18,8 @@ kind    panel        a dashboard panel target; Grafana variables substituted: $i
 expect  data         returns at least one series from a scraped exporter that has seen some processes
         empty        returns nothing while the exporter is scraped (absent() legs)
         any          evaluation must succeed; whether it returns data depends on the host (alert conditions,
-                     queries that read only HOST_DEPENDENT series)
+                     queries that read only HOST_DEPENDENT series, or with --detailed (per_group: [all])
+                     DETAILED_HOST_DEPENDENT ones)
 
 Exit status 1 (with the reason on stderr) when an alert does not have the shape the probes need
 (`<expr> <comparison> <number>` legs joined by `or`, or absent(...) legs) or a dashboard query uses a
@@ -50,6 +51,13 @@ HOST_DEPENDENT = {
     'procevents_exited_cpu_delay_seconds_total': 'delay accounting (sysctl kernel.task_delayacct=1)',
     'procevents_exited_blkio_delay_seconds_total': 'delay accounting, and processes that waited for block I/O',
 }
+# With per_group: [all] (the detailed setting) these are per group, and a group's series appears only
+# once it has something to say: storage I/O only from processes that missed the page cache (reads) or
+# dirtied pages of a disk-backed file (writes).
+DETAILED_HOST_DEPENDENT = {
+    'procevents_exited_storage_read_bytes_total': 'storage reads that missed the page cache, by exited processes',
+    'procevents_exited_storage_written_bytes_total': 'writes to disk-backed files by exited processes',
+}
 
 
 class ShapeError(Exception):
@@ -63,6 +71,7 @@ TOKEN = re.compile(r'''
   | (?P<comment>\#[^\n]*)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
   | (?P<duration>\[[^\]]*\])
+  | (?P<offset>(?:[0-9]+(?:ms|[smhdwy]))+(?![A-Za-z0-9_:]))
   | (?P<number>(?:0x[0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)(?![A-Za-z_:]))
   | (?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)
   | (?P<op>==|!=|>=|<=|=~|!~|[-+*/%^<>=,(){}@])
@@ -140,13 +149,15 @@ def substitute(expr, where):
     return VARIABLE.sub(replace, expr)
 
 
-def expectation(expr):
-    """'any' when every series the query reads is HOST_DEPENDENT, else 'data'."""
+def expectation(expr, detailed=False):
+    """'any' when every series the query reads is HOST_DEPENDENT (or DETAILED_HOST_DEPENDENT in the detailed
+    setting), else 'data'."""
     names = {text for kind, text, _ in tokenize(expr) if kind == 'ident' and text.startswith(('procevents_', 'process_'))}
-    return 'any' if names and names <= set(HOST_DEPENDENT) else 'data'
+    sparse = set(HOST_DEPENDENT) | (set(DETAILED_HOST_DEPENDENT) if detailed else set())
+    return 'any' if names and names <= sparse else 'data'
 
 
-def dashboard_exprs(path=DASHBOARD):
+def dashboard_exprs(path=DASHBOARD, detailed=False):
     with open(path) as f:
         dashboard = json.load(f)
     out = []
@@ -172,11 +183,11 @@ def dashboard_exprs(path=DASHBOARD):
                 continue
             where = 'dashboard panel %s "%s" target %s' % (panel.get('id'), panel.get('title'), target.get('refId'))
             expr = substitute(target['expr'], where)
-            out.append({'source': where, 'kind': 'panel', 'expr': expr, 'expect': expectation(expr)})
+            out.append({'source': where, 'kind': 'panel', 'expr': expr, 'expect': expectation(expr, detailed)})
     return out
 
 
-def rule_exprs(path=RULES):
+def rule_exprs(path=RULES, detailed=False):
     import yaml  # python3-yaml
     with open(path) as f:
         rules = yaml.safe_load(f)
@@ -186,9 +197,9 @@ def rule_exprs(path=RULES):
             expr = rule['expr'].strip()
             if 'record' in rule:
                 where = 'rule record %s' % rule['record']
-                out.append({'source': where, 'kind': 'record', 'expr': expr, 'expect': expectation(expr)})
+                out.append({'source': where, 'kind': 'record', 'expr': expr, 'expect': expectation(expr, detailed)})
                 out.append({'source': 'recorded series %s' % rule['record'], 'kind': 'recorded',
-                            'expr': rule['record'], 'expect': expectation(expr)})
+                            'expr': rule['record'], 'expect': expectation(expr, detailed)})
                 continue
             where = 'rule alert %s' % rule['alert']
             out.append({'source': where, 'kind': 'alert', 'expr': expr, 'expect': 'any'})
@@ -211,9 +222,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--dashboard', default=DASHBOARD)
     parser.add_argument('--rules', default=RULES)
+    parser.add_argument('--detailed', action='store_true', help='expectations for per_group: [all]')
     args = parser.parse_args()
     try:
-        exprs = dashboard_exprs(args.dashboard) + rule_exprs(args.rules)
+        exprs = dashboard_exprs(args.dashboard, args.detailed) + rule_exprs(args.rules, args.detailed)
     except ShapeError as error:
         print('promql_exprs.py: %s' % error, file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1.
+"""End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1, once with the default
+series budget and once with every family per group (per_group: [all]).
 
 A workload runs; then, through Prometheus's HTTP API, every PromQL expression of the dashboard and
 of the rules is evaluated (tests/deploy/promql_exprs.py lists them, with what each must return: alert
@@ -18,6 +19,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+
+import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..')
@@ -44,7 +47,11 @@ def query(port, expr):
     return body['data']['result']
 
 
-def test_prometheus():
+SETTINGS = {'default': '', 'detailed': 'per_group: [all]\n'}
+
+
+@pytest.mark.parametrize('setting', sorted(SETTINGS))
+def test_prometheus(setting):
     require_root()
     name = 'pe2e' + str(os.getpid())[-6:]
     work = tempfile.mkdtemp(prefix='procevents-e2e-')
@@ -52,7 +59,10 @@ def test_prometheus():
     try:
         program = os.path.join(work, name)
         shutil.copy(WORKLOAD, program)
-        with Exporter(BINARY) as exporter:
+        exporter_config = os.path.join(work, 'procevents.yml')
+        with open(exporter_config, 'w') as f:
+            f.write(SETTINGS[setting])
+        with Exporter(BINARY, '--config.file=' + exporter_config) as exporter:
             prom_port = free_port()
             config = os.path.join(work, 'prometheus.yml')
             with open(config, 'w') as f:
@@ -77,7 +87,10 @@ def test_prometheus():
                                      open(os.path.join(work, 'prometheus.log')).read())
 
             runs = 0
-            for args in [('exit', '0')] * 6 + [('exit', '2')] * 2 + [('signal', '11')] * 2 + [('signal', '9')]:
+            # Every kind of event once at least, so that per-group series exist in the detailed setting too.
+            workload = ([('exit', '0')] * 6 + [('exit', '2')] * 2 + [('signal', '11')] * 2 + [('signal', '9')] +
+                        [('identity', '65534'), ('threads', '2')])
+            for args in workload:
                 subprocess.run([program] + list(args))
                 runs += 1
 
@@ -93,7 +106,8 @@ def test_prometheus():
             time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
 
             failures = []
-            exprs = promql_exprs.dashboard_exprs() + promql_exprs.rule_exprs(RULES)
+            detailed = setting == 'detailed'
+            exprs = promql_exprs.dashboard_exprs(detailed=detailed) + promql_exprs.rule_exprs(RULES, detailed)
             for item in exprs:
                 try:
                     result = query(prom_port, item['expr'])
@@ -116,8 +130,8 @@ def test_prometheus():
             kinds = {}
             for item in exprs:
                 kinds[item['kind']] = kinds.get(item['kind'], 0) + 1
-            print('evaluated %d expressions (%s), %d rules loaded' %
-                  (len(exprs), ', '.join('%d %s' % (n, k) for k, n in sorted(kinds.items())), len(rules)))
+            print('%s setting: evaluated %d expressions (%s), %d rules loaded' %
+                  (setting, len(exprs), ', '.join('%d %s' % (n, k) for k, n in sorted(kinds.items())), len(rules)))
             assert not failures, '\n'.join(failures)
     finally:
         if prometheus:

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -14,11 +16,17 @@ namespace {
 aggregator::Snapshot sample_snapshot() {
   aggregator::Snapshot s;
   s.lifetime_bounds = {0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400};
+  s.peak_rss_bounds = {4194304};
   for (int i = 0; i < 3; ++i) {
     aggregator::GroupSnapshot g;
     g.name = i == 2 ? "we\"ird\\name\nx" : "group" + std::to_string(i);
     g.live_processes = i;
     g.counters.execs = 12345678901ull;
+    g.counters.forks_process = 5;
+    g.counters.uid_changes_to_root = i;
+    g.counters.peak_rss.buckets = {1, 1};
+    g.counters.peak_rss.count = 2;
+    g.counters.peak_rss.sum = 5e6;
     g.counters.exits = {1, 2, 3};
     g.counters.signal_exits[9] = 2;
     g.counters.lifetime.buckets = {1, 0, 2, 0, 0, 0, 0, 0, 0, 1};
@@ -36,7 +44,12 @@ aggregator::Snapshot sample_snapshot() {
 TEST_CASE("our text writer is byte-for-byte prometheus-cpp's TextSerializer", "[metrics]") {
   metrics::PipelineStatus status;
   status.kernel_forks = 987654321;
-  auto families = metrics::exporter_families(sample_snapshot(), status, {"1.0", "abc", "main", "GNU 12", "linux", "amd64"});
+  status.taskstats = taskstats::SourceStats{};
+  const config::GroupDetails per_group = GENERATE(config::GroupDetails{}, config::GroupDetails::all());
+  auto families = metrics::exporter_families(sample_snapshot(), status, {"1.0", "abc", "main", "GNU 12", "linux", "amd64"},
+                                             per_group);
+  REQUIRE(families[0].name == "procevents_forks_total");
+  REQUIRE(families[0].metric.size() >= 2);
   // Odd values the serializer special-cases.
   families[0].metric[0].counter.value = NAN;
   families[0].metric[1].counter.value = INFINITY;
@@ -49,11 +62,12 @@ TEST_CASE("our text writer is byte-for-byte prometheus-cpp's TextSerializer", "[
 
 TEST_CASE("the exposition has the catalogue's names and a group's labels", "[metrics]") {
   const std::string text = metrics::render_text(metrics::exporter_families(sample_snapshot(), {}, {"1", "r", "b", "c", "linux", "amd64"}));
-  for (const char* needle : {"procevents_forks_total{groupname=\"group0\",kind=\"process\"} 0",
+  for (const char* needle : {"procevents_forks_total{groupname=\"group0\",kind=\"process\"} 5",
                              "procevents_exits_total{groupname=\"group1\",outcome=\"signal\"} 3",
                              "procevents_signal_exits_total{groupname=\"group0\",signal=\"SIGKILL\"} 2",
-                             "procevents_process_lifetime_seconds_bucket{groupname=\"group0\",le=\"0.1\"} 3",
-                             "procevents_process_lifetime_seconds_bucket{groupname=\"group0\",le=\"+Inf\"} 4",
+                             "procevents_group_process_lifetime_seconds_count{groupname=\"group0\"} 4",
+                             "procevents_process_lifetime_seconds_bucket{le=\"0.1\"} 9",
+                             "procevents_process_lifetime_seconds_bucket{le=\"+Inf\"} 12",
                              "procevents_events_lost_total{reason=\"ring_full\"} 0",
                              "procevents_event_rate{event=\"fork\",window=\"1m\"}",
                              "procevents_build_info{arch=\"amd64\",branch=\"b\",compiler=\"c\",os=\"linux\",revision=\"r\",version=\"1\"} 1",
@@ -62,6 +76,116 @@ TEST_CASE("the exposition has the catalogue's names and a group's labels", "[met
     CHECK(text.find(needle) != std::string::npos);
   }
   CHECK(text.find("exposer_") == std::string::npos);
+}
+
+namespace {
+/// name{labels} -> value of every sample line.
+std::map<std::string, double> samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+/// The sum of every sample of `name` (exactly that name, any labels).
+double sum_of(const std::map<std::string, double>& all, const std::string& name) {
+  double sum = 0;
+  for (const auto& [series, value] : all) {
+    if (series.substr(0, series.find('{')) == name) sum += value;
+  }
+  return sum;
+}
+
+std::size_t count_with(const std::map<std::string, double>& all, const std::string& needle) {
+  std::size_t n = 0;
+  for (const auto& entry : all) n += entry.first.find(needle) != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("by default a group has only the series that have something to say", "[metrics]") {
+  aggregator::Snapshot s;
+  s.lifetime_bounds = {0.1, 1, 10};
+  s.peak_rss_bounds = {1e6, 1e8};
+  aggregator::GroupSnapshot idle;  // a daemon found at start-up: nothing happened yet
+  idle.name = "idle";
+  idle.live_processes = 1;
+  aggregator::GroupSnapshot command;  // a program started twice that exited 0, costs from its exit records
+  command.name = "command";
+  auto& c = command.counters;
+  c.execs = 2;
+  c.forks_thread = 4;
+  c.exits = {2, 0, 0};
+  c.lifetime.buckets = {2, 0, 0, 0};
+  c.lifetime.count = 2;
+  c.lifetime.sum = 0.01;
+  c.cpu_user_us = 300;
+  c.cpu_system_us = 200;
+  c.storage_read_bytes = 4096;
+  c.voluntary_switches = 3;
+  c.peak_rss.buckets = {2, 0, 0};
+  c.peak_rss.count = 2;
+  c.comm_changes = 1;
+  s.groups = {idle, command};
+  metrics::PipelineStatus status;
+  status.taskstats = taskstats::SourceStats{};
+  const auto all = samples(metrics::render_text(metrics::exporter_families(s, status, {"1", "r", "b", "c", "linux", "amd64"})));
+
+  CHECK(count_with(all, "groupname=\"idle\"") == 1);
+  CHECK(all.count("procevents_processes{groupname=\"idle\"}") == 1);
+  // execs, exits{success}, lifetime sum and count, CPU user and system, live processes: 7.
+  CHECK(count_with(all, "groupname=\"command\"") == 7);
+  CHECK(all.count("procevents_exits_total{groupname=\"command\",outcome=\"failure\"}") == 0);
+  // What is per host by default exists from the start, at 0 until something happens.
+  CHECK(all.at("procevents_forks_total{kind=\"thread\"}") == 4);
+  CHECK(all.at("procevents_uid_changes_total{to_root=\"true\"}") == 0);
+  CHECK(all.at("procevents_ptrace_total{op=\"attach\"}") == 0);
+  CHECK(all.at("procevents_coredumps_total") == 0);
+  CHECK(all.at("procevents_comm_changes_total") == 1);
+  CHECK(all.at("procevents_process_lifetime_seconds_bucket{le=\"0.1\"}") == 2);
+  CHECK(all.at("procevents_exited_peak_resident_memory_bytes_count") == 2);
+  CHECK(all.at("procevents_exited_storage_written_bytes_total") == 0);
+  // Delay accounting off: no series at all.
+  CHECK(count_with(all, "procevents_exited_cpu_delay_seconds_total") == 0);
+}
+
+TEST_CASE("per_group options move families from the host to the groups; every sum stays the same", "[metrics]") {
+  metrics::PipelineStatus status;
+  status.taskstats = taskstats::SourceStats{};
+  const aggregator::Snapshot snapshot = sample_snapshot();
+  const auto by_host = samples(metrics::render_text(metrics::exporter_families(snapshot, status, {"1", "r", "b", "c", "linux", "amd64"})));
+  for (const config::GroupDetailOption& option : config::kGroupDetails) {
+    CAPTURE(option.name);
+    config::GroupDetails per_group;
+    per_group.set(option.detail);
+    const auto by_group =
+        samples(metrics::render_text(metrics::exporter_families(snapshot, status, {"1", "r", "b", "c", "linux", "amd64"}, per_group)));
+    std::set<std::string> names;
+    for (const auto& [series, value] : by_host) names.insert(series.substr(0, series.find('{')));
+    for (const auto& [series, value] : by_group) names.insert(series.substr(0, series.find('{')));
+    for (const std::string& name : names) {
+      CAPTURE(name);
+      CHECK(sum_of(by_host, name) == Approx(sum_of(by_group, name)));
+    }
+    CHECK(count_with(by_group, "groupname=") > count_with(by_host, "groupname="));
+  }
+  // Each family is per host or per group, never both: no event is counted twice.
+  const auto detailed = samples(
+      metrics::render_text(metrics::exporter_families(snapshot, status, {"1", "r", "b", "c", "linux", "amd64"}, config::GroupDetails::all())));
+  for (const auto& [series, value] : detailed) {
+    if (series.rfind("procevents_process_lifetime_seconds", 0) == 0 || series.rfind("procevents_uid_changes", 0) == 0 ||
+        series.rfind("procevents_exited_peak", 0) == 0) {
+      CAPTURE(series);
+      CHECK(series.find("groupname=") != std::string::npos);
+    }
+  }
+  CHECK(detailed.at("procevents_process_lifetime_seconds_bucket{groupname=\"group0\",le=\"0.1\"}") == 3);
+  CHECK(detailed.at("procevents_uid_changes_total{groupname=\"group1\",to_root=\"true\"}") == 1);
+  CHECK(detailed.count("procevents_uid_changes_total{groupname=\"group0\",to_root=\"true\"}") == 0);  // 0: none yet
 }
 
 TEST_CASE("process_* families: client_golang's names, HELP and TYPE, from a SelfUsage", "[metrics]") {

@@ -7,9 +7,13 @@
 //   workload forks N       fork N children that _exit(0), reap them, exit 0
 //   workload rename NAME   prctl(PR_SET_NAME, NAME), exit 0
 //   workload spin MS       burn MS milliseconds of CPU (user time), exit 0
+//   workload identity UID  (as root) a child is ptrace-attached and detached by us, then calls setsid,
+//                          renames itself to its own comm, sets its gid and euid to UID, its euid back
+//                          to 0 and its uid to UID; exit 0 (every identity event once, in our group)
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +29,7 @@ void* thread_body(void* arg) { return arg; }
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename|spin ARG\n", argv[0]);
+    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename|spin|identity ARG\n", argv[0]);
     return 64;
   }
   const char* mode = argv[1];
@@ -68,6 +72,28 @@ int main(int argc, char** argv) {
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
     } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < n);
     return 0;
+  }
+  if (!std::strcmp(mode, "identity")) {
+    int go[2];
+    if (pipe(go) != 0) return 70;
+    const pid_t child = fork();
+    if (child < 0) return 71;
+    if (child == 0) {
+      char byte = 0;
+      if (read(go[0], &byte, 1) != 1) _exit(72);  // until our parent has attached and detached
+      char comm[16] = {};
+      prctl(PR_GET_NAME, comm, 0, 0, 0);
+      const auto id = static_cast<uid_t>(n);
+      const bool ok = setsid() > 0 && prctl(PR_SET_NAME, comm, 0, 0, 0) == 0 && setgid(id) == 0 &&
+                      seteuid(id) == 0 && seteuid(0) == 0 && setuid(id) == 0;
+      _exit(ok ? 0 : 73);
+    }
+    int status = 0;
+    const bool traced = ptrace(PTRACE_ATTACH, child, nullptr, nullptr) == 0 && waitpid(child, &status, 0) == child &&
+                        ptrace(PTRACE_DETACH, child, nullptr, nullptr) == 0;
+    if (write(go[1], "g", 1) != 1) return 74;
+    waitpid(child, &status, 0);
+    return traced && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 75;
   }
   if (!std::strcmp(mode, "rename")) {
     prctl(PR_SET_NAME, argv[2], 0, 0, 0);
