@@ -203,6 +203,10 @@ class SeriesOut {
   void histogram(const aggregator::Histogram& h, const std::vector<double>& bounds) {
     if (!skip_zero_ || h.count != 0) family_.metric.push_back(metrics::histogram(labels_, h, bounds));
   }
+  /// From now on zeros count as something to say when `measured` (a cost that was measured as 0).
+  void keep_zeros_if(bool measured) {
+    if (measured) skip_zero_ = false;
+  }
   /// Sum and count only (a summary without quantiles).
   void summary(const aggregator::Histogram& h) {
     if (skip_zero_ && h.count == 0) return;
@@ -239,7 +243,7 @@ using config::GroupDetail;
 constexpr GroupDetail kNoDetail = GroupDetail::kThreads;  // unused for kGroup/kEveryGroup rows
 
 // Every family with groupname, in exposition order: one row each (two for forks, split by kind).
-const std::array<GroupFamily, 22> kGroupFamilies = {{
+const GroupFamily kGroupFamilies[] = {
     {&kForks, Scope::kGroup, kNoDetail, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.forks_process), "kind", "process"); }},
     {&kForks, Scope::kHostOrGroup, GroupDetail::kThreads, false, false,
@@ -286,6 +290,9 @@ const std::array<GroupFamily, 22> kGroupFamilies = {{
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.live_processes)); }},
     {&kExitedCpu, Scope::kGroup, kNoDetail, true, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       // Both modes once a process of the group has exited: CPU comes in scheduler ticks, and a short
+       // process often has none in either mode.
+       out.keep_zeros_if(g.counters.peak_rss.count > 0);
        out.value(double(g.counters.cpu_user_us) / 1e6, "mode", "user");
        out.value(double(g.counters.cpu_system_us) / 1e6, "mode", "system");
      }},
@@ -305,7 +312,7 @@ const std::array<GroupFamily, 22> kGroupFamilies = {{
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.cpu_delay_ns) / 1e9); }},
     {&kExitedBlkioDelay, Scope::kHostOrGroup, GroupDetail::kDelays, true, true,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.blkio_delay_ns) / 1e9); }},
-}};
+};
 
 /// The families of kGroupFamilies: each row per group or, for the host, once over the sum of all groups.
 void group_families(const Snapshot& snapshot, bool exit_records, const config::GroupDetails& per_group,

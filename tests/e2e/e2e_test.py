@@ -59,10 +59,12 @@ def test_prometheus(setting):
     try:
         program = os.path.join(work, name)
         shutil.copy(WORKLOAD, program)
-        exporter_config = os.path.join(work, 'procevents.yml')
-        with open(exporter_config, 'w') as f:
-            f.write(SETTINGS[setting])
-        with Exporter(BINARY, '--config.file=' + exporter_config) as exporter:
+        args = []
+        if SETTINGS[setting]:
+            args.append('--config.file=' + os.path.join(work, 'procevents.yml'))
+            with open(args[-1].split('=', 1)[1], 'w') as f:
+                f.write(SETTINGS[setting])
+        with Exporter(BINARY, *args) as exporter:
             prom_port = free_port()
             config = os.path.join(work, 'prometheus.yml')
             with open(config, 'w') as f:

@@ -96,8 +96,16 @@ def check_named_exactly(s, name, runs, acct_counts, **labels):
         execs, {k: v for k, v in s.items() if 'unmatched' in k[0] or 'named_from' in k[0] or 'enrichment' in k[0]})
     assert total(s, 'procevents_exits_total', groupname=name, **labels) == runs
     assert value(s, 'procevents_exits_total', groupname=name, outcome='success', **labels) == runs
-    assert value(s, 'procevents_process_lifetime_seconds_count', groupname=name, **labels) == runs
-    assert value(s, 'procevents_exited_peak_resident_memory_bytes_count', groupname=name, **labels) == runs
+    assert value(s, 'procevents_group_process_lifetime_seconds_count', groupname=name, **labels) == runs
+    # Each exit record charged to the group: one peak-memory sample per process where that is per group
+    # (per_group: [peak_memory]); by default its CPU series exist (at 0 without a scheduler tick).
+    rss = [v for (n, ls), v in s.items() if n == 'procevents_exited_peak_resident_memory_bytes_count' and
+           dict(ls).get('groupname') == name and set(labels.items()) <= set(ls)]
+    if rss:
+        assert rss == [runs]
+    else:
+        assert any(n == 'procevents_exited_cpu_seconds_total' and dict(ls).get('groupname') == name
+                   for (n, ls) in s), 'no exit record was charged to %s' % name
 
 
 def check_pipeline_clean(s):
@@ -128,7 +136,7 @@ def test_programs_that_exit_at_once_carry_their_cgroup_attribution(config_file, 
     """The same runs from a shell inside a cgroup shaped like a systemd service, with attribution on:
     every one carries the service's unit label."""
     unit = unique('pe') + '.service'
-    config = config_file('attribution: [unit]\n')
+    config = config_file('attribution: [unit]\nper_group: [peak_memory]\n')
     # The exporter stops before its cgroup is removed.
     with scratch_cgroups('procevents-test.slice/' + unit) as (procs,), Exporter(BINARY, '--config.file=' + config) as exporter:
         static_name, true_name = programs(tmp_path)

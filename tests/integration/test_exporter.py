@@ -49,8 +49,12 @@ def w():
     workload.cleanup()
 
 
-def test_counts_are_exact(exporter, w):
-    """N execs, exit codes, signals and sleeps of known length show up exactly under the comm."""
+@pytest.mark.parametrize('setting', ['default', 'detailed'])
+def test_counts_are_exact(start_exporter, config_file, w, setting):
+    """N execs, exit codes, signals and sleeps of known length show up exactly under the comm; by default
+    a group has only the series it has something to say in, and the rest is counted for the host."""
+    detailed = setting == 'detailed'
+    exporter = start_exporter(*(['--config.file=' + config_file('per_group: [all]\n')] if detailed else []))
     for _ in range(5):
         w.run('exit', 0, check_code=0)
     for _ in range(3):
@@ -72,13 +76,36 @@ def test_counts_are_exact(exporter, w):
     assert value(s, 'procevents_exits_total', outcome='signal', **g) == 3
     assert value(s, 'procevents_signal_exits_total', signal='SIGKILL', **g) == 2
     assert value(s, 'procevents_signal_exits_total', signal='SIGSEGV', **g) == 1
-    assert value(s, 'procevents_forks_total', kind='thread', **g) == 10
-    assert value(s, 'procevents_process_lifetime_seconds_count', **g) == runs
-    # The two sleepers lived 1.3 s: above the 1 s bucket, inside the 10 s one.
-    assert value(s, 'procevents_process_lifetime_seconds_bucket', le='1', **g) == runs - 2
-    assert value(s, 'procevents_process_lifetime_seconds_bucket', le='10', **g) == runs
-    assert value(s, 'procevents_process_lifetime_seconds_sum', **g) >= 2.6
+    assert value(s, 'procevents_group_process_lifetime_seconds_count', **g) == runs
+    assert value(s, 'procevents_group_process_lifetime_seconds_sum', **g) >= 2.6
     assert value(s, 'procevents_processes', **g) == 0
+    if detailed:
+        assert value(s, 'procevents_forks_total', kind='thread', **g) == 10
+        assert value(s, 'procevents_process_lifetime_seconds_count', **g) == runs
+        # The two sleepers lived 1.3 s: above the 1 s bucket, inside the 10 s one.
+        assert value(s, 'procevents_process_lifetime_seconds_bucket', le='1', **g) == runs - 2
+        assert value(s, 'procevents_process_lifetime_seconds_bucket', le='10', **g) == runs
+        assert value(s, 'procevents_process_lifetime_seconds_sum', **g) >= 2.6
+        return
+    # The default budget: execs, one series per exit outcome and per killing signal, lifetime sum and
+    # count, CPU by mode, live processes. Threads, lifetime buckets and the rest are the host's.
+    mine = {(n, tuple(sorted((k, v) for k, v in ls if k != 'groupname'))) for (n, ls) in s
+            if dict(ls).get('groupname') == w.name}
+    assert mine == {
+        ('procevents_execs_total', ()),
+        ('procevents_exits_total', (('outcome', 'failure'),)),
+        ('procevents_exits_total', (('outcome', 'signal'),)),
+        ('procevents_exits_total', (('outcome', 'success'),)),
+        ('procevents_signal_exits_total', (('signal', 'SIGKILL'),)),
+        ('procevents_signal_exits_total', (('signal', 'SIGSEGV'),)),
+        ('procevents_group_process_lifetime_seconds_count', ()),
+        ('procevents_group_process_lifetime_seconds_sum', ()),
+        ('procevents_exited_cpu_seconds_total', (('mode', 'system'),)),
+        ('procevents_exited_cpu_seconds_total', (('mode', 'user'),)),
+        ('procevents_processes', ()),
+    }, sorted(mine)
+    assert value(s, 'procevents_forks_total', kind='thread') >= 10  # the host's
+    assert value(s, 'procevents_process_lifetime_seconds_bucket', le='10') >= runs
 
 
 def test_forks_match_kernel_counter(exporter, w):

@@ -24,6 +24,12 @@ aggregator::Snapshot sample_snapshot() {
     g.counters.execs = 12345678901ull;
     g.counters.forks_process = 5;
     g.counters.uid_changes_to_root = i;
+    g.counters.forks_thread = 7;
+    g.counters.coredumps = 1;
+    g.counters.comm_changes = 2;
+    g.counters.storage_write_bytes = 4096;
+    g.counters.involuntary_switches = 3;
+    g.counters.cpu_delay_ns = 1000;
     g.counters.peak_rss.buckets = {1, 1};
     g.counters.peak_rss.count = 2;
     g.counters.peak_rss.sum = 5e6;
@@ -130,7 +136,10 @@ TEST_CASE("by default a group has only the series that have something to say", "
   c.peak_rss.buckets = {2, 0, 0};
   c.peak_rss.count = 2;
   c.comm_changes = 1;
-  s.groups = {idle, command};
+  aggregator::GroupSnapshot tickless = command;  // exited before the scheduler's first tick: CPU measured as 0
+  tickless.name = "tickless";
+  tickless.counters.cpu_user_us = tickless.counters.cpu_system_us = 0;
+  s.groups = {idle, command, tickless};
   metrics::PipelineStatus status;
   status.taskstats = taskstats::SourceStats{};
   const auto all = samples(metrics::render_text(metrics::exporter_families(s, status, {"1", "r", "b", "c", "linux", "amd64"})));
@@ -140,20 +149,22 @@ TEST_CASE("by default a group has only the series that have something to say", "
   // execs, exits{success}, lifetime sum and count, CPU user and system, live processes: 7.
   CHECK(count_with(all, "groupname=\"command\"") == 7);
   CHECK(all.count("procevents_exits_total{groupname=\"command\",outcome=\"failure\"}") == 0);
+  CHECK(all.at("procevents_exited_cpu_seconds_total{groupname=\"tickless\",mode=\"user\"}") == 0);
+  CHECK(all.count("procevents_exited_cpu_seconds_total{groupname=\"idle\",mode=\"user\"}") == 0);
   // What is per host by default exists from the start, at 0 until something happens.
-  CHECK(all.at("procevents_forks_total{kind=\"thread\"}") == 4);
+  CHECK(all.at("procevents_forks_total{kind=\"thread\"}") == 8);
   CHECK(all.at("procevents_uid_changes_total{to_root=\"true\"}") == 0);
   CHECK(all.at("procevents_ptrace_total{op=\"attach\"}") == 0);
   CHECK(all.at("procevents_coredumps_total") == 0);
-  CHECK(all.at("procevents_comm_changes_total") == 1);
-  CHECK(all.at("procevents_process_lifetime_seconds_bucket{le=\"0.1\"}") == 2);
-  CHECK(all.at("procevents_exited_peak_resident_memory_bytes_count") == 2);
+  CHECK(all.at("procevents_comm_changes_total") == 2);
+  CHECK(all.at("procevents_process_lifetime_seconds_bucket{le=\"0.1\"}") == 4);
+  CHECK(all.at("procevents_exited_peak_resident_memory_bytes_count") == 4);
   CHECK(all.at("procevents_exited_storage_written_bytes_total") == 0);
   // Delay accounting off: no series at all.
   CHECK(count_with(all, "procevents_exited_cpu_delay_seconds_total") == 0);
 }
 
-TEST_CASE("per_group options move families from the host to the groups; every sum stays the same", "[metrics]") {
+TEST_CASE("per_group options move families from the host to the groups, and every sum stays the same", "[metrics]") {
   metrics::PipelineStatus status;
   status.taskstats = taskstats::SourceStats{};
   const aggregator::Snapshot snapshot = sample_snapshot();
@@ -172,6 +183,7 @@ TEST_CASE("per_group options move families from the host to the groups; every su
       CHECK(sum_of(by_host, name) == Approx(sum_of(by_group, name)));
     }
     CHECK(count_with(by_group, "groupname=") > count_with(by_host, "groupname="));
+    CHECK(by_group.size() - count_with(by_group, "groupname=") < by_host.size() - count_with(by_host, "groupname="));
   }
   // Each family is per host or per group, never both: no event is counted twice.
   const auto detailed = samples(
