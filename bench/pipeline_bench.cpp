@@ -143,13 +143,14 @@ struct Datagram {
 /// A repeating mix per cycle: a thread of a live process starts and ends, a child is forked, execs
 /// and exits (5 connector events, 1 exec), and each exit is preceded by its task's exit record
 /// (2 records): 7 ring items. Children reuse a small pid range so the table stays steady.
-std::vector<Datagram> make_mix(std::int32_t live, std::size_t cycles, const std::vector<std::string>& comms) {
+std::vector<Datagram> make_mix(std::int32_t live, std::size_t cycles, const std::vector<std::string>& comms,
+                               std::size_t pid_range = 500) {
   std::vector<Datagram> out;
   std::uint32_t seq = 0;
   for (std::size_t i = 0; i < cycles; ++i) {
     const auto parent = static_cast<std::uint32_t>(1 + (i * 7919) % static_cast<std::size_t>(live));
-    const auto thread = static_cast<std::uint32_t>(live + 1000 + i % 500);
-    const auto child = static_cast<std::uint32_t>(live + 2000 + i % 500);
+    const auto thread = static_cast<std::uint32_t>(live + 1000 + i % pid_range);
+    const auto child = static_cast<std::uint32_t>(live + 1000 + pid_range + i % pid_range);
     const std::string& parent_comm = comms[parent % comms.size()];
     const std::string& child_comm = comms[child % comms.size()];
     out.push_back({false, datagram(connector::event_bits::kFork, seq++, {1, 1, thread, parent})});
@@ -285,8 +286,10 @@ void scrape(std::size_t groups, const config::GroupDetails& per_group, const cha
   options.exit_records_expected = true;
   aggregator::Aggregator aggregator(options, nullptr, inspector);
   aggregator.seed();
+  // Children's pids cover every group, so that every group forks, execs and exits.
+  const std::size_t pid_range = groups * ((500 + groups - 1) / groups);
   for (const Datagram& d : make_mix(static_cast<std::int32_t>(groups * 3), std::max<std::size_t>(5000, groups * 5),
-                                    inspector.group_names)) {
+                                    inspector.group_names, pid_range)) {
     parse_datagram(d, [&](const receiver::PipelineItem& item) {
       std::visit([&](const auto& value) { aggregator.handle(value); }, item);
     });
@@ -319,9 +322,10 @@ void scrape(std::size_t groups, const config::GroupDetails& per_group, const cha
     at = end == std::string::npos ? text.size() : end + 1;
   }
   std::printf("scrape    %-8s groups=%-5zu series=%-6zu per group=%5.2f  per host (no groupname)=%-4zu  bytes=%-8zu"
-              " gzip=%-7zu render=%.2f ms median (lock held %.3f ms)  (target < 10 ms at 1000 groups)\n",
+              " gzip=%-7zu render=%.2f ms min, %.2f median (lock held %.3f ms)  (target < 10 ms at 1000 groups)\n",
               setting, groups, series, static_cast<double>(group_series) / static_cast<double>(groups),
-              series - group_series, text.size(), gzip_size(text), totals[kRounds / 2] * 1e3, copies[kRounds / 2] * 1e3);
+              series - group_series, text.size(), gzip_size(text), totals.front() * 1e3, totals[kRounds / 2] * 1e3,
+              copies[kRounds / 2] * 1e3);
 }
 
 void memory(std::int32_t live, std::size_t groups) {

@@ -69,6 +69,10 @@ def test_counts_are_exact(start_exporter, config_file, w, setting):
     s = exporter.wait_for(lambda s: value(s, 'procevents_exits_total', groupname=w.name, outcome='success') >= 8,
                           what='exits of ' + w.name)
     s = settled(exporter)
+    # The landing page says which families are per group.
+    landing = exporter.get('/')[2]
+    assert ('per_group: [threads, identity, coredumps, lifetime_buckets, peak_memory, storage, context_switches, '
+            'delays]' if detailed else 'per_group: []   # per host: threads, identity,') in landing, landing
     g = dict(groupname=w.name)
     assert value(s, 'procevents_execs_total', **g) == runs, value(s, 'procevents_execs_total', **g)
     assert value(s, 'procevents_exits_total', outcome='success', **g) == 8
