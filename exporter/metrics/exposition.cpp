@@ -1,5 +1,7 @@
 #include "metrics/exposition.h"
 
+#include <optional>
+
 #include "metrics/text_writer.h"
 
 namespace procevents::metrics {
@@ -20,20 +22,20 @@ struct Descriptor {
 
 // Every exported name in one place. Counters carry `_total` here: the serializer prints names as given.
 constexpr Descriptor kForks{"procevents_forks_total", MetricType::Counter,
-                           "Forks by the group of the parent process; kind=process for new processes, thread for new threads."};
+                           "Forks by the group of the parent process; kind=process for new processes, thread for new threads (those per host unless per_group: [threads])."};
 constexpr Descriptor kExecs{"procevents_execs_total", MetricType::Counter, "Execs, by the group of the program after exec."};
 constexpr Descriptor kExits{"procevents_exits_total", MetricType::Counter,
                            "Process exits (thread-group leaders) by outcome: success (status 0), failure (non-zero status), signal."};
 constexpr Descriptor kSignalExits{"procevents_signal_exits_total", MetricType::Counter,
                                  "Processes killed by a signal, by signal name."};
-constexpr Descriptor kCoredumps{"procevents_coredumps_total", MetricType::Counter, "Core dumps written."};
+constexpr Descriptor kCoredumps{"procevents_coredumps_total", MetricType::Counter, "Core dumps written. Per host unless per_group: [coredumps]."};
 constexpr Descriptor kCommChanges{"procevents_comm_changes_total", MetricType::Counter,
-                                 "Task renames (prctl(PR_SET_NAME) or writes to /proc/<pid>/comm)."};
+                                 "Task renames (prctl(PR_SET_NAME) or writes to /proc/<pid>/comm). Per host unless per_group: [identity]."};
 constexpr Descriptor kUidChanges{"procevents_uid_changes_total", MetricType::Counter,
-                                "User id changes; to_root=true when the new effective uid is 0."};
-constexpr Descriptor kGidChanges{"procevents_gid_changes_total", MetricType::Counter, "Group id changes."};
-constexpr Descriptor kSidChanges{"procevents_sid_changes_total", MetricType::Counter, "New sessions (setsid)."};
-constexpr Descriptor kPtrace{"procevents_ptrace_total", MetricType::Counter, "ptrace attaches and detaches of the group's processes."};
+                                "User id changes; to_root=true when the new effective uid is 0. Per host unless per_group: [identity]."};
+constexpr Descriptor kGidChanges{"procevents_gid_changes_total", MetricType::Counter, "Group id changes. Per host unless per_group: [identity]."};
+constexpr Descriptor kSidChanges{"procevents_sid_changes_total", MetricType::Counter, "New sessions (setsid). Per host unless per_group: [identity]."};
+constexpr Descriptor kPtrace{"procevents_ptrace_total", MetricType::Counter, "ptrace attaches and detaches of the group's processes. Per host unless per_group: [identity]."};
 constexpr Descriptor kLifetime{"procevents_process_lifetime_seconds", MetricType::Histogram,
                               "Process lifetime from fork to exit, from kernel timestamps. Processes already running at start-up are not observed. Per host unless per_group: [lifetime_buckets]."};
 constexpr Descriptor kGroupLifetime{"procevents_group_process_lifetime_seconds", MetricType::Summary,
@@ -43,17 +45,17 @@ constexpr Descriptor kProcesses{"procevents_processes", MetricType::Gauge, "Live
 constexpr Descriptor kExitedCpu{"procevents_exited_cpu_seconds_total", MetricType::Counter,
                                 "CPU time used by tasks that have exited, by mode (user, system); threads count in their process's group."};
 constexpr Descriptor kExitedPeakRss{"procevents_exited_peak_resident_memory_bytes", MetricType::Histogram,
-                                    "Peak resident memory (high-water RSS) of processes that have exited."};
+                                    "Peak resident memory (high-water RSS) of processes that have exited. Per host unless per_group: [peak_memory]."};
 constexpr Descriptor kExitedRead{"procevents_exited_storage_read_bytes_total", MetricType::Counter,
-                                 "Bytes tasks that have exited caused to be read from storage."};
+                                 "Bytes tasks that have exited caused to be read from storage. Per host unless per_group: [storage]."};
 constexpr Descriptor kExitedWritten{"procevents_exited_storage_written_bytes_total", MetricType::Counter,
-                                    "Bytes tasks that have exited caused to be written to storage."};
+                                    "Bytes tasks that have exited caused to be written to storage. Per host unless per_group: [storage]."};
 constexpr Descriptor kExitedSwitches{"procevents_exited_context_switches_total", MetricType::Counter,
-                                     "Context switches of tasks that have exited, by ctxswitchtype (voluntary, nonvoluntary)."};
+                                     "Context switches of tasks that have exited, by ctxswitchtype (voluntary, nonvoluntary). Per host unless per_group: [context_switches]."};
 constexpr Descriptor kExitedCpuDelay{"procevents_exited_cpu_delay_seconds_total", MetricType::Counter,
-                                     "Time tasks that have exited spent runnable but waiting for a CPU (needs delay accounting: kernel.task_delayacct=1)."};
+                                     "Time tasks that have exited spent runnable but waiting for a CPU (needs delay accounting: kernel.task_delayacct=1). Per host unless per_group: [delays]."};
 constexpr Descriptor kExitedBlkioDelay{"procevents_exited_blkio_delay_seconds_total", MetricType::Counter,
-                                       "Time tasks that have exited spent waiting for block I/O (needs delay accounting: kernel.task_delayacct=1)."};
+                                       "Time tasks that have exited spent waiting for block I/O (needs delay accounting: kernel.task_delayacct=1). Per host unless per_group: [delays]."};
 constexpr Descriptor kEventRate{"procevents_event_rate", MetricType::Gauge,
                                "Events per second (threads included), exponentially weighted over the window, like the load average."};
 constexpr Descriptor kEvents{"procevents_events_total", MetricType::Counter,
@@ -223,72 +225,68 @@ class SeriesOut {
   bool skip_zero_;
 };
 
-/// Where a per-group family's series go (see config/group_detail.h for the host/group split).
-enum class Scope : std::uint8_t {
-  kGroup,        // per group, each series once it has something to say
-  kEveryGroup,   // per group, every group (a gauge worth reading at 0)
-  kHostOrGroup,  // per host (at 0 from the start) unless `detail` is on, then like kGroup
-};
-
 struct GroupFamily {
   const Descriptor* descriptor;  // rows of one family are adjacent
-  Scope scope;
-  config::GroupDetail detail;  // for kHostOrGroup
-  bool from_exit_records;      // taskstats: only while that source is active
-  bool only_nonzero;           // no series at all until one is above 0, even for the host
+  /// nullopt: per group. Else per host (series at 0 from the start) unless that option is on.
+  std::optional<config::GroupDetail> per_host_unless;
+  bool every_group;        // a series for every group, 0 included (a gauge worth reading at 0)
+  bool from_exit_records;  // taskstats: only while that source is active
+  bool only_nonzero;       // no series at all until one is above 0, even for the host
   void (*series)(const GroupSnapshot&, const Snapshot&, SeriesOut&);
 };
 
 using config::GroupDetail;
-constexpr GroupDetail kNoDetail = GroupDetail::kThreads;  // unused for kGroup/kEveryGroup rows
+constexpr std::nullopt_t kPerGroup = std::nullopt;
 
-// Every family with groupname, in exposition order: one row each (two for forks, split by kind).
+// Every family with groupname, in exposition order: one row each (two for forks, split by kind). A
+// family per host unless a per_group option says otherwise is config/group_detail.h's concern; the
+// series budget they add up to is the README's "Series budget".
 const GroupFamily kGroupFamilies[] = {
-    {&kForks, Scope::kGroup, kNoDetail, false, false,
+    {&kForks, kPerGroup, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.forks_process), "kind", "process"); }},
-    {&kForks, Scope::kHostOrGroup, GroupDetail::kThreads, false, false,
+    {&kForks, GroupDetail::kThreads, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.forks_thread), "kind", "thread"); }},
-    {&kExecs, Scope::kGroup, kNoDetail, false, false,
+    {&kExecs, kPerGroup, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.execs)); }},
-    {&kExits, Scope::kGroup, kNoDetail, false, false,
+    {&kExits, kPerGroup, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        for (std::size_t o = 0; o < aggregator::kExitOutcomeCount; ++o) {
          out.value(double(g.counters.exits[o]), "outcome", aggregator::kExitOutcomeNames[o]);
        }
      }},
     // Only signals that happened (64 zero series per group would be noise).
-    {&kSignalExits, Scope::kGroup, kNoDetail, false, false,
+    {&kSignalExits, kPerGroup, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) {
          if (g.counters.signal_exits[s] == 0) continue;
          out.value(double(g.counters.signal_exits[s]), "signal", std::string(connector::signal_name(static_cast<int>(s))));
        }
      }},
-    {&kCoredumps, Scope::kHostOrGroup, GroupDetail::kCoredumps, false, false,
+    {&kCoredumps, GroupDetail::kCoredumps, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.coredumps)); }},
-    {&kCommChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+    {&kCommChanges, GroupDetail::kIdentity, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.comm_changes)); }},
-    {&kUidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+    {&kUidChanges, GroupDetail::kIdentity, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        out.value(double(g.counters.uid_changes_to_root), "to_root", "true");
        out.value(double(g.counters.uid_changes_to_nonroot), "to_root", "false");
      }},
-    {&kGidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+    {&kGidChanges, GroupDetail::kIdentity, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.gid_changes)); }},
-    {&kSidChanges, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+    {&kSidChanges, GroupDetail::kIdentity, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.sid_changes)); }},
-    {&kPtrace, Scope::kHostOrGroup, GroupDetail::kIdentity, false, false,
+    {&kPtrace, GroupDetail::kIdentity, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        out.value(double(g.counters.ptrace_attach), "op", "attach");
        out.value(double(g.counters.ptrace_detach), "op", "detach");
      }},
-    {&kLifetime, Scope::kHostOrGroup, GroupDetail::kLifetimeBuckets, false, false,
+    {&kLifetime, GroupDetail::kLifetimeBuckets, false, false, false,
      [](const GroupSnapshot& g, const Snapshot& s, SeriesOut& out) { out.histogram(g.counters.lifetime, s.lifetime_bounds); }},
-    {&kGroupLifetime, Scope::kGroup, kNoDetail, false, false,
+    {&kGroupLifetime, kPerGroup, false, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.summary(g.counters.lifetime); }},
-    {&kProcesses, Scope::kEveryGroup, kNoDetail, false, false,
+    {&kProcesses, kPerGroup, true, false, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.live_processes)); }},
-    {&kExitedCpu, Scope::kGroup, kNoDetail, true, false,
+    {&kExitedCpu, kPerGroup, false, true, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        // Both modes once a process of the group has exited: CPU comes in scheduler ticks, and a short
        // process often has none in either mode.
@@ -296,21 +294,21 @@ const GroupFamily kGroupFamilies[] = {
        out.value(double(g.counters.cpu_user_us) / 1e6, "mode", "user");
        out.value(double(g.counters.cpu_system_us) / 1e6, "mode", "system");
      }},
-    {&kExitedPeakRss, Scope::kHostOrGroup, GroupDetail::kPeakMemory, true, false,
+    {&kExitedPeakRss, GroupDetail::kPeakMemory, false, true, false,
      [](const GroupSnapshot& g, const Snapshot& s, SeriesOut& out) { out.histogram(g.counters.peak_rss, s.peak_rss_bounds); }},
-    {&kExitedRead, Scope::kHostOrGroup, GroupDetail::kStorage, true, false,
+    {&kExitedRead, GroupDetail::kStorage, false, true, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.storage_read_bytes)); }},
-    {&kExitedWritten, Scope::kHostOrGroup, GroupDetail::kStorage, true, false,
+    {&kExitedWritten, GroupDetail::kStorage, false, true, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.storage_write_bytes)); }},
-    {&kExitedSwitches, Scope::kHostOrGroup, GroupDetail::kContextSwitches, true, false,
+    {&kExitedSwitches, GroupDetail::kContextSwitches, false, true, false,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
        out.value(double(g.counters.voluntary_switches), "ctxswitchtype", "voluntary");
        out.value(double(g.counters.involuntary_switches), "ctxswitchtype", "nonvoluntary");
      }},
     // Zero unless delay accounting is on (kernel.task_delayacct): no series until there is one.
-    {&kExitedCpuDelay, Scope::kHostOrGroup, GroupDetail::kDelays, true, true,
+    {&kExitedCpuDelay, GroupDetail::kDelays, false, true, true,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.cpu_delay_ns) / 1e9); }},
-    {&kExitedBlkioDelay, Scope::kHostOrGroup, GroupDetail::kDelays, true, true,
+    {&kExitedBlkioDelay, GroupDetail::kDelays, false, true, true,
      [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.counters.blkio_delay_ns) / 1e9); }},
 };
 
@@ -331,13 +329,13 @@ void group_families(const Snapshot& snapshot, bool exit_records, const config::G
     if (row.from_exit_records && !exit_records) continue;
     if (families.empty() || families.back().name != row.descriptor->name) families.push_back(family(*row.descriptor));
     MetricFamily& f = families.back();
-    if (row.scope == Scope::kHostOrGroup && !per_group.has(row.detail)) {
+    if (row.per_host_unless && !per_group.has(*row.per_host_unless)) {
       SeriesOut series(f, no_labels, row.only_nonzero);
       row.series(host, snapshot, series);
       continue;
     }
     for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
-      SeriesOut series(f, label_sets[g], row.scope != Scope::kEveryGroup);
+      SeriesOut series(f, label_sets[g], !row.every_group);
       row.series(snapshot.groups[g], snapshot, series);
     }
   }
