@@ -2,7 +2,7 @@
 the same host with the same configuration file; their groups and live-process counts must be the same.
 
 Compared: namedprocess_namegroup_num_procs against procevents_processes (summed over attribution labels), for
-every group either side counts, over four rounds of scrapes once ours has caught up: a group whose counts
+every group either side counts, over five rounds of simultaneous scrapes once ours has caught up: a group whose counts
 agree in no round differs (a host's own processes churn, so one round may catch a group mid-change), and
 every group the crafted processes make must agree in every round. process-exporter runs with -recheck: it
 otherwise names a process when first seen, which may be between its fork and its exec. What is not compared is what the README lists under
@@ -14,6 +14,7 @@ rewritten by the program (with and without a '/'), a binary run from a memfd, a 
 grandchildren of a matched process (started before the exporters and after), {{.PID}} and {{.StartTime}}
 names, kernel threads under the built-in grouping, and a zombie present at start-up.
 """
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -229,7 +230,7 @@ def caught_up(ours):
     return our_counts(ours)
 
 
-def compare(ours, theirs, must_compare=(), rounds=4):
+def compare(ours, theirs, must_compare=(), rounds=5):
     """Compares both sides' groups over a few rounds of scrapes; returns (mismatches, compared groups).
 
     A host's own processes churn (builds beside the test), and the two scrapes of a round are not at the
@@ -240,7 +241,11 @@ def compare(ours, theirs, must_compare=(), rounds=4):
     samples = []
     for _ in range(rounds):
         time.sleep(0.7)
-        samples.append((caught_up(ours), theirs.counts()))
+        caught_up(ours)
+        # Both at once: a host's short-lived processes make counts taken moments apart differ.
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            ours_round, theirs_round = pool.submit(our_counts, ours), pool.submit(theirs.counts)
+            samples.append((ours_round.result(), theirs_round.result()))
     groups = {g for pair in samples for side in pair for g, n in side.items() if n > 0} - {'other'}
     agreeing = {g: sum(o.get(g, 0) == t.get(g, 0) for o, t in samples) for g in groups}
     ours_now, theirs_now = samples[-1]
