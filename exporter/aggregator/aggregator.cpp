@@ -52,8 +52,7 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
   }
   if (options_.read_cgroup || cgroup_labels) enable_cgroups();
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();
-  // The binary's identity serves only exe rules, for processes named from their exit record.
-  inspector_.set_exe_identity(namer_ && namer_->uses_exe());
+  configure_reads();
   for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
     if (options_.attribution[i]) {
       limiters_[i] = std::make_unique<attribution::LabelLimiter>(options_.attribution_limits[i]);
@@ -164,7 +163,8 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   identity.cmdline = scratch_.cmdline;
   // An exiting task's argv is gone with its memory: see program_only_cmdline().
   if (scratch_.exiting && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
-  identity.username = inspector_.user_name(scratch_.euid);  // process-exporter's {{.Username}} is the euid
+  // process-exporter's {{.Username}} is the euid
+  if (read_parts_.uids) identity.username = inspector_.user_name(scratch_.euid);
   set_cgroup(identity, *cgroup);
   identity.pid = pid;
   if (tick > 0 && scratch_.start_time_ticks != 0) {
@@ -454,7 +454,7 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
                                             bool read_parent) {
   naming::ProcessIdentity identity;
   identity.comm = record.comm_view();
-  identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
+  if (read_parts_.uids) identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
   identity.pid = record.tgid > 0 ? record.tgid : record.pid;
   // A kernel thread has no binary (the record says so from version 12) and no command line.
   const bool kernel_thread = record.has(taskstats::present::kExe) && record.exe_inode == 0;
@@ -655,18 +655,29 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
     last_tick_ = now;
     return;
   }
+  if (std::any_of(rate_pending_.begin(), rate_pending_.end(), [](std::uint64_t n) { return n != 0; })) last_counted_ = now;
   const double elapsed = std::chrono::duration<double>(now - *last_tick_).count();
   if (elapsed < std::chrono::duration<double>(kRateTick).count() * 0.9) return;
+  // The pending events were counted between the last update and last_counted_: their rate over that
+  // span, then decay alone for the quiet rest (at rest, the next scrape catches up in one step).
+  const double busy = last_counted_ > *last_tick_ ? std::chrono::duration<double>(last_counted_ - *last_tick_).count() : 0;
   last_tick_ = now;
   for (std::size_t e = 0; e < kRateEventCount; ++e) {
-    const double rate = static_cast<double>(rate_pending_[e]) / elapsed;
+    const auto pending = static_cast<double>(rate_pending_[e]);
     rate_pending_[e] = 0;
     for (std::size_t w = 0; w < kRateWindowCount; ++w) {
       // Like the load average: weight of the old value decays with the window's time constant.
-      const double keep = std::exp(-elapsed / kRateWindowSeconds[w]);
-      rates_[e][w] = rates_[e][w] * keep + rate * (1 - keep);
+      const double window = kRateWindowSeconds[w];
+      double rate = rates_[e][w];
+      if (busy > 0) rate = rate * std::exp(-busy / window) - pending / busy * std::expm1(-busy / window);
+      rates_[e][w] = rate * std::exp(-(elapsed - busy) / window);
     }
   }
+}
+
+std::optional<std::chrono::steady_clock::time_point> Aggregator::next_tick_due() const {
+  if (held_count_ == 0 && records_.size() == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(last_expiry_ns_ + kExpiryIntervalNs));
 }
 
 void Aggregator::enable_cgroups() {
@@ -678,8 +689,29 @@ void Aggregator::set_namer(std::shared_ptr<const naming::GroupNamer> namer,
                            const std::vector<std::string>& predeclared) {
   namer_ = std::move(namer);
   if (namer_ && namer_->uses_cgroup()) enable_cgroups();
-  inspector_.set_exe_identity(namer_ && namer_->uses_exe());
+  configure_reads();
   for (const std::string& name : predeclared) named_group(name);
+}
+
+void Aggregator::configure_reads() {
+  // Names want what the namer uses; the user label wants the uid. The binary's identity serves
+  // only exe rules, for processes named from their exit record. Without a namer, names are comm.
+  bool user_label = false;
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    user_label |= options_.attribution[i] && attribution::kLabels[i].source == attribution::LabelSource::kUser;
+  }
+  read_parts_.cmdline = namer_ && namer_->uses_cmdline();
+  read_parts_.exe = namer_ && namer_->uses_exe();
+  read_parts_.exe_identity = read_parts_.exe;
+  read_parts_.uids = user_label || (namer_ && namer_->uses_username());
+  inspector_.set_parts(read_parts_);
+}
+
+bool Aggregator::names_need_live_process() const noexcept {
+  // Exit records carry comm exactly; the command line, the exe path of a binary never seen alive,
+  // the effective uid and the process's own cgroup only /proc can tell.
+  return !options_.exit_records_expected || read_parts_.cmdline || read_parts_.exe || read_parts_.uids ||
+         options_.read_cgroup;
 }
 
 void Aggregator::fill_snapshot(Snapshot& out) const {

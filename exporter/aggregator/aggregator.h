@@ -100,13 +100,23 @@ class Aggregator {
   static bool is_urgent(const connector::Event& event) noexcept {
     return event.type == connector::EventType::kExec || event.type == connector::EventType::kComm;
   }
-  /// Advances the EWMA rates; call about every kRateTick (extra calls are ignored).
+  /// Advances the EWMA rates (at most once per kRateTick; a longer gap is caught up exactly, so
+  /// nothing needs to call this at rest: a scrape does) and settles what waited too long. Call it
+  /// after each batch of events and before each snapshot.
   void tick(std::chrono::steady_clock::time_point now);
+  /// When tick() must next run although no event arrives: while held execs or unclaimed exit
+  /// records wait (their join timeout), once a second; nullopt when nothing waits.
+  std::optional<std::chrono::steady_clock::time_point> next_tick_due() const;
   /// Swaps the naming rules (SIGHUP). Existing groups and their counters persist; processes move
   /// to new groups at their next exec or rename. `predeclared` groups are created with zeros.
   void set_namer(std::shared_ptr<const naming::GroupNamer> namer, const std::vector<std::string>& predeclared);
 
   void fill_snapshot(Snapshot& out) const;
+
+  /// Whether naming an exec needs its process alive (what /proc alone can tell: the command line,
+  /// exe, uids, cgroup; or no exit records to fall back on). If not, a process gone before /proc is
+  /// read is named exactly from its exit record, so execs need not be handled at once.
+  bool names_need_live_process() const noexcept;
 
   std::size_t tracked_processes() const noexcept { return table_.size(); }
   std::size_t waiting_records() const noexcept { return records_.size(); }
@@ -115,6 +125,9 @@ class Aggregator {
  private:
   /// Reads /proc/<pid>/cgroup on every identification from now on (attribution or names need it).
   void enable_cgroups();
+  /// Tells the inspector what to read besides stat: only what names and labels use. The one place
+  /// that decides it (called at construction and by set_namer()).
+  void configure_reads();
   struct Group;
   static constexpr std::uint32_t kIgnored = 0xffffffffu;  // process matched nothing and `unmatched: ignore`
 
@@ -193,6 +206,7 @@ class Aggregator {
   std::unique_ptr<attribution::CgroupCache> cgroups_;
   std::array<std::unique_ptr<attribution::LabelLimiter>, kAttributionLabelCount> limiters_;
 
+  procfs::ReadParts read_parts_;
   procfs::ProcessInfo scratch_;  // reused between inspections: keeps string capacity
   std::vector<std::int32_t> pid_scratch_;
   std::vector<std::int32_t> orphan_scratch_;  // adopt_live(): unmatched processes whose parent may name them
@@ -226,6 +240,7 @@ class Aggregator {
   std::array<std::uint64_t, kRateEventCount> rate_pending_{};
   std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates_{};
   std::optional<std::chrono::steady_clock::time_point> last_tick_;
+  std::chrono::steady_clock::time_point last_counted_;  // the last tick() that found events pending
 
   std::uint64_t events_processed_ = 0;
   std::uint64_t table_evictions_ = 0;

@@ -1,16 +1,15 @@
 #include "aggregator/aggregator_worker.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <variant>
 
 namespace procevents::aggregator {
 
 namespace {
 constexpr std::size_t kBatch = 256;  // events per lock hold: bounds how long a scrape can wait
-// The receiver wakes us for events that need /proc soon; everything else waits for this timer,
-// so that storms of thread events are handled in large, cheap batches.
-constexpr std::chrono::microseconds kIdleWait{20000};
 }  // namespace
 
 AggregatorWorker::AggregatorWorker(std::unique_ptr<Aggregator> aggregator, EventRing& ring, LossSignal loss_signal)
@@ -31,6 +30,8 @@ AggregatorWorker::~AggregatorWorker() {
 Snapshot AggregatorWorker::snapshot() const {
   Snapshot out;
   std::lock_guard lock(mutex_);
+  // The rates are brought up to now here, not by a timer: a process at rest has nothing to tick.
+  aggregator_->tick(std::chrono::steady_clock::now());
   aggregator_->fill_snapshot(out);
   return out;
 }
@@ -41,12 +42,15 @@ void AggregatorWorker::with_aggregator(const std::function<void(Aggregator&)>& f
 }
 
 void AggregatorWorker::run(std::stop_token stop) noexcept {
+  // Our wait has no time limit at rest: a stop request must end it.
+  const std::stop_callback wake_on_stop(stop, [this] { ring_.wake_consumer(); });
   std::array<receiver::PipelineItem, kBatch> batch;
   std::uint64_t losses_seen = loss_signal_ ? loss_signal_() : 0;
   while (!stop.stop_requested()) {
     const std::size_t count = ring_.pop_bulk(batch.data(), batch.size());
     const auto now = std::chrono::steady_clock::now();
     const std::uint64_t losses = loss_signal_ ? loss_signal_() : 0;
+    std::optional<std::chrono::steady_clock::time_point> due;
     {
       std::lock_guard lock(mutex_);
       for (std::size_t i = 0; i < count; ++i) {
@@ -59,9 +63,18 @@ void AggregatorWorker::run(std::stop_token stop) noexcept {
       }
       if (count < batch.size()) aggregator_->audit(now);
       aggregator_->tick(now);
+      due = aggregator_->next_tick_due();
     }
     handled_.fetch_add(count, std::memory_order_relaxed);
-    if (count == 0) ring_.wait_for_data(kIdleWait);
+    if (count != 0) continue;
+    // The receiver wakes us when there is work (see receiver::WakePolicy); our own timer runs only
+    // while something waits for a deadline (held execs, unclaimed exit records).
+    auto wait = EventRing::kForever;
+    if (due) {
+      const auto left = std::chrono::ceil<std::chrono::microseconds>(*due - std::chrono::steady_clock::now());
+      wait = std::max(left, std::chrono::microseconds(0));
+    }
+    ring_.wait_for_data(wait, stop);
   }
 }
 

@@ -169,6 +169,18 @@ class EventFlowWatch {
   EventFlowWatch(const receiver::Receiver& receiver, HealthState& health)
       : receiver_(receiver), health_(health), started_ns_(steady_ns()) {}
 
+  /// How long the main loop may sleep before check() has something to do: until the probe is due
+  /// or, while one runs, until its timeout (at least a second; a timer of seconds, not a poll).
+  timespec time_to_next_check() const {
+    const std::uint64_t now_ns = steady_ns();
+    const std::uint64_t due_ns =
+        probe_started_ns_ != 0
+            ? probe_started_ns_ + nanoseconds(kProbeTimeout)
+            : std::max(receiver_.stats().last_event_monotonic_ns, started_ns_) + nanoseconds(kIdleBeforeProbe);
+    const std::uint64_t wait_ns = std::max(due_ns > now_ns ? due_ns - now_ns : 0, nanoseconds(std::chrono::seconds(1)));
+    return {static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
+  }
+
   void check() {
     const std::uint64_t now_ns = steady_ns();
     const std::uint64_t last_ns = receiver_.stats().last_event_monotonic_ns;
@@ -268,7 +280,16 @@ std::string active_config_text(const config::Config& cfg, const Flags& flags) {
          (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n";
 }
 
-void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
+/// Execs are handled at once when naming them needs the process alive (see
+/// Aggregator::names_need_live_process); otherwise they wait for the receiver's next batch like
+/// every other event: the naming deadline is what the configuration requires, nothing shorter.
+void apply_naming_deadline(aggregator::AggregatorWorker& worker, receiver::Receiver& receiver) {
+  worker.with_aggregator([&](aggregator::Aggregator& a) {
+    receiver.set_urgent_delay(a.names_need_live_process() ? std::chrono::microseconds(0) : receiver.batch_delay());
+  });
+}
+
+void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker, receiver::Receiver& receiver) {
   if (flags.config_file.empty()) {
     log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
     return;
@@ -281,6 +302,7 @@ void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
   auto namer = std::make_shared<const naming::GroupNamer>(*fresh);
   const std::vector<std::string> predeclared = namer->predeclared_groups();
   worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
+  apply_naming_deadline(worker, receiver);
   log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)",
       {{"file", flags.config_file}});
 }
@@ -366,12 +388,15 @@ int run_exporter(const Flags& flags) {
   }
 
   // 4. Receiver -> ring -> aggregator.
-  receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring, &aggregator::Aggregator::is_urgent);
+  // Execs are urgent until the aggregator says what its names need (apply_naming_deadline).
+  receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring,
+                              receiver::WakePolicy{.is_urgent = &aggregator::Aggregator::is_urgent});
   procfs::ProcfsInspector inspector(flags.proc_root);
   aggregator::AggregatorWorker worker(
       std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
+  apply_naming_deadline(worker, receiver);
 
   // 5. Metrics -> HTTP.
   procfs::ProcReader proc_reader(flags.proc_root);
@@ -430,13 +455,13 @@ int run_exporter(const Flags& flags) {
   EventFlowWatch watch(receiver, health);
   WebConfigWatch web_watch(flags.web_config_file, *web);
   while (true) {
-    const timespec wait{1, 0};
+    const timespec wait = watch.time_to_next_check();
     const int signal_number = sigtimedwait(&signals, nullptr, &wait);
     if (signal_number == SIGINT || signal_number == SIGTERM) {
       log(LogLevel::kInfo, "shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
       break;
     }
-    if (signal_number == SIGHUP) reload_config(flags, worker);
+    if (signal_number == SIGHUP) reload_config(flags, worker, receiver);
     web_watch.check(*server, signal_number == SIGHUP);
     watch.check();
   }

@@ -92,6 +92,9 @@ GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), 
                    std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
                      return part.kind == Kind::kPid || part.kind == Kind::kStartTime;
                    });
+    uses_cmdline_ = uses_cmdline_ || uses_exe_ || !matcher.cmdline.empty();
+    uses_username_ = uses_username_ || std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(),
+                                                   [](const NameTemplate::Part& part) { return part.kind == Kind::kUsername; });
     rules_.push_back(std::move(rule));
   }
 }

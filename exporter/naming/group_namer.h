@@ -60,6 +60,11 @@ class GroupNamer {
   bool uses_exe() const { return uses_exe_; }
   /// Whether a name uses {{.PID}} or {{.StartTime}}: one group per process, bounded by max_groups.
   bool per_process() const { return per_process_; }
+  /// Whether names need the command line: `cmdline:` selectors, and argv[0], which stands in for
+  /// the executable (exe selectors compare it too; {{.ExeBase}} falls back to it).
+  bool uses_cmdline() const { return uses_cmdline_; }
+  /// Whether names need the user ({{.Username}}).
+  bool uses_username() const { return uses_username_; }
 
   /// Names of the entries whose name has no template variables, in order, without duplicates:
   /// these groups are known in advance and exported with zeros from the start.
@@ -85,6 +90,8 @@ class GroupNamer {
   bool uses_cgroup_ = false;
   bool per_process_ = false;
   bool uses_exe_ = false;
+  bool uses_cmdline_ = false;
+  bool uses_username_ = false;
 };
 
 }  // namespace procevents::naming

@@ -243,11 +243,17 @@ ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
   const UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return error_from_errno(errno);
   // One byte more than the limit tells a file of exactly `limit` bytes from a longer one. The buffer
-  // grows for a long command line (a Java classpath) and keeps its size for the next one.
+  // grows for a long command line (a Java classpath) and keeps its size for the next one. One read()
+  // per buffer: the kernel generates these files whole on the first read (seq_file single_open;
+  // cmdline copies as much as asked), so a short read is the end, and a second read() would only
+  // return the 0 that says so.
   for (;;) {
     const std::size_t want = std::min(limit + 1, buffer_.size());
-    const ssize_t got = read_up_to(fd.get(), buffer_.data() + used_, want - used_);
-    if (got < 0) return error_from_errno(static_cast<int>(-got));
+    ssize_t got = 0;
+    do {
+      got = ::read(fd.get(), buffer_.data() + used_, want - used_);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return error_from_errno(errno);
     used_ += static_cast<std::size_t>(got);
     if (used_ < want || want == limit + 1) break;
     buffer_.resize(std::min(buffer_.size() * 2, limit + 1));
@@ -285,7 +291,7 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   // while stat and comm stay readable until it is reaped.
   // Failing here is not final: stat below decides whether the process is there.
   out.cmdline_truncated = false;
-  if (slurp(dir.get(), "cmdline", kMaxCmdlineBytes) == ReadError::kNone) {
+  if (parts_.cmdline && slurp(dir.get(), "cmdline", kMaxCmdlineBytes) == ReadError::kNone) {
     split_cmdline(std::string_view(buffer_.data(), used_), out.cmdline);
     out.cmdline_truncated = truncated_;
   } else {
@@ -295,7 +301,7 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   // exe: empty for kernel threads and zombies (ENOENT) and without ptrace rights (EACCES).
   out.exe.clear();
   char link[PATH_MAX];
-  const ssize_t length = ::readlinkat(dir.get(), "exe", link, sizeof link);
+  const ssize_t length = parts_.exe ? ::readlinkat(dir.get(), "exe", link, sizeof link) : -1;
   if (length > 0) {
     out.exe.assign(link, static_cast<std::size_t>(length));
     constexpr std::string_view kDeleted = " (deleted)";
@@ -305,7 +311,7 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   out.exe_device = 0;
   out.exe_inode = 0;
   struct stat binary {};
-  if (exe_identity_ && !out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
+  if (parts_.exe_identity && !out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
     out.exe_device = binary.st_dev;
     out.exe_inode = binary.st_ino;
   }
@@ -324,6 +330,9 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   out.exiting = exiting;
 
   // Uids: see the header. The owner shortcut saves reading status for every non-root process.
+  out.ruid = 0;
+  out.euid = 0;
+  if (!parts_.uids) return ReadError::kNone;
   struct stat dir_info {};
   const bool have_owner = ::fstat(dir.get(), &dir_info) == 0;
   std::optional<StatusUids> uids;
@@ -332,9 +341,10 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   } else if (slurp(dir.get(), "status", kMaxStatusBytes) == ReadError::kNone) {
     uids = parse_status_uids(std::string_view(buffer_.data(), used_));
   }
-  out.ruid = uids ? uids->real : 0;
-  out.euid = uids ? uids->effective : 0;
-
+  if (uids) {
+    out.ruid = uids->real;
+    out.euid = uids->effective;
+  }
   return ReadError::kNone;
 }
 

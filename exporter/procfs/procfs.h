@@ -60,6 +60,17 @@ struct SelfUsage {
   std::optional<std::uint64_t> max_fds;   // the soft RLIMIT_NOFILE
 };
 
+/// The optional parts of a process's identity that read_process() reads. stat (comm, parent, start
+/// time, exiting) is always read; each other part costs system calls on every exec, so only what
+/// the configuration uses is asked for (see Aggregator::configure_reads). A part not read is left
+/// empty (zero).
+struct ReadParts {
+  bool cmdline = true;
+  bool exe = true;           // readlink of exe
+  bool exe_identity = true;  // the binary's device and inode (exit records name it by them); needs exe
+  bool uids = true;          // the owner of /proc/<pid>, or status
+};
+
 inline constexpr std::size_t kMaxCgroupBytes = 16384;  // a cut last line is dropped, never half-read
 
 class ProcReader {
@@ -67,8 +78,8 @@ class ProcReader {
   /// `proc_root` is "/proc" in production and a fixture tree in tests.
   explicit ProcReader(std::string proc_root = "/proc");
 
-  /// Reads cmdline, exe, stat (comm, ppid, start time), the uids and, if `with_cgroup`, cgroup,
-  /// all through one open /proc/<pid> directory, so every part describes the same process even if
+  /// Reads cmdline, exe, stat (comm, ppid, start time), the uids (those of them set_parts() asks
+  /// for) and, if `with_cgroup`, cgroup, all through one open /proc/<pid> directory, so every part describes the same process even if
   /// the pid is reused meanwhile. `out` is overwritten field by field, so its strings keep their
   /// capacity; after an error its contents are unspecified.
   ///
@@ -83,9 +94,8 @@ class ProcReader {
   /// both come from status.
   ReadError read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out);
 
-  /// Whether read_process() also stats the executable for exe_device/exe_inode (on by default;
-  /// worth a system call per read only where names depend on the executable).
-  void set_exe_identity(bool wanted) noexcept { exe_identity_ = wanted; }
+  /// What read_process() reads besides stat (everything by default).
+  void set_parts(ReadParts parts) noexcept { parts_ = parts; }
 
   /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped). kGone for an exiting
   /// process too: the kernel shows it in the root cgroup, which is not where it lived.
@@ -125,7 +135,7 @@ class ProcReader {
   std::string path_;      // reused path buffer
   std::string buffer_;    // reused file buffer, sized once
   std::string stat_comm_; // scratch for read_cgroup's state check
-  bool exe_identity_ = true;
+  ReadParts parts_;
   std::size_t used_ = 0;  // bytes of buffer_ filled by the last slurp()
   bool truncated_ = false;
 };

@@ -31,7 +31,7 @@ ReadError ProcfsInspector::inspect(std::int32_t pid, bool with_cgroup, ProcessIn
 
 ReadError ProcfsInspector::inspect_cgroup(std::int32_t pid, std::string& out) { return reader_->read_cgroup(pid, out); }
 
-void ProcfsInspector::set_exe_identity(bool wanted) { reader_->set_exe_identity(wanted); }
+void ProcfsInspector::set_parts(ReadParts parts) { reader_->set_parts(parts); }
 
 void ProcfsInspector::list_processes(std::vector<std::int32_t>& pids) {
   pids.clear();

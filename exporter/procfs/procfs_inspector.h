@@ -20,8 +20,8 @@ class ProcessInspector {
   virtual ReadError inspect(std::int32_t pid, bool with_cgroup, ProcessInfo& out) = 0;
   /// Reads only the cgroup text of process `pid` into `out` (kGone where cgroups are not wanted).
   virtual ReadError inspect_cgroup(std::int32_t /*pid*/, std::string& /*out*/) { return ReadError::kGone; }
-  /// Whether inspect() should also fill exe_device/exe_inode (one more system call per read).
-  virtual void set_exe_identity(bool /*wanted*/) {}
+  /// What inspect() must read besides comm, parent and start time (see ReadParts).
+  virtual void set_parts(ReadParts /*parts*/) {}
   /// Replaces `pids` with the pids of all live processes.
   virtual void list_processes(std::vector<std::int32_t>& pids) = 0;
   /// Whether process `pid` exists at all, even where /proc hides it (hidepid) or it is a zombie.
@@ -44,7 +44,7 @@ class ProcfsInspector final : public ProcessInspector {
   ~ProcfsInspector() override;
   ReadError inspect(std::int32_t pid, bool with_cgroup, ProcessInfo& out) override;
   ReadError inspect_cgroup(std::int32_t pid, std::string& out) override;
-  void set_exe_identity(bool wanted) override;
+  void set_parts(ReadParts parts) override;
   void list_processes(std::vector<std::int32_t>& pids) override;
   bool exists(std::int32_t pid) override;
   double seconds_per_tick() const override { return seconds_per_tick_; }

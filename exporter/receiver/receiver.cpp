@@ -1,28 +1,33 @@
 #include "receiver/receiver.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 
 #include "common/clock.h"
 
 namespace procevents::receiver {
 
 namespace {
-// Bounded wait so a stop request is noticed promptly without a wake-up fd.
-constexpr std::chrono::milliseconds kPollInterval{100};
+// Only if no eventfd could be made: then a stop request is noticed within this long.
+constexpr std::chrono::milliseconds kStopPollFallback{1000};
 // Taskstats batches drained per connector batch: enough for any burst a connector batch can
 // describe, bounded so the connector socket is never starved.
 constexpr int kMaxTaskstatsBatches = 16;
 }  // namespace
 
 Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector,
-                   std::unique_ptr<taskstats::TaskstatsSource> taskstats, EventRing& ring, UrgencyPolicy is_urgent)
+                   std::unique_ptr<taskstats::TaskstatsSource> taskstats, EventRing& ring, WakePolicy wake)
     : connector_(std::move(connector)),
       taskstats_(std::move(taskstats)),
       ring_(ring),
-      is_urgent_(is_urgent),
+      wake_(wake),
+      urgent_delay_us_(wake.urgent_delay.count()),
+      stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       subscribed_(connector_->subscribed()),
       receive_buffer_bytes_(connector_->receive_buffer_bytes()),
       kernel_filter_active_(connector_->kernel_filter_active()) {
@@ -35,12 +40,14 @@ Receiver::~Receiver() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::uint64_t Receiver::loss_signals() const noexcept {
-  const connector::ConnectorStats connector = connector_stats();
-  const ReceiverStats own = stats();
+namespace {
+std::uint64_t loss_total(const connector::ConnectorStats& connector, const ReceiverStats& own) noexcept {
   return connector.enobufs + connector.lost_events + connector.netlink_overruns + own.ring_full_drops +
          own.ring_full_record_drops;
 }
+}  // namespace
+
+std::uint64_t Receiver::loss_signals() const noexcept { return loss_total(connector_stats(), stats()); }
 
 std::uint64_t Receiver::events_received() const noexcept {
   const connector::ConnectorStats connector = connector_stats();
@@ -55,20 +62,36 @@ void Receiver::publish() noexcept {
   stats_.publish(own_);
 }
 
-void Receiver::drain_taskstats() noexcept {
-  if (!taskstats_) return;
+std::size_t Receiver::drain_taskstats() noexcept {
+  if (!taskstats_) return 0;
+  std::size_t pushed = 0;
   for (int batch = 0; batch < kMaxTaskstatsBatches; ++batch) {
     const RecvResult result = taskstats_->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
-      if (!ring_.try_push(PipelineItem(record))) ++own_.ring_full_record_drops;
+      if (ring_.try_push(PipelineItem(record))) {
+        ++pushed;
+      } else {
+        ++own_.ring_full_record_drops;
+      }
     });
     if (result.status == RecvStatus::kError) ++own_.taskstats_receive_errors;
-    if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) return;
+    if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) break;
   }
+  return pushed;
 }
 
-void Receiver::wait_for_input() noexcept {
-  pollfd fds[2] = {{connector_->fd(), POLLIN, 0}, {taskstats_ ? taskstats_->fd() : -1, POLLIN, 0}};
-  const int ready = ::poll(fds, taskstats_ ? 2 : 1, static_cast<int>(kPollInterval.count()));
+void Receiver::wait_for_input(std::uint64_t deadline_ns) noexcept {
+  pollfd fds[3] = {{connector_->fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {taskstats_ ? taskstats_->fd() : -1, POLLIN, 0}};
+  timespec timeout{};
+  const timespec* bound = nullptr;  // none: only input or a stop ends the wait
+  if (deadline_ns != 0 || !stop_fd_) {
+    const std::uint64_t now = steady_ns();
+    std::uint64_t wait_ns = deadline_ns > now ? deadline_ns - now : 0;
+    const auto fallback = static_cast<std::uint64_t>(std::chrono::nanoseconds(kStopPollFallback).count());
+    if (!stop_fd_ && (deadline_ns == 0 || wait_ns > fallback)) wait_ns = fallback;
+    timeout = {static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
+    bound = &timeout;
+  }
+  const int ready = ::ppoll(fds, taskstats_ ? 3 : 2, bound, nullptr);
   if (ready < 0 && errno != EINTR) {
     // A persistent error (e.g. EBADF) must not spin a core.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -82,31 +105,54 @@ void Receiver::sweep_after_overrun() noexcept {
 }
 
 void Receiver::run(std::stop_token stop) noexcept {
+  // A stop request ends an unbounded wait through the eventfd.
+  const std::stop_callback wake_on_stop(stop, [this] {
+    const std::uint64_t one = 1;
+    if (stop_fd_) (void)!::write(stop_fd_.get(), &one, sizeof one);
+  });
+  // When the aggregator must be woken for what was pushed without waking it (0: nothing waits).
+  std::uint64_t wake_due_ns = 0;
+  std::uint64_t losses_seen = loss_total(connector_->stats(), own_);
   while (!stop.stop_requested()) {
-    bool any = false;
+    std::size_t pushed = 0;
+    bool any_event = false;
     bool urgent = false;
     const RecvResult result = connector_->receive_batch(
         std::chrono::milliseconds(0),
         [&](const connector::Event& event) {
-          any = true;
-          urgent |= is_urgent_ && is_urgent_(event);
-          if (!ring_.try_push(PipelineItem(event))) ++own_.ring_full_drops;
+          any_event = true;
+          urgent |= wake_.is_urgent && wake_.is_urgent(event);
+          if (ring_.try_push(PipelineItem(event))) {
+            ++pushed;
+          } else {
+            ++own_.ring_full_drops;
+          }
         },
-        [&] { drain_taskstats(); });
+        [&] { pushed += drain_taskstats(); });
     if (result.status == RecvStatus::kError) {
       ++own_.connector_receive_errors;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (any) {
-      // Otherwise let the aggregator drain in bulk on its own short timer: a wake-up per batch
-      // would cost two futex calls per handful of events in a thread storm.
-      if (urgent || ring_.size() > ring_.capacity() / 4) ring_.notify_consumer();
-      own_.last_event_monotonic_ns = steady_ns();
+    const std::uint64_t now = steady_ns();
+    if (any_event) own_.last_event_monotonic_ns = now;
+    if (pushed > 0) {
+      const auto delay = urgent ? std::chrono::microseconds(urgent_delay_us_.load(std::memory_order_relaxed))
+                                : wake_.batch_delay;
+      const std::uint64_t due = now + static_cast<std::uint64_t>(std::chrono::nanoseconds(delay).count());
+      if (wake_due_ns == 0 || due < wake_due_ns) wake_due_ns = due;
     }
     publish();
+    // A loss makes the aggregator re-synchronise; a quarter-full ring must drain before it overflows.
+    const std::uint64_t losses = loss_total(connector_->stats(), own_);
+    const bool wake_now = losses != losses_seen || ring_.size() > ring_.capacity() / 4;
+    losses_seen = losses;
+    if (wake_now || (wake_due_ns != 0 && now >= wake_due_ns)) {
+      ring_.notify_consumer();
+      wake_due_ns = 0;
+    }
     if (result.status == RecvStatus::kTimeout) {
       sweep_after_overrun();
-      wait_for_input();
+      wait_for_input(wake_due_ns);
     }
   }
 }

@@ -12,11 +12,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
 
 #include "common/published_stats.h"
+#include "common/unique_fd.h"
 #include "connector/proc_connector.h"
 #include "receiver/cpu_sweep.h"
 #include "receiver/pipeline_item.h"
@@ -25,16 +27,25 @@
 
 namespace procevents::receiver {
 
-/// Which events the aggregator wants to see promptly (it reads /proc for them); others wait for
-/// its own timer, so storms are handled in large, cheap batches.
+/// Which events the aggregator wants to see promptly (it reads /proc for them).
 /// A plain function (asked once per event): null means nothing is urgent.
 using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
+
+/// When the receiver wakes the aggregator. Nothing that is pushed waits longer than `batch_delay`
+/// (urgent events: `urgent_delay`) before the aggregator is woken, and nothing wakes it sooner
+/// except a ring a quarter full or a loss (both at once), so a storm is handled in batches of
+/// many events and a host at rest wakes it not at all.
+struct WakePolicy {
+  UrgencyPolicy is_urgent = nullptr;
+  std::chrono::microseconds urgent_delay{0};
+  std::chrono::microseconds batch_delay{20000};
+};
 
 class Receiver {
  public:
   /// Takes a subscribed connector and an optional registered taskstats source. Starts at once.
   Receiver(std::unique_ptr<connector::ProcConnector> connector, std::unique_ptr<taskstats::TaskstatsSource> taskstats,
-           EventRing& ring, UrgencyPolicy is_urgent);
+           EventRing& ring, WakePolicy wake = {});
   /// Stops and joins the thread, then unsubscribes and deregisters (the sources' destructors).
   ~Receiver();
   Receiver(const Receiver&) = delete;
@@ -48,6 +59,13 @@ class Receiver {
   /// Connector events received so far (for liveness checks).
   std::uint64_t events_received() const noexcept;
 
+  std::chrono::microseconds batch_delay() const noexcept { return wake_.batch_delay; }
+  /// Changes WakePolicy::urgent_delay (e.g. when a configuration reload changes what naming needs);
+  /// safe from any thread, effective from the next batch.
+  void set_urgent_delay(std::chrono::microseconds delay) noexcept {
+    urgent_delay_us_.store(delay.count(), std::memory_order_relaxed);
+  }
+
   bool subscribed() const noexcept { return subscribed_; }
   bool taskstats_active() const noexcept { return taskstats_ != nullptr; }
   int taskstats_receive_buffer_bytes() const noexcept { return taskstats_ ? taskstats_->receive_buffer_bytes() : 0; }
@@ -56,10 +74,12 @@ class Receiver {
 
  private:
   void run(std::stop_token stop) noexcept;
-  /// Pushes every exit record queued now (bounded, so a storm cannot starve the connector).
-  void drain_taskstats() noexcept;
-  /// Waits up to the poll interval for either socket to become readable.
-  void wait_for_input() noexcept;
+  /// Pushes every exit record queued now (bounded, so a storm cannot starve the connector);
+  /// returns how many were pushed.
+  std::size_t drain_taskstats() noexcept;
+  /// Waits until either socket is readable, a stop is requested, or `deadline_ns` (steady clock;
+  /// 0: no deadline) passes.
+  void wait_for_input(std::uint64_t deadline_ns) noexcept;
   void publish() noexcept;
   /// After an overrun, once the socket is drained: an event on every CPU, so that the loss is
   /// counted now rather than at each CPU's next event (see CpuSweep).
@@ -68,7 +88,9 @@ class Receiver {
   std::unique_ptr<connector::ProcConnector> connector_;
   std::unique_ptr<taskstats::TaskstatsSource> taskstats_;
   EventRing& ring_;
-  UrgencyPolicy is_urgent_;
+  WakePolicy wake_;
+  std::atomic<std::chrono::microseconds::rep> urgent_delay_us_;
+  UniqueFd stop_fd_;  // eventfd: a stop request ends an unbounded wait
   bool subscribed_ = false;
   int receive_buffer_bytes_ = 0;
   bool kernel_filter_active_ = false;

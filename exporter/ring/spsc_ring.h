@@ -1,8 +1,8 @@
 // Lock-free single-producer / single-consumer ring of trivially copyable values.
 //
 // Contract: exactly one thread (the producer) calls try_push() and notify_consumer(), and exactly one
-// other thread (the consumer) calls try_pop(), pop_bulk() and wait_for_data(); size(), capacity()
-// and high_watermark() may be called from any thread. Every call is noexcept and nothing allocates
+// other thread (the consumer) calls try_pop(), pop_bulk() and wait_for_data(); size(), capacity(),
+// high_watermark() and wake_consumer() may be called from any thread. Every call is noexcept and nothing allocates
 // after create().
 //
 // Design (after rigtorp/SPSCQueue): 64-bit indices that only grow (they cannot wrap in practice),
@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stop_token>
 #include <type_traits>
 
 namespace procevents::ring {
@@ -111,17 +112,33 @@ class SpscRing {
     }
   }
 
-  /// Consumer only: returns at once when the ring is not empty; otherwise blocks until
-  /// notify_consumer() is called, `timeout` passes, or a spurious wake-up. The caller re-polls.
-  /// The only blocking call; the producer never waits for the consumer.
-  void wait_for_data(std::chrono::microseconds timeout) noexcept {
+  /// wait_for_data() without a time limit.
+  static constexpr std::chrono::microseconds kForever = std::chrono::microseconds::max();
+
+  /// Consumer only: returns at once when the ring is not empty or `stop` is requested; otherwise
+  /// blocks until notify_consumer() or wake_consumer() is called, `timeout` passes (never with
+  /// kForever), or a spurious wake-up. The caller re-polls. The only blocking call; the producer
+  /// never waits for the consumer.
+  void wait_for_data(std::chrono::microseconds timeout, const std::stop_token& stop = {}) noexcept {
     std::unique_lock lock(wait_mutex_);
     consumer_waiting_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (write_.load(std::memory_order_relaxed) == read_.load(std::memory_order_relaxed)) {
-      wait_cv_.wait_for(lock, timeout);
+    if (write_.load(std::memory_order_relaxed) == read_.load(std::memory_order_relaxed) && !stop.stop_requested()) {
+      if (timeout == kForever) {
+        wait_cv_.wait(lock);
+      } else {
+        wait_cv_.wait_for(lock, timeout);
+      }
     }
     consumer_waiting_.store(false, std::memory_order_relaxed);
+  }
+
+  /// Any thread: wakes a consumer blocked in wait_for_data() whether or not there is data, e.g.
+  /// from a stop callback (the stop is requested before this call, and wait_for_data() checks it
+  /// under the same mutex, so the wake-up cannot be lost).
+  void wake_consumer() noexcept {
+    std::lock_guard lock(wait_mutex_);
+    wait_cv_.notify_all();
   }
 
   /// Values waiting: exact when called by the consumer or the producer while the other side is
