@@ -48,6 +48,9 @@ class DatagramBatch {
 
   /// Datagrams the last receive() returned.
   std::size_t count() const noexcept { return count_; }
+  /// Whether the last receive() filled every slot. If not, the socket held nothing more at that
+  /// moment (recvmmsg stops at the first empty read), so the caller can wait instead of reading again.
+  bool full() const noexcept { return count_ == headers_.size(); }
   /// The usable bytes of datagram `index` (< count()); empty for cut or foreign ones.
   std::span<const std::byte> datagram(std::size_t index) const noexcept {
     return {storage_.data() + index * slot_bytes_, lengths_[index]};

@@ -123,6 +123,8 @@ class ProcConnector {
   SysError set_non_blocking(bool enabled) noexcept;
 
   int fd() const noexcept { return fd_; }  ///< For poll/epoll. Owned: do not close it.
+  /// False when the last receive_batch() emptied the socket (see DatagramBatch::full).
+  bool last_batch_full() const noexcept { return batch_.full(); }
   int receive_buffer_bytes() const noexcept { return receive_buffer_bytes_; }  ///< as granted by the kernel
   bool subscribed() const noexcept { return subscribed_; }
   bool kernel_filter_active() const noexcept { return kernel_filter_active_; }

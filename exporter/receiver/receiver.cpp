@@ -75,6 +75,8 @@ std::size_t Receiver::drain_taskstats() noexcept {
     });
     if (result.status == RecvStatus::kError) ++own_.taskstats_receive_errors;
     if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) break;
+    // A partial batch emptied the socket: every record queued before the connector batch was read.
+    if (result.status == RecvStatus::kOk && !taskstats_->last_batch_full()) break;
   }
   return pushed;
 }
@@ -150,7 +152,11 @@ void Receiver::run(std::stop_token stop) noexcept {
       ring_.notify_consumer();
       wake_due_ns = 0;
     }
-    if (result.status == RecvStatus::kTimeout) {
+    // Wait once the connector socket is empty: after a partial batch, not only after a read that
+    // finds nothing (which would cost two more receive calls per wake-up).
+    const bool drained = result.status == RecvStatus::kTimeout ||
+                         (result.status == RecvStatus::kOk && !connector_->last_batch_full());
+    if (drained) {
       sweep_after_overrun();
       wait_for_input(wake_due_ns);
     }

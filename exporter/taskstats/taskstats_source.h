@@ -76,6 +76,8 @@ class TaskstatsSource {
   }
 
   int fd() const noexcept { return fd_; }  ///< For poll/epoll. Owned: do not close it.
+  /// False when the last receive_batch() emptied the socket (see DatagramBatch::full).
+  bool last_batch_full() const noexcept { return batch_.full(); }
   std::uint16_t family_id() const noexcept { return family_id_; }
   const std::string& cpu_list() const noexcept { return cpu_list_; }  ///< as registered
   int receive_buffer_bytes() const noexcept { return receive_buffer_bytes_; }  ///< as granted
