@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "attribution/cgroup.h"
 #include "naming/group_namer.h"
@@ -655,13 +656,19 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
     last_tick_ = now;
     return;
   }
-  if (std::any_of(rate_pending_.begin(), rate_pending_.end(), [](std::uint64_t n) { return n != 0; })) last_counted_ = now;
+  // Events counted since the previous call happened by now.
+  if (const std::uint64_t pending = std::accumulate(rate_pending_.begin(), rate_pending_.end(), std::uint64_t{0});
+      pending != pending_seen_) {
+    pending_seen_ = pending;
+    last_counted_ = now;
+  }
   const double elapsed = std::chrono::duration<double>(now - *last_tick_).count();
   if (elapsed < std::chrono::duration<double>(kRateTick).count() * 0.9) return;
   // The pending events were counted between the last update and last_counted_: their rate over that
   // span, then decay alone for the quiet rest (at rest, the next scrape catches up in one step).
   const double busy = last_counted_ > *last_tick_ ? std::chrono::duration<double>(last_counted_ - *last_tick_).count() : 0;
   last_tick_ = now;
+  pending_seen_ = 0;
   for (std::size_t e = 0; e < kRateEventCount; ++e) {
     const auto pending = static_cast<double>(rate_pending_[e]);
     rate_pending_[e] = 0;
@@ -676,7 +683,8 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
 }
 
 std::optional<std::chrono::steady_clock::time_point> Aggregator::next_tick_due() const {
-  if (held_count_ == 0 && records_.size() == 0) return std::nullopt;
+  // Settled holds leave stale FIFO slots behind (dropped at a later expiry): count live holds.
+  if (exit_join_.pending_execs == 0 && records_.size() == 0) return std::nullopt;
   return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(last_expiry_ns_ + kExpiryIntervalNs));
 }
 

@@ -240,7 +240,8 @@ class Aggregator {
   std::array<std::uint64_t, kRateEventCount> rate_pending_{};
   std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates_{};
   std::optional<std::chrono::steady_clock::time_point> last_tick_;
-  std::chrono::steady_clock::time_point last_counted_;  // the last tick() that found events pending
+  std::chrono::steady_clock::time_point last_counted_;  // the last tick() that found new events pending
+  std::uint64_t pending_seen_ = 0;                       // the pending events it found
 
   std::uint64_t events_processed_ = 0;
   std::uint64_t table_evictions_ = 0;

@@ -7,11 +7,13 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
 #include "fake_inspector.h"
 #include "aggregator/aggregator.h"
+#include "aggregator/aggregator_worker.h"
 #include "config/config.h"
 #include "naming/group_namer.h"
 #include "procfs/procfs_inspector.h"
@@ -330,4 +332,98 @@ TEST_CASE("a thread's exit after its leader's does not bring the exited process 
   CHECK(s.tracked_processes == 2);  // init and bash
   CHECK(group(s, "worker")->live_processes == 0);
   CHECK(group(s, "worker")->counters.cpu_user_us == 6000);  // both tasks' records
+}
+
+namespace {
+std::shared_ptr<const naming::GroupNamer> namer_of(const char* yaml) {
+  config::LoadResult loaded = config::load_config_string(yaml, "t.yml");
+  REQUIRE(loaded.config);
+  return std::make_shared<const naming::GroupNamer>(*loaded.config);
+}
+}  // namespace
+
+TEST_CASE("/proc is read for only what names and labels use", "[aggregator]") {
+  struct Case {
+    const char* what;
+    const char* yaml;  // nullptr: no namer (names are comm)
+    bool user_label;
+    procfs::ReadParts expected;
+    bool needs_live_process;
+  };
+  const Case cases[] = {
+      {"no namer", nullptr, false, {false, false, false, false}, false},
+      {"built-in: one group per comm", "{}\n", false, {false, false, false, false}, false},
+      {"cmdline pattern", "process_names:\n  - name: x\n    cmdline: ['--flag']\n", false, {true, false, false, false}, true},
+      {"exe selector (argv[0] too)", "process_names:\n  - name: x\n    exe: [sh]\n", false, {true, true, true, false}, true},
+      {"ExeBase", "process_names:\n  - name: '{{.ExeBase}}'\n    comm: [sh]\n", false, {true, true, true, false}, true},
+      {"Username", "process_names:\n  - name: '{{.Username}}'\n    comm: [sh]\n", false, {false, false, false, true}, true},
+      {"user label", "{}\n", true, {false, false, false, true}, true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    Fixture f;
+    f.options.attribution[3] = c.user_label;
+    Aggregator& a = f.make(c.yaml ? namer_of(c.yaml) : nullptr);
+    CHECK(f.inspector.parts.cmdline == c.expected.cmdline);
+    CHECK(f.inspector.parts.exe == c.expected.exe);
+    CHECK(f.inspector.parts.exe_identity == c.expected.exe_identity);
+    CHECK(f.inspector.parts.uids == c.expected.uids);
+    CHECK(a.names_need_live_process() == c.needs_live_process);
+  }
+  // Without exit records every name needs the live process; a reload asks again.
+  Fixture f;
+  f.options.exit_records_expected = false;
+  Aggregator& a = f.make();
+  CHECK(a.names_need_live_process());
+  a.set_namer(namer_of("process_names:\n  - name: x\n    cmdline: ['a']\n"), {});
+  CHECK(f.inspector.parts.cmdline);
+}
+
+TEST_CASE("the aggregator's own timer is due only while execs or exit records wait", "[aggregator][join]") {
+  Fixture f;
+  Aggregator& a = f.make();
+  CHECK_FALSE(a.next_tick_due());  // at rest: nothing to wake up for
+  f.run({fork_of(kShell, 800), exec_of(800)});  // gone before /proc is read: its exec is held
+  REQUIRE(a.next_tick_due());
+  CHECK(*a.next_tick_due() <= f.now + std::chrono::seconds(1));
+  f.run({record_of(800, "quick"), exit_of(800)});
+  CHECK_FALSE(a.next_tick_due());
+  f.run({record_of(801, "stranger")});  // a record no exit claims (yet)
+  CHECK(a.next_tick_due());
+  f.advance(f.options.join_timeout + std::chrono::milliseconds(1100));
+  CHECK_FALSE(a.next_tick_due());
+}
+
+TEST_CASE("rates caught up after a quiet gap count the events where they happened", "[aggregator]") {
+  Fixture f;
+  Aggregator& a = f.make();
+  for (int i = 0; i < 60; ++i) f.run({fork_of(kShell, 2000 + i)});
+  f.advance(std::chrono::seconds(1));   // the worker's tick after the batch: too early to update
+  f.advance(std::chrono::seconds(59));  // the next scrape, a minute later
+  const double busy = 1, quiet = 59, window = 60;
+  const double expected = 60 / busy * -std::expm1(-busy / window) * std::exp(-quiet / window);
+  CHECK(f.snap().rates[0][0] == Approx(expected));
+  // Quiet from then on: only decay, the same in one step as in many.
+  f.advance(std::chrono::seconds(300));
+  CHECK(f.snap().rates[0][0] == Approx(expected * std::exp(-300 / window)));
+}
+
+TEST_CASE("the worker sleeps without a timer at rest, handles what it is woken for, and stops promptly", "[aggregator]") {
+  FakeInspector inspector;
+  inspector.comms = {{1, "init"}, {kShell, "bash"}};
+  auto ring = receiver::EventRing::create(64);
+  REQUIRE(ring);
+  auto worker = std::make_unique<aggregator::AggregatorWorker>(
+      std::make_unique<Aggregator>(AggregatorOptions{}, nullptr, inspector), *ring, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // asleep, with no time limit
+  REQUIRE(ring->try_push(receiver::PipelineItem(fork_of(kShell, 900))));
+  ring->notify_consumer();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (worker->events_handled() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(worker->events_handled() == 1);
+  const auto start = std::chrono::steady_clock::now();
+  worker.reset();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
 }

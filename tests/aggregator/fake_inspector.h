@@ -21,20 +21,30 @@ class FakeInspector final : public procfs::ProcessInspector {
   std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}
   std::set<std::int32_t> exiting;                // zombies (or PF_EXITING): no argv, no exe
   std::set<std::int32_t> hidden;                 // alive but not listed or readable (hidepid)
+  procfs::ReadParts parts;                       // as the aggregator asked (set_parts)
+  int inspections = 0;
 
   /// exe is /usr/bin/<comm>, its identity (7, 1000 + length of comm); argv is {exe} unless given.
+  /// Like ProcReader, only the parts asked for are filled: a configuration that forgets to ask
+  /// gets wrong names.
   procfs::ReadError inspect(std::int32_t pid, bool with_cgroup, procfs::ProcessInfo& out) override {
+    ++inspections;
     auto it = comms.find(pid);
     if (it == comms.end()) return procfs::ReadError::kGone;
     out = procfs::ProcessInfo{};
     out.comm = it->second;
-    out.exe = "/usr/bin/" + it->second;
-    out.exe_device = 7;
-    out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
-    if (auto args = argvs.find(pid); args != argvs.end()) {
-      out.cmdline = args->second;
-    } else {
-      out.cmdline = {out.exe};
+    const std::string exe = "/usr/bin/" + it->second;
+    if (parts.exe) out.exe = exe;
+    if (parts.exe_identity) {
+      out.exe_device = 7;
+      out.exe_inode = 1000 + static_cast<std::uint64_t>(it->second.size());
+    }
+    if (parts.cmdline) {
+      if (auto args = argvs.find(pid); args != argvs.end()) {
+        out.cmdline = args->second;
+      } else {
+        out.cmdline = {exe};
+      }
     }
     if (auto parent = ppids.find(pid); parent != ppids.end()) out.ppid = parent->second;
     if (exiting.count(pid)) {
@@ -42,7 +52,7 @@ class FakeInspector final : public procfs::ProcessInspector {
       out.cmdline.clear();
       out.exe.clear();
     }
-    if (auto uid = euids.find(pid); uid != euids.end()) out.euid = uid->second;
+    if (auto uid = euids.find(pid); parts.uids && uid != euids.end()) out.euid = uid->second;
     if (auto cg = cgroups.find(pid); with_cgroup && cg != cgroups.end()) out.cgroup = cg->second;
     return procfs::ReadError::kNone;
   }
@@ -52,6 +62,7 @@ class FakeInspector final : public procfs::ProcessInspector {
     out = it->second;
     return procfs::ReadError::kNone;
   }
+  void set_parts(procfs::ReadParts wanted) override { parts = wanted; }
   void list_processes(std::vector<std::int32_t>& pids) override {
     pids.clear();
     for (const auto& [pid, comm] : comms) pids.push_back(pid);

@@ -294,6 +294,30 @@ TEST_CASE("a reused ProcessInfo carries nothing over from the previous process",
   CHECK(info.ppid == 0);
 }
 
+TEST_CASE("only the parts asked for are read; stat always is", "[procfs]") {
+  ProcReader reader(kFixtureRoot);
+  ProcessInfo info;
+  REQUIRE(reader.read_process(42, true, info) == ReadError::kNone);  // everything, then nothing
+  reader.set_parts({.cmdline = false, .exe = false, .exe_identity = false, .uids = false});
+  REQUIRE(reader.read_process(42, true, info) == ReadError::kNone);
+  CHECK(info.comm == "a) b (c");
+  CHECK(info.ppid == 1);
+  CHECK(info.start_time_ticks == 98765);
+  CHECK(info.cgroup.find("1:name=systemd:/docker/") != std::string::npos);  // asked for by the call
+  CHECK(info.cmdline.empty());
+  CHECK(info.exe.empty());
+  CHECK(info.exe_device == 0);
+  CHECK(info.exe_inode == 0);
+  CHECK(info.ruid == 0);
+  CHECK(info.euid == 0);
+  reader.set_parts({.cmdline = true, .exe = false, .exe_identity = false, .uids = true});
+  REQUIRE(reader.read_process(42, false, info) == ReadError::kNone);
+  CHECK(info.cmdline == args({"x", "", "\xff\xfe", "last"}));
+  CHECK(info.exe.empty());
+  CHECK(info.euid == expected_uid(42, 0));
+  CHECK(info.ruid == expected_uid(42, 1000));
+}
+
 TEST_CASE("missing processes are kGone and malformed stat is kOther", "[procfs]") {
   ProcReader reader(kFixtureRoot);
   ProcessInfo info;

@@ -121,7 +121,9 @@ TEST_CASE("every child's exit record reaches the ring before its connector exit 
   static std::atomic<int> urgent_calls{0};
   urgent_calls = 0;
   Receiver receiver(std::move(sources->connector), std::move(sources->taskstats), *ring,
-                    [](const Event& event) noexcept { return ++urgent_calls, event.type == EventType::kExec; });
+                    receiver::WakePolicy{.is_urgent = [](const Event& event) noexcept {
+                      return ++urgent_calls, event.type == EventType::kExec;
+                    }});
   CHECK(receiver.subscribed());
   CHECK(receiver.taskstats_active());
   CHECK(receiver.receive_buffer_bytes() > 0);
@@ -188,7 +190,7 @@ TEST_CASE("a full ring counts drops of both kinds and never blocks the receiver"
   if (!sources) return;
   auto ring = EventRing::create(2);  // nobody pops: full after two items
   REQUIRE(ring);
-  Receiver receiver(std::move(sources->connector), std::move(sources->taskstats), *ring, nullptr);
+  Receiver receiver(std::move(sources->connector), std::move(sources->taskstats), *ring);
 
   const std::uint64_t exits_before = receiver.connector_stats().events_by_type[static_cast<std::size_t>(EventType::kExit)];
   const std::uint64_t records_before = records(receiver.taskstats_stats());
@@ -218,13 +220,37 @@ TEST_CASE("the destructor stops the receiver thread promptly", "[receiver][live]
   if (!sources) return;
   auto ring = EventRing::create(1024);
   REQUIRE(ring);
-  auto receiver = std::make_unique<Receiver>(std::move(sources->connector), std::move(sources->taskstats), *ring, nullptr);
-  std::this_thread::sleep_for(50ms);  // idle in its poll
+  auto receiver = std::make_unique<Receiver>(std::move(sources->connector), std::move(sources->taskstats), *ring);
+  std::this_thread::sleep_for(50ms);  // idle in its wait, which has no time limit
   const auto start = std::chrono::steady_clock::now();
   receiver.reset();
   const auto took = std::chrono::steady_clock::now() - start;
   CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
-  CHECK(took < 1s);  // one poll interval (100 ms), then unsubscribe and deregister
+  CHECK(took < 1s);  // the stop eventfd ends the wait at once; then unsubscribe and deregister
+}
+
+TEST_CASE("a consumer waiting without a time limit is woken for events nobody marks urgent", "[receiver][live]") {
+  // At rest neither thread has a timer: the receiver must wake the consumer itself, within its
+  // batch delay, or the events would wait in the ring for ever.
+  auto sources = open_live();
+  if (!sources) return;
+  auto ring = EventRing::create(1 << 16);
+  REQUIRE(ring);
+  Receiver receiver(std::move(sources->connector), std::move(sources->taskstats), *ring,
+                    receiver::WakePolicy{.is_urgent = nullptr, .batch_delay = 50ms});
+  std::atomic<std::uint64_t> popped{0};
+  std::jthread consumer([&](std::stop_token stop) {
+    const std::stop_callback wake(stop, [&] { ring->wake_consumer(); });
+    std::vector<PipelineItem> batch(256);
+    while (!stop.stop_requested()) {
+      popped += ring->pop_bulk(batch.data(), batch.size());
+      ring->wait_for_data(EventRing::kForever, stop);
+    }
+  });
+  const std::uint64_t before = popped;
+  (void)run_true(3);
+  // Each child makes at least a fork, an exec, an exit and an exit record.
+  CHECK(eventually([&] { return popped >= before + 12; }));
 }
 
 TEST_CASE("after an overrun the receiver makes every CPU emit an event, so the loss is counted at once",
