@@ -40,6 +40,12 @@ struct Health {
   std::string reason;
 };
 
+/// The hostile-client guarantee: with this many connections idle or stalled mid-request (each holds a
+/// worker until request_timeout_ms), a scrape still succeeds at once. Tested with exactly this many.
+inline constexpr int kIdleConnectionsTolerated = 200;
+/// Workers left for scrapes and health checks meanwhile (a pair of Prometheus servers, probes, curl).
+inline constexpr int kScrapeWorkers = 8;
+
 struct ServerOptions {
   /// exporter-toolkit style: ":9662" (all IPv4 interfaces), "127.0.0.1:0" (ephemeral port), "host:9662".
   /// "[::1]:9662" works only with a civetweb built with IPv6; Debian's 1.15 is not, and start() says so.
@@ -48,7 +54,11 @@ struct ServerOptions {
   WebConfig web;                    // TLS, basic auth, extra response headers
   std::string version;                      // shown on the landing page
   std::string active_config_text;           // plain text, shown (HTML-escaped) on the landing page
-  int num_threads = 256;                    // 1..1024; idle clients each hold one, so keep it well above 4
+  // 1..1024. civetweb 1.15 (Debian bookworm) starts every worker at start-up (on-demand workers,
+  // prespawn_threads, came in 1.16) and gives each connection a worker for its whole life, so the
+  // guarantee above sets the count: no fewer will do. Idle workers block on a condition variable
+  // without a timeout: no wake-ups at rest, only their memory.
+  int num_threads = kIdleConnectionsTolerated + kScrapeWorkers;
   int request_timeout_ms = 10000;           // per read/write on a connection
   int keep_alive_timeout_ms = 5000;         // idle time before a keep-alive connection is closed
   int max_request_bytes = 16384;            // request line plus headers
