@@ -1,5 +1,7 @@
 #include "aggregator/aggregator_worker.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -42,6 +44,7 @@ void AggregatorWorker::with_aggregator(const std::function<void(Aggregator&)>& f
 }
 
 void AggregatorWorker::run(std::stop_token stop) noexcept {
+  ::pthread_setname_np(::pthread_self(), "aggregator");  // for top -H, and per-thread wake-up counts
   // Our wait has no time limit at rest: a stop request must end it.
   const std::stop_callback wake_on_stop(stop, [this] { ring_.wake_consumer(); });
   std::array<receiver::PipelineItem, kBatch> batch;

@@ -1,6 +1,7 @@
 #include "receiver/receiver.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -107,6 +108,7 @@ void Receiver::sweep_after_overrun() noexcept {
 }
 
 void Receiver::run(std::stop_token stop) noexcept {
+  ::pthread_setname_np(::pthread_self(), "receiver");  // for top -H, and per-thread wake-up counts
   // A stop request ends an unbounded wait through the eventfd.
   const std::stop_callback wake_on_stop(stop, [this] {
     const std::uint64_t one = 1;
