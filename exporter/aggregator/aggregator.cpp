@@ -162,8 +162,12 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
   identity.cmdline = scratch_.cmdline;
-  // An exiting task's argv is gone with its memory: see program_only_cmdline().
-  if (scratch_.exiting && scratch_.cmdline.empty()) identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
+  // A process seen as its program alone (see program_only_cmdline()): an exiting one, whose argv is
+  // gone with its memory, and one whose argv was not read because names only ask whether there is
+  // one (the catch-all '.+'). A kernel thread has none.
+  if (scratch_.cmdline.empty() && !scratch_.kernel_thread && (scratch_.exiting || !read_parts_.cmdline)) {
+    identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
+  }
   // process-exporter's {{.Username}} is the euid
   if (read_parts_.uids) identity.username = inspector_.user_name(scratch_.euid);
   set_cgroup(identity, *cgroup);

@@ -92,7 +92,12 @@ GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), 
                    std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
                      return part.kind == Kind::kPid || part.kind == Kind::kStartTime;
                    });
-    uses_cmdline_ = uses_cmdline_ || uses_exe_ || !matcher.cmdline.empty();
+    // The catch-all asks only whether there is a command line, which stat tells (kernel threads
+    // have none): the caller then passes the program alone, as for a process whose argv is gone.
+    uses_cmdline_ = uses_cmdline_ || uses_exe_ ||
+                    std::any_of(matcher.cmdline.begin(), matcher.cmdline.end(), [](const CmdlineRegex& regex) {
+                      return regex.pattern() != ".+" && regex.pattern() != ".*";
+                    });
     uses_username_ = uses_username_ || std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(),
                                                    [](const NameTemplate::Part& part) { return part.kind == Kind::kUsername; });
     rules_.push_back(std::move(rule));

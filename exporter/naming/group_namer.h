@@ -60,8 +60,10 @@ class GroupNamer {
   bool uses_exe() const { return uses_exe_; }
   /// Whether a name uses {{.PID}} or {{.StartTime}}: one group per process, bounded by max_groups.
   bool per_process() const { return per_process_; }
-  /// Whether names need the command line: `cmdline:` selectors, and argv[0], which stands in for
-  /// the executable (exe selectors compare it too; {{.ExeBase}} falls back to it).
+  /// Whether names need the command line's text: `cmdline:` patterns other than the catch-alls
+  /// '.+' and '.*' (those ask only whether there is one: a process whose argv is not read is then
+  /// passed as its program alone, a kernel thread with none), and argv[0] for exe selectors,
+  /// {{.ExeBase}} and {{.ExeFull}}.
   bool uses_cmdline() const { return uses_cmdline_; }
   /// Whether names need the user ({{.Username}}).
   bool uses_username() const { return uses_username_; }

@@ -151,22 +151,28 @@ std::optional<std::uint64_t> read_stat_value(const char* path, std::span<char> b
 // ---- pure parsers ------------------------------------------------------------------------------
 
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                bool* exiting) {
-  constexpr std::uint64_t kPfExiting = 0x4;  // include/linux/sched.h
+                bool* exiting, bool* kernel_thread) {
+  constexpr std::uint64_t kPfExiting = 0x4;        // include/linux/sched.h
+  constexpr std::uint64_t kPfKthread = 0x200000;   // the same
   std::string_view name;
   bool have_ppid = false;
   bool have_start = false;
   bool gone = false;
+  bool kthread = false;
   const bool split = for_each_stat_field(text, name, 22, [&](int field, std::string_view token) {
     if (field == 3 && !token.empty()) gone |= token.front() == 'Z' || token.front() == 'X';
     std::uint64_t flags = 0;
-    if (field == 9 && parse_number(token, flags)) gone |= (flags & kPfExiting) != 0;
+    if (field == 9 && parse_number(token, flags)) {
+      gone |= (flags & kPfExiting) != 0;
+      kthread = (flags & kPfKthread) != 0;
+    }
     if (field == 4) have_ppid = parse_number(token, ppid);
     if (field == 22) have_start = parse_number(token, start_time_ticks);
   });
   if (!split) return false;
   comm.assign(name);
   if (exiting) *exiting = gone;
+  if (kernel_thread) *kernel_thread = kthread;
   return have_ppid && have_start;
 }
 
@@ -266,10 +272,10 @@ ReadError ProcReader::slurp(int dir_fd, const char* name, std::size_t limit) {
 }
 
 ReadError ProcReader::read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid,
-                                   std::string& comm, bool* exiting) {
+                                   std::string& comm, bool* exiting, bool* kernel_thread) {
   if (const ReadError error = slurp(dir_fd, "stat", kMaxStatBytes); error != ReadError::kNone) return error;
   const std::string_view text(buffer_.data(), used_);
-  return parse_stat(text, start_time_ticks, ppid, comm, exiting) ? ReadError::kNone : ReadError::kOther;
+  return parse_stat(text, start_time_ticks, ppid, comm, exiting, kernel_thread) ? ReadError::kNone : ReadError::kOther;
 }
 
 ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid,
@@ -323,11 +329,14 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
 
   // stat decides: without it we know nothing reliable (comm comes from here too).
   bool exiting = false;
-  if (const ReadError error = read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm, &exiting);
+  bool kernel_thread = false;
+  if (const ReadError error =
+          read_stat_at(dir.get(), out.start_time_ticks, out.ppid, out.comm, &exiting, &kernel_thread);
       error != ReadError::kNone) {
     return error;
   }
   out.exiting = exiting;
+  out.kernel_thread = kernel_thread;
 
   // Uids: see the header. The owner shortcut saves reading status for every non-root process.
   out.ruid = 0;

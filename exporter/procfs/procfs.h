@@ -43,6 +43,7 @@ struct ProcessInfo {
   // Exiting or exited, not yet reaped (PF_EXITING, or state Z/X): stat and comm still tell, but
   // cmdline, exe and cgroup no longer do (an exiting task is shown in the root cgroup).
   bool exiting = false;
+  bool kernel_thread = false;        // PF_KTHREAD: no command line, no exe, ever
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
 };
 
@@ -127,7 +128,7 @@ class ProcReader {
   ReadError slurp(int dir_fd, const char* name, std::size_t limit);
   ReadError read_cgroup_at(int dir_fd, std::string& out);
   ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                         bool* exiting = nullptr);
+                         bool* exiting = nullptr, bool* kernel_thread = nullptr);
   /// The value of the "<key> <number>" line of /proc/stat.
   std::optional<std::uint64_t> read_proc_stat_value(std::string_view key);
 
@@ -151,8 +152,9 @@ SelfUsage read_self_usage(const std::string& proc_root = "/proc");
 /// False if malformed or too short; the outputs are then unspecified.
 /// `exiting`, when given, says whether the task is exiting or exited: state (field 3) Z or X, or
 /// PF_EXITING in its flags (field 9), set before the kernel detaches it from its cgroup.
+/// `kernel_thread`, when given, says whether PF_KTHREAD is set.
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
-                bool* exiting = nullptr);
+                bool* exiting = nullptr, bool* kernel_thread = nullptr);
 
 /// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
 struct StatUsage {

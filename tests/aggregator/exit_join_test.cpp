@@ -353,6 +353,7 @@ TEST_CASE("/proc is read for only what names and labels use", "[aggregator]") {
   const Case cases[] = {
       {"no namer", nullptr, false, {false, false, false, false}, false},
       {"built-in: one group per comm", "{}\n", false, {false, false, false, false}, false},
+      {"catch-all cmdline", "process_names:\n  - name: x\n    cmdline: ['.+']\n", false, {false, false, false, false}, false},
       {"cmdline pattern", "process_names:\n  - name: x\n    cmdline: ['--flag']\n", false, {true, false, false, false}, true},
       {"exe selector (argv[0] too)", "process_names:\n  - name: x\n    exe: [sh]\n", false, {true, true, true, false}, true},
       {"ExeBase", "process_names:\n  - name: '{{.ExeBase}}'\n    comm: [sh]\n", false, {true, true, true, false}, true},

@@ -18,7 +18,7 @@ class FakeInspector final : public procfs::ProcessInspector {
   std::map<std::int32_t, std::string> cgroups;  // /proc/<pid>/cgroup text; default none
   std::map<std::int32_t, std::uint32_t> euids;   // default root
   std::map<std::int32_t, std::int32_t> ppids;    // default 0 (unknown)
-  std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}
+  std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}; {} is a kernel thread
   std::set<std::int32_t> exiting;                // zombies (or PF_EXITING): no argv, no exe
   std::set<std::int32_t> hidden;                 // alive but not listed or readable (hidepid)
   procfs::ReadParts parts;                       // as the aggregator asked (set_parts)
@@ -46,6 +46,8 @@ class FakeInspector final : public procfs::ProcessInspector {
         out.cmdline = {exe};
       }
     }
+    // A live process with an empty argv is a kernel thread: stat says so even when argv is not read.
+    if (auto args = argvs.find(pid); args != argvs.end() && args->second.empty()) out.kernel_thread = true;
     if (auto parent = ppids.find(pid); parent != ppids.end()) out.ppid = parent->second;
     if (exiting.count(pid)) {
       out.exiting = true;

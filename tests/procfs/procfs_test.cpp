@@ -294,7 +294,7 @@ TEST_CASE("a reused ProcessInfo carries nothing over from the previous process",
   CHECK(info.ppid == 0);
 }
 
-TEST_CASE("only the parts asked for are read; stat always is", "[procfs]") {
+TEST_CASE("only the parts asked for are read, and stat always", "[procfs]") {
   ProcReader reader(kFixtureRoot);
   ProcessInfo info;
   REQUIRE(reader.read_process(42, true, info) == ReadError::kNone);  // everything, then nothing
