@@ -428,3 +428,15 @@ TEST_CASE("the worker sleeps without a timer at rest, handles what it is woken f
   worker.reset();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
 }
+
+TEST_CASE("the built-in grouping tells kernel threads from processes without reading command lines", "[aggregator]") {
+  Fixture f;
+  f.inspector.comms[2] = "kthreadd";
+  f.inspector.argvs[2] = {};  // a kernel thread
+  f.make(namer_of("{}\n"));
+  CHECK_FALSE(f.inspector.parts.cmdline);
+  const Snapshot s = f.snap();
+  CHECK(group(s, "bash"));
+  CHECK_FALSE(group(s, "kthreadd"));  // unmatched: counted in "other"
+  CHECK(group(s, "other"));
+}
