@@ -719,12 +719,6 @@ void Aggregator::configure_reads() {
   inspector_.set_parts(read_parts_);
 }
 
-bool Aggregator::names_need_live_process() const noexcept {
-  // Exit records carry comm exactly; the command line, the exe path of a binary never seen alive,
-  // the effective uid and the process's own cgroup only /proc can tell.
-  return !options_.exit_records_expected || read_parts_.cmdline || read_parts_.exe || read_parts_.uids ||
-         options_.read_cgroup;
-}
 
 void Aggregator::fill_snapshot(Snapshot& out) const {
   out.lifetime_bounds = options_.lifetime_bounds;

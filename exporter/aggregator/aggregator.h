@@ -113,10 +113,6 @@ class Aggregator {
 
   void fill_snapshot(Snapshot& out) const;
 
-  /// Whether naming an exec needs its process alive (what /proc alone can tell: the command line,
-  /// exe, uids, cgroup; or no exit records to fall back on). If not, a process gone before /proc is
-  /// read is named exactly from its exit record, so execs need not be handled at once.
-  bool names_need_live_process() const noexcept;
 
   std::size_t tracked_processes() const noexcept { return table_.size(); }
   std::size_t waiting_records() const noexcept { return records_.size(); }

@@ -29,7 +29,20 @@ AggregatorWorker::~AggregatorWorker() {
   if (thread_.joinable()) thread_.join();
 }
 
+void AggregatorWorker::catch_up() const {
+  // The receiver wakes us only every so often (receiver::WakePolicy): a scrape must not miss what
+  // arrived just before it, nor find it still waiting in the ring.
+  const std::uint64_t target = ring_.pushed();
+  if (handled_.load() >= target) return;
+  ++catching_up_;
+  ring_.wake_consumer();
+  std::unique_lock lock(caught_up_mutex_);
+  caught_up_.wait_for(lock, kCatchUpLimit, [&] { return handled_.load() >= target; });
+  --catching_up_;
+}
+
 Snapshot AggregatorWorker::snapshot() const {
+  catch_up();
   Snapshot out;
   std::lock_guard lock(mutex_);
   // The rates are brought up to now here, not by a timer: a process at rest has nothing to tick.
@@ -68,7 +81,11 @@ void AggregatorWorker::run(std::stop_token stop) noexcept {
       aggregator_->tick(now);
       due = aggregator_->next_tick_due();
     }
-    handled_.fetch_add(count, std::memory_order_relaxed);
+    handled_.fetch_add(count);  // seq_cst, like catching_up_: one of us sees the other
+    if (catching_up_.load() > 0) {
+      std::lock_guard lock(caught_up_mutex_);  // the waiter is in wait_for() or will see handled_
+      caught_up_.notify_all();
+    }
     if (count != 0) continue;
     // The receiver wakes us when there is work (see receiver::WakePolicy); our own timer runs only
     // while something waits for a deadline (held execs, unclaimed exit records).

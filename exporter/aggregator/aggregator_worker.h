@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,8 +31,10 @@ class AggregatorWorker {
   AggregatorWorker(const AggregatorWorker&) = delete;
   AggregatorWorker& operator=(const AggregatorWorker&) = delete;
 
-  /// A consistent copy of the state; safe from any thread.
+  /// A consistent copy of the state, including every item the receiver pushed before the call
+  /// (the worker is woken to handle them first, for at most kCatchUpLimit); safe from any thread.
   Snapshot snapshot() const;
+  static constexpr std::chrono::milliseconds kCatchUpLimit{250};
   /// Runs `fn` on the aggregator under the lock (e.g. a config reload); safe from any thread.
   void with_aggregator(const std::function<void(Aggregator&)>& fn);
   /// Events handled so far (relaxed; for health checks).
@@ -38,12 +42,18 @@ class AggregatorWorker {
 
  private:
   void run(std::stop_token stop) noexcept;
+  /// Wakes the worker and waits until it has handled everything pushed so far (bounded).
+  void catch_up() const;
 
   std::unique_ptr<Aggregator> aggregator_;
   EventRing& ring_;
   LossSignal loss_signal_;
   mutable std::mutex mutex_;
   std::atomic<std::uint64_t> handled_{0};
+  // Scrapes waiting in catch_up() for the worker to reach what was pushed before them.
+  mutable std::mutex caught_up_mutex_;
+  mutable std::condition_variable caught_up_;
+  mutable std::atomic<int> catching_up_{0};
   std::jthread thread_;
 };
 

@@ -280,16 +280,7 @@ std::string active_config_text(const config::Config& cfg, const Flags& flags) {
          (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n";
 }
 
-/// Execs are handled at once when naming them needs the process alive (see
-/// Aggregator::names_need_live_process); otherwise they wait for the receiver's next batch like
-/// every other event: the naming deadline is what the configuration requires, nothing shorter.
-void apply_naming_deadline(aggregator::AggregatorWorker& worker, receiver::Receiver& receiver) {
-  worker.with_aggregator([&](aggregator::Aggregator& a) {
-    receiver.set_urgent_delay(a.names_need_live_process() ? std::chrono::microseconds(0) : receiver.batch_delay());
-  });
-}
-
-void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker, receiver::Receiver& receiver) {
+void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
   if (flags.config_file.empty()) {
     log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
     return;
@@ -302,7 +293,6 @@ void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker, rec
   auto namer = std::make_shared<const naming::GroupNamer>(*fresh);
   const std::vector<std::string> predeclared = namer->predeclared_groups();
   worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
-  apply_naming_deadline(worker, receiver);
   log(LogLevel::kInfo, "configuration reloaded (grouping rules; pipeline sizes and events need a restart)",
       {{"file", flags.config_file}});
 }
@@ -388,7 +378,6 @@ int run_exporter(const Flags& flags) {
   }
 
   // 4. Receiver -> ring -> aggregator.
-  // Execs are urgent until the aggregator says what its names need (apply_naming_deadline).
   receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring,
                               receiver::WakePolicy{.is_urgent = &aggregator::Aggregator::is_urgent});
   procfs::ProcfsInspector inspector(flags.proc_root);
@@ -396,7 +385,6 @@ int run_exporter(const Flags& flags) {
       std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
-  apply_naming_deadline(worker, receiver);
 
   // 5. Metrics -> HTTP.
   procfs::ProcReader proc_reader(flags.proc_root);
@@ -461,7 +449,7 @@ int run_exporter(const Flags& flags) {
       log(LogLevel::kInfo, "shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
       break;
     }
-    if (signal_number == SIGHUP) reload_config(flags, worker, receiver);
+    if (signal_number == SIGHUP) reload_config(flags, worker);
     web_watch.check(*server, signal_number == SIGHUP);
     watch.check();
   }

@@ -27,7 +27,6 @@ Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector,
       taskstats_(std::move(taskstats)),
       ring_(ring),
       wake_(wake),
-      urgent_delay_us_(wake.urgent_delay.count()),
       stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       subscribed_(connector_->subscribed()),
       receive_buffer_bytes_(connector_->receive_buffer_bytes()),
@@ -140,8 +139,7 @@ void Receiver::run(std::stop_token stop) noexcept {
     const std::uint64_t now = steady_ns();
     if (any_event) own_.last_event_monotonic_ns = now;
     if (pushed > 0) {
-      const auto delay = urgent ? std::chrono::microseconds(urgent_delay_us_.load(std::memory_order_relaxed))
-                                : wake_.batch_delay;
+      const auto delay = urgent ? wake_.urgent_delay : wake_.batch_delay;
       const std::uint64_t due = now + static_cast<std::uint64_t>(std::chrono::nanoseconds(delay).count());
       if (wake_due_ns == 0 || due < wake_due_ns) wake_due_ns = due;
     }

@@ -33,8 +33,13 @@ using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
 
 /// When the receiver wakes the aggregator. Nothing that is pushed waits longer than `batch_delay`
 /// (urgent events: `urgent_delay`) before the aggregator is woken, and nothing wakes it sooner
-/// except a ring a quarter full or a loss (both at once), so a storm is handled in batches of
-/// many events and a host at rest wakes it not at all.
+/// except a ring a quarter full or a loss, so a storm is handled in batches of many events and a
+/// host at rest wakes it not at all.
+///
+/// The exporter marks execs urgent with no delay: every later event of a process (its threads, its
+/// children, its core dump) is counted under the name read from /proc at its exec, so that read
+/// must come before the process can move on or vanish; a short-lived process read late would be
+/// gone, and its thread forks and core dump would go to its parent's group.
 struct WakePolicy {
   UrgencyPolicy is_urgent = nullptr;
   std::chrono::microseconds urgent_delay{0};
@@ -59,13 +64,6 @@ class Receiver {
   /// Connector events received so far (for liveness checks).
   std::uint64_t events_received() const noexcept;
 
-  std::chrono::microseconds batch_delay() const noexcept { return wake_.batch_delay; }
-  /// Changes WakePolicy::urgent_delay (e.g. when a configuration reload changes what naming needs);
-  /// safe from any thread, effective from the next batch.
-  void set_urgent_delay(std::chrono::microseconds delay) noexcept {
-    urgent_delay_us_.store(delay.count(), std::memory_order_relaxed);
-  }
-
   bool subscribed() const noexcept { return subscribed_; }
   bool taskstats_active() const noexcept { return taskstats_ != nullptr; }
   int taskstats_receive_buffer_bytes() const noexcept { return taskstats_ ? taskstats_->receive_buffer_bytes() : 0; }
@@ -89,7 +87,6 @@ class Receiver {
   std::unique_ptr<taskstats::TaskstatsSource> taskstats_;
   EventRing& ring_;
   WakePolicy wake_;
-  std::atomic<std::chrono::microseconds::rep> urgent_delay_us_;
   UniqueFd stop_fd_;  // eventfd: a stop request ends an unbounded wait
   bool subscribed_ = false;
   int receive_buffer_bytes_ = 0;

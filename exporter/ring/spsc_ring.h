@@ -2,7 +2,7 @@
 //
 // Contract: exactly one thread (the producer) calls try_push() and notify_consumer(), and exactly one
 // other thread (the consumer) calls try_pop(), pop_bulk() and wait_for_data(); size(), capacity(),
-// high_watermark() and wake_consumer() may be called from any thread. Every call is noexcept and nothing allocates
+// high_watermark(), pushed() and wake_consumer() may be called from any thread. Every call is noexcept and nothing allocates
 // after create().
 //
 // Design (after rigtorp/SPSCQueue): 64-bit indices that only grow (they cannot wrap in practice),
@@ -150,6 +150,9 @@ class SpscRing {
     const std::uint64_t used = write >= read ? write - read : 0;
     return used < capacity_ ? static_cast<std::size_t>(used) : capacity_;
   }
+
+  /// Values pushed since create() (any thread; acquire: the values themselves are visible to the consumer).
+  std::uint64_t pushed() const noexcept { return write_.load(std::memory_order_acquire); }
 
   /// The number of usable slots, as passed to create().
   std::size_t capacity() const noexcept { return capacity_; }

@@ -348,35 +348,32 @@ TEST_CASE("/proc is read for only what names and labels use", "[aggregator]") {
     const char* yaml;  // nullptr: no namer (names are comm)
     bool user_label;
     procfs::ReadParts expected;
-    bool needs_live_process;
   };
   const Case cases[] = {
-      {"no namer", nullptr, false, {false, false, false, false}, false},
-      {"built-in: one group per comm", "{}\n", false, {false, false, false, false}, false},
-      {"catch-all cmdline", "process_names:\n  - name: x\n    cmdline: ['.+']\n", false, {false, false, false, false}, false},
-      {"cmdline pattern", "process_names:\n  - name: x\n    cmdline: ['--flag']\n", false, {true, false, false, false}, true},
-      {"exe selector (argv[0] too)", "process_names:\n  - name: x\n    exe: [sh]\n", false, {true, true, true, false}, true},
-      {"ExeBase", "process_names:\n  - name: '{{.ExeBase}}'\n    comm: [sh]\n", false, {true, true, true, false}, true},
-      {"Username", "process_names:\n  - name: '{{.Username}}'\n    comm: [sh]\n", false, {false, false, false, true}, true},
-      {"user label", "{}\n", true, {false, false, false, true}, true},
+      {"no namer", nullptr, false, {false, false, false, false}},
+      {"built-in: one group per comm", "{}\n", false, {false, false, false, false}},
+      {"catch-all cmdline", "process_names:\n  - name: x\n    cmdline: ['.+']\n", false, {false, false, false, false}},
+      {"cmdline pattern", "process_names:\n  - name: x\n    cmdline: ['--flag']\n", false, {true, false, false, false}},
+      {"exe selector (argv[0] too)", "process_names:\n  - name: x\n    exe: [sh]\n", false, {true, true, true, false}},
+      {"ExeBase", "process_names:\n  - name: '{{.ExeBase}}'\n    comm: [sh]\n", false, {true, true, true, false}},
+      {"Username", "process_names:\n  - name: '{{.Username}}'\n    comm: [sh]\n", false, {false, false, false, true}},
+      {"user label", "{}\n", true, {false, false, false, true}},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
     Fixture f;
     f.options.attribution[3] = c.user_label;
-    Aggregator& a = f.make(c.yaml ? namer_of(c.yaml) : nullptr);
+    f.make(c.yaml ? namer_of(c.yaml) : nullptr);
     CHECK(f.inspector.parts.cmdline == c.expected.cmdline);
     CHECK(f.inspector.parts.exe == c.expected.exe);
     CHECK(f.inspector.parts.exe_identity == c.expected.exe_identity);
     CHECK(f.inspector.parts.uids == c.expected.uids);
-    CHECK(a.names_need_live_process() == c.needs_live_process);
   }
-  // Without exit records every name needs the live process; a reload asks again.
+  // A reload asks again.
   Fixture f;
-  f.options.exit_records_expected = false;
-  Aggregator& a = f.make();
-  CHECK(a.names_need_live_process());
-  a.set_namer(namer_of("process_names:\n  - name: x\n    cmdline: ['a']\n"), {});
+  f.make();
+  CHECK_FALSE(f.inspector.parts.cmdline);
+  f.aggregator->set_namer(namer_of("process_names:\n  - name: x\n    cmdline: ['a']\n"), {});
   CHECK(f.inspector.parts.cmdline);
 }
 
@@ -409,7 +406,8 @@ TEST_CASE("rates caught up after a quiet gap count the events where they happene
   CHECK(f.snap().rates[0][0] == Approx(expected * std::exp(-300 / window)));
 }
 
-TEST_CASE("the worker sleeps without a timer at rest, handles what it is woken for, and stops promptly", "[aggregator]") {
+TEST_CASE("the worker sleeps without a timer at rest, handles what it is woken for or a snapshot needs, and stops promptly",
+          "[aggregator]") {
   FakeInspector inspector;
   inspector.comms = {{1, "init"}, {kShell, "bash"}};
   auto ring = receiver::EventRing::create(64);
@@ -424,6 +422,9 @@ TEST_CASE("the worker sleeps without a timer at rest, handles what it is woken f
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(worker->events_handled() == 1);
+  // Pushed without waking it (the receiver waits up to its batch delay): a snapshot still sees it.
+  REQUIRE(ring->try_push(receiver::PipelineItem(fork_of(kShell, 901))));
+  CHECK(worker->snapshot().events_processed == 2);
   const auto start = std::chrono::steady_clock::now();
   worker.reset();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
