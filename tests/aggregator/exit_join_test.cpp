@@ -394,7 +394,7 @@ TEST_CASE("the aggregator's own timer is due only while execs or exit records wa
 
 TEST_CASE("rates caught up after a quiet gap count the events where they happened", "[aggregator]") {
   Fixture f;
-  Aggregator& a = f.make();
+  f.make();
   for (int i = 0; i < 60; ++i) f.run({fork_of(kShell, 2000 + i)});
   f.advance(std::chrono::seconds(1));   // the worker's tick after the batch: too early to update
   f.advance(std::chrono::seconds(59));  // the next scrape, a minute later
