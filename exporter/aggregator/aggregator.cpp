@@ -687,9 +687,15 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
 }
 
 std::optional<std::chrono::steady_clock::time_point> Aggregator::next_tick_due() const {
+  std::optional<std::chrono::steady_clock::time_point> due;
+  // The self-audit's next pass: every audit_interval, or a second later to confirm a difference.
+  if (options_.audit_interval.count() > 0) due = next_audit_;
   // Settled holds leave stale FIFO slots behind (dropped at a later expiry): count live holds.
-  if (exit_join_.pending_execs == 0 && records_.size() == 0) return std::nullopt;
-  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(last_expiry_ns_ + kExpiryIntervalNs));
+  if (exit_join_.pending_execs != 0 || records_.size() != 0) {
+    const std::chrono::steady_clock::time_point expiry(std::chrono::nanoseconds(last_expiry_ns_ + kExpiryIntervalNs));
+    if (!due || expiry < *due) due = expiry;
+  }
+  return due;
 }
 
 void Aggregator::enable_cgroups() {

@@ -104,8 +104,9 @@ class Aggregator {
   /// nothing needs to call this at rest: a scrape does) and settles what waited too long. Call it
   /// after each batch of events and before each snapshot.
   void tick(std::chrono::steady_clock::time_point now);
-  /// When tick() must next run although no event arrives: while held execs or unclaimed exit
-  /// records wait (their join timeout), once a second; nullopt when nothing waits.
+  /// When tick() or audit() must next run although no event arrives: the next self-audit (every
+  /// audit_interval), and once a second while held execs or unclaimed exit records wait (their join
+  /// timeout); nullopt when nothing is due.
   std::optional<std::chrono::steady_clock::time_point> next_tick_due() const;
   /// Swaps the naming rules (SIGHUP). Existing groups and their counters persist; processes move
   /// to new groups at their next exec or rename. `predeclared` groups are created with zeros.

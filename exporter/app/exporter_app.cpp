@@ -227,6 +227,9 @@ class WebConfigWatch {
   WebConfigWatch(std::string path, const http::WebConfig& loaded)
       : path_(std::move(path)), files_(files_of(path_, loaded)), stamp_(fingerprint(files_)) {}
 
+  /// Whether there is a file to watch: the main loop then looks every second.
+  bool active() const { return !path_.empty(); }
+
   void check(http::HttpServer& server, bool forced) {
     if (path_.empty()) return;
     const std::string stamp = fingerprint(files_);
@@ -443,7 +446,9 @@ int run_exporter(const Flags& flags) {
   EventFlowWatch watch(receiver, health);
   WebConfigWatch web_watch(flags.web_config_file, *web);
   while (true) {
-    const timespec wait = watch.time_to_next_check();
+    // A timer of seconds, and none at all while events flow and no web config file is watched.
+    timespec wait = watch.time_to_next_check();
+    if (web_watch.active() && wait.tv_sec >= 1) wait = {1, 0};
     const int signal_number = sigtimedwait(&signals, nullptr, &wait);
     if (signal_number == SIGINT || signal_number == SIGTERM) {
       log(LogLevel::kInfo, "shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});

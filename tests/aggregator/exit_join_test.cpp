@@ -377,8 +377,9 @@ TEST_CASE("/proc is read for only what names and labels use", "[aggregator]") {
   CHECK(f.inspector.parts.cmdline);
 }
 
-TEST_CASE("the aggregator's own timer is due only while execs or exit records wait", "[aggregator][join]") {
+TEST_CASE("the aggregator's own timer is due only while execs or exit records wait, or for the audit", "[aggregator][join]") {
   Fixture f;
+  f.options.audit_interval = std::chrono::milliseconds(0);
   Aggregator& a = f.make();
   CHECK_FALSE(a.next_tick_due());  // at rest: nothing to wake up for
   f.run({fork_of(kShell, 800), exec_of(800)});  // gone before /proc is read: its exec is held
@@ -390,6 +391,14 @@ TEST_CASE("the aggregator's own timer is due only while execs or exit records wa
   CHECK(a.next_tick_due());
   f.advance(f.options.join_timeout + std::chrono::milliseconds(1100));
   CHECK_FALSE(a.next_tick_due());
+  // With the self-audit on, its next pass is due: one timer of seconds at rest.
+  Fixture audited;
+  audited.options.audit_interval = std::chrono::seconds(30);
+  Aggregator& b = audited.make();
+  b.audit(audited.now);
+  REQUIRE(b.next_tick_due());
+  CHECK(*b.next_tick_due() <= audited.now + std::chrono::seconds(30));
+  CHECK(*b.next_tick_due() > audited.now);
 }
 
 TEST_CASE("rates caught up after a quiet gap count the events where they happened", "[aggregator]") {

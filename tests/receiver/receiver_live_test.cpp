@@ -262,7 +262,7 @@ TEST_CASE("after an overrun the receiver makes every CPU emit an event, so the l
   REQUIRE(sources->connector->loss_exact());
   auto ring = EventRing::create(1 << 16);
   REQUIRE(ring);
-  Receiver receiver(std::move(sources->connector), nullptr, *ring, nullptr);
+  Receiver receiver(std::move(sources->connector), nullptr, *ring);
 
   const pid_t storm = testing::run([] {
     pthread_attr_t attr;
