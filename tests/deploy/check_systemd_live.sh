@@ -6,7 +6,8 @@
 # inside a private mount namespace (a tmpfs on /run/systemd marks "booted with systemd"; a cgroup2 mount
 # gives it a cgroup of its own). Only the mount namespace is private: the manager and the exporter stay
 # in the host's PID, user and network namespaces, the ones the connector requires. The unit is the
-# shipped file with one line changed: ExecStart points at the built binary, the repository's config and
+# shipped file with one line changed: ExecStart points at the built binary, the repository's config (both
+# staged under /var/lib, which the sandbox leaves readable) and
 # a free port on 127.0.0.1.
 #
 # Checks: the unit starts and /healthz answers 200; in the exporter's /proc/<pid>/status the bounding and
@@ -77,8 +78,12 @@ mkdir "$cgroup"
 echo $$ > "$cgroup/cgroup.procs"
 
 manager=""
+# The unit hides /tmp, /var/tmp (PrivateTmp=) and /home (ProtectHome=), where a checkout may well be:
+# the binary and the config are staged where the sandbox leaves them readable.
+stage=$(mktemp -d /var/lib/procevents-systemd-test.XXXXXX)
 cleanup() {
   set +e
+  rm -rf "$stage"
   if [[ -n "$manager" ]]; then
     systemctl --user stop "$unit" >/dev/null 2>&1
     timeout 10 systemctl --user exit >/dev/null 2>&1
@@ -95,7 +100,10 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-config="$root/config/procevents.yml"
+install -m 0755 "$binary" "$stage/procevents_exporter"
+install -m 0644 "$root/config/procevents.yml" "$stage/procevents.yml"
+binary="$stage/procevents_exporter"
+config="$stage/procevents.yml"
 sed -e "/^ExecStart=/{s|/usr/local/bin/procevents_exporter|$binary|;s|/etc/procevents_exporter/procevents.yml|$config|;s|\$| --web.listen-address=127.0.0.1:$port|}" \
   "$shipped" > "$SYSTEMD_UNIT_PATH/$unit"
 changed=$(diff "$shipped" "$SYSTEMD_UNIT_PATH/$unit" | grep -c '^>' || true)
