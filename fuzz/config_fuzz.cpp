@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string args[] = {"/usr/bin/python3", "--config", "/etc/x.yml"};
     ProcessIdentity python;
     python.comm = "python3";
-    python.exe = "/usr/bin/python3";
+    python.pid = 4242;
+    python.start_time_ns = 1'796'165'173'120'000'000;  // {{.StartTime}} renders a real time
     python.cmdline = args;
     python.username = "root";
     python.cgroup = "0::/system.slice/demo.service";
