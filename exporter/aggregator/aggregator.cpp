@@ -145,11 +145,7 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   const attribution::CgroupIdentity* cgroup = &kNoCgroup;
   if (options_.read_cgroup && cgroups_) {
     if (scratch_.exiting) {
-      std::int32_t parent = scratch_.ppid;
-      if (parent <= 0) {
-        if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
-      }
-      cgroup = parent_cgroup(parent);
+      cgroup = parent_cgroup(parent_of(pid));
       if (!cgroup) {
         failure = EnrichmentFailure::kGone;
         return std::nullopt;
@@ -178,15 +174,25 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   }
   std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
   if (!name) {
-    std::int32_t parent = scratch_.ppid;
-    if (parent <= 0) {
-      if (const ProcessEntry* entry = table_.find(pid)) parent = entry->ppid;
+    const ProcessEntry* parent = table_.find(parent_of(pid));
+    if (const std::optional<std::uint32_t> placed = place_unmatched(parent ? parent->group : kIgnored, name)) {
+      return *placed;
     }
-    if (const std::optional<std::uint32_t> adopted = adopting_group(parent)) return *adopted;
-    if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
-    name.emplace(kOtherGroup);
   }
   return group_index(*name, attribution_labels(kIgnored, cgroup, identity.username));
+}
+
+std::int32_t Aggregator::parent_of(std::int32_t pid) const noexcept {
+  if (scratch_.ppid > 0) return scratch_.ppid;
+  const ProcessEntry* entry = table_.find(pid);
+  return entry ? entry->ppid : 0;
+}
+
+std::optional<std::uint32_t> Aggregator::place_unmatched(std::uint32_t parent_group, std::optional<std::string>& name) {
+  if (namer_->children() && names_its_children(parent_group)) return parent_group;
+  if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
+  name.emplace(kOtherGroup);
+  return std::nullopt;
 }
 
 bool Aggregator::names_its_children(std::uint32_t group) const noexcept {
@@ -476,10 +482,8 @@ std::uint32_t Aggregator::group_from_record(const taskstats::ExitRecord& record,
   std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (!name) {
-    // No entry names it: as for a live process, it stays in the group it has from its parent.
-    if (namer_->children() && names_its_children(inherited)) return inherited;
-    if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
-    name.emplace(kOtherGroup);
+    // No entry names it: as for a live process, the group it inherited from its parent may take it.
+    if (const std::optional<std::uint32_t> placed = place_unmatched(inherited, name)) return *placed;
   }
   return group_index(*name, labels);
 }

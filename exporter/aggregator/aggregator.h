@@ -142,6 +142,12 @@ class Aggregator {
   bool names_its_children(std::uint32_t group) const noexcept;
   /// The group an unmatched child of `ppid` joins under children(), if any.
   std::optional<std::uint32_t> adopting_group(std::int32_t ppid) const noexcept;
+  /// The parent of the process just read into scratch_ (late in an exit the kernel reports none:
+  /// then the one its fork event named).
+  std::int32_t parent_of(std::int32_t pid) const noexcept;
+  /// Where a process no entry names goes: its parent's group (children()), nowhere (`unmatched:
+  /// ignore`), or else nullopt with `name` set to "other".
+  std::optional<std::uint32_t> place_unmatched(std::uint32_t parent_group, std::optional<std::string>& name);
   /// The group of a live process, identifying (and tracking, start unknown) it if the table lacks it.
   std::uint32_t group_of(std::int32_t tgid);
   /// identify() without counting a failure; `failure` says why it returned nullopt.
