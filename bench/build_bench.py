@@ -23,26 +23,24 @@ Needs root (the exporter and acct(2) do). Exit status 0 whatever the figures.
 """
 import ctypes
 import os
-import random
 import re
 import resource
 import shutil
 import statistics
-import string
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-PROGRAMS = ['cc1plus', 'cc1', 'as', 'collect2', 'ld', 'make', 'gmake', 'c++', 'g++', 'cmake', 'sh']
+import benchlib
+from benchlib import cpu_seconds, host_forks, scrape
+
 UNIT = 'procevents-build-bench.service'
 CGROUP_ROOT = '/sys/fs/cgroup/unified' if os.path.isdir('/sys/fs/cgroup/unified') else '/sys/fs/cgroup'
 CGROUP = os.path.join(CGROUP_ROOT, 'procevents-bench.slice', UNIT)
 SETTLE_S = 4.0  # after the build: held execs are settled within the 3 s join timeout
 ACCT_V3 = struct.Struct('=BBHIIIIIIf8H16s')  # <linux/acct.h> struct acct_v3, 64 bytes
-SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
 
 args = sys.argv[1:]
 if not args:
@@ -52,41 +50,6 @@ runs = int(args[1]) if len(args) > 1 else 3
 target = args[2] if len(args) > 2 else None
 source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 libc = ctypes.CDLL(None, use_errno=True)
-
-
-def host_forks():
-    with open('/proc/stat') as f:
-        return int(next(l for l in f if l.startswith('processes ')).split()[1])
-
-
-def cpu_seconds(pid):
-    total = 0
-    for tid in os.listdir('/proc/%d/task' % pid):
-        try:
-            with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass
-    return total / 1e9
-
-
-def scrape(port):
-    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=10).read().decode()
-    values = {}
-    for line in text.splitlines():
-        m = SAMPLE.match(line)
-        if m:
-            values[m.group(1) + (m.group(2) or '')] = float(m.group(3))
-    return values
-
-
-def execs_by_group(values):
-    out = {}
-    for key, value in values.items():
-        m = re.match(r'procevents_execs_total\{.*groupname="([^"]*)"', key)
-        if m:
-            out[m.group(1)] = out.get(m.group(1), 0) + value
-    return out
 
 
 def marker(directory, name):
@@ -123,19 +86,7 @@ def tree_counts(records, root):
 
 
 def start_exporter(config=None):
-    log = tempfile.TemporaryFile(mode='w+')
-    proc = subprocess.Popen([exporter_bin, '--web.listen-address=127.0.0.1:0'] +
-                            (['--config.file=' + config] if config else []), stderr=log)
-    for _ in range(400):
-        log.seek(0)
-        m = re.search(r'listening on port (\d+)', log.read())
-        if m:
-            time.sleep(1.0)  # past the /proc seed
-            return proc, int(m.group(1))
-        time.sleep(0.05)
-    proc.kill()
-    log.seek(0)
-    sys.exit('exporter did not start:\n' + log.read())
+    return benchlib.start_exporter(exporter_bin, ['--config.file=' + config] if config else [])
 
 
 def configure():

@@ -19,12 +19,13 @@ item; the exporter's CPU per item against the floors' combined (target <= 1.2x),
 exporter's own loss and join counters from /metrics. Exit status 0 whatever the figures.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+import benchlib
+from benchlib import cpu_seconds, scrape, total
 
 JOIN_TIMEOUT_S = 3.0  # AggregatorOptions::join_timeout: unclaimed records are counted after it
 STORM_WORKERS = 2
@@ -43,7 +44,6 @@ seconds = float(args[1]) if len(args) > 1 else 5
 storm = args[2] if len(args) > 2 else 'threads'
 if storm not in ('threads', 'exec', 'forks'):
     sys.exit('storm must be threads, exec or forks')
-ticks = os.sysconf('SC_CLK_TCK')
 
 
 def binary(path):
@@ -58,45 +58,6 @@ cnproc_bin = binary('bench/cnproc-floor')
 taskstats_bin = binary('bench/taskstats-floor')
 storm_bin = binary('bench/threadstorm' if storm == 'threads' else 'bench/forkstorm')
 storm_args = [str(seconds), str(STORM_WORKERS)] + (['exec'] if storm == 'exec' else [])
-
-
-def kernel_forks():
-    with open('/proc/stat') as f:
-        return int(next(l for l in f if l.startswith('processes ')).split()[1])
-
-
-def cpu_seconds(pid):
-    """CPU time of a live process: its threads' schedstat run times (ns; the exporter's threads live
-    as long as it does), else utime + stime from /proc/PID/stat (clock ticks)."""
-    try:
-        run_ns = 0
-        for tid in os.listdir('/proc/%d/task' % pid):
-            with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
-                run_ns += int(f.read().split()[0])
-        return run_ns / 1e9
-    except (OSError, ValueError, IndexError):
-        with open('/proc/%d/stat' % pid) as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-
-SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
-
-
-def scrape(port):
-    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=10).read().decode()
-    values = {}
-    for line in text.splitlines():
-        m = SAMPLE.match(line)
-        if m:
-            values[m.group(1) + (m.group(2) or '')] = float(m.group(3))
-    return values
-
-
-def total(values, name, labels=''):
-    """Sum of family `name`'s samples whose label set contains `labels` (e.g. 'scope="task"')."""
-    return sum(v for k, v in values.items()
-               if (k == name or k.startswith(name + '{')) and labels in k)
 
 
 class Floor:
@@ -122,21 +83,7 @@ def per_million(cpu, count):
 
 
 # 1. The exporter, idle and ready.
-log = tempfile.TemporaryFile(mode='w+')
-exporter = subprocess.Popen([exporter_bin, '--web.listen-address=127.0.0.1:0'] + extra, stderr=log)
-port = None
-for _ in range(200):
-    log.seek(0)
-    m = re.search(r'msg=listening port=(\d+)', log.read())
-    if m:
-        port = int(m.group(1))
-        break
-    time.sleep(0.05)
-if not port:
-    exporter.kill()
-    log.seek(0)
-    sys.exit('exporter did not start:\n' + log.read())
-time.sleep(1.5)  # past start-up (the /proc seed, the web server's threads)
+exporter, port = benchlib.start_exporter(exporter_bin, extra, settle_s=1.5)  # past start-up
 try:
     # Its idle cost (timers, poll timeouts), so figures at low event rates can be read net of it.
     idle_start = cpu_seconds(exporter.pid)
@@ -149,7 +96,7 @@ try:
     # 2. Both floors beside it, then the storm; the floors stop 2.5 s after the storm ends.
     cpu_before = cpu_seconds(exporter.pid)
     window_start = time.monotonic()
-    forks_before = kernel_forks()
+    forks_before = benchlib.host_forks()
     floor_seconds = seconds + 3
     cnproc = Floor([cnproc_bin, str(floor_seconds), str(CONNECTOR_RCVBUF)])
     tsfloor = Floor([taskstats_bin, str(floor_seconds)])
@@ -157,7 +104,7 @@ try:
     storm_out = subprocess.run([storm_bin] + storm_args, check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
     cnproc.finish()
     tsfloor.finish()
-    forks_after = kernel_forks()
+    forks_after = benchlib.host_forks()
     cpu_after = cpu_seconds(exporter.pid)
     window = time.monotonic() - window_start
     after = scrape(port)

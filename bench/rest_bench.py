@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import host_forks
+
 SETTLE_S = 3.0  # past start-up: the /proc seed, the self-check, the web server's threads
 
 args = sys.argv[1:]
@@ -54,11 +56,6 @@ def rss_kib(pid):
         return int(re.search(r'^VmRSS:\s*(\d+)', f.read(), re.M).group(1))
 
 
-def host_processes():
-    with open('/proc/stat') as f:
-        return int(next(l for l in f if l.startswith('processes ')).split()[1])
-
-
 def measure(label, config):
     cfg = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
     cfg.write(config)
@@ -71,9 +68,9 @@ def measure(label, config):
         if proc.poll() is not None:
             log.seek(0)
             sys.exit('exporter exited:\n' + log.read())
-        before, forks_before, start = threads(proc.pid), host_processes(), time.monotonic()
+        before, forks_before, start = threads(proc.pid), host_forks(), time.monotonic()
         time.sleep(seconds)
-        after, forks_after, window = threads(proc.pid), host_processes(), time.monotonic() - start
+        after, forks_after, window = threads(proc.pid), host_forks(), time.monotonic() - start
         rss = rss_kib(proc.pid)
     finally:
         proc.terminate()
