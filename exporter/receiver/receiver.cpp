@@ -82,7 +82,11 @@ std::size_t Receiver::drain_taskstats() noexcept {
 }
 
 void Receiver::wait_for_input(std::uint64_t deadline_ns) noexcept {
-  pollfd fds[3] = {{connector_->fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {taskstats_ ? taskstats_->fd() : -1, POLLIN, 0}};
+  // Every exit record is followed by the connector's exit event of its task, whose batch drains the
+  // records: waking for the record too would cost a second wake-up per exit. Only when the
+  // connector does not deliver every exit must the records wake us themselves.
+  const bool records_wake_us = taskstats_ && !(subscribed_ && (connector_->mask() & connector::event_bits::kExit));
+  pollfd fds[3] = {{connector_->fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {records_wake_us ? taskstats_->fd() : -1, POLLIN, 0}};
   timespec timeout{};
   const timespec* bound = nullptr;  // none: only input or a stop ends the wait
   if (deadline_ns != 0 || !stop_fd_) {
@@ -93,7 +97,7 @@ void Receiver::wait_for_input(std::uint64_t deadline_ns) noexcept {
     timeout = {static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     bound = &timeout;
   }
-  const int ready = ::ppoll(fds, taskstats_ ? 3 : 2, bound, nullptr);
+  const int ready = ::ppoll(fds, records_wake_us ? 3 : 2, bound, nullptr);
   if (ready < 0 && errno != EINTR) {
     // A persistent error (e.g. EBADF) must not spin a core.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -8,7 +8,9 @@
 // exit event (do_exit: taskstats_exit() precedes proc_exit_connector()). The receiver reads a
 // connector batch, then drains the taskstats socket, then pushes the connector events, so every
 // exit record reaches the ring before the connector exit event of the same task (unless the
-// taskstats socket overflowed, which is counted).
+// taskstats socket overflowed, which is counted). For the same reason an exit record alone does not
+// wake the receiver while every exit is subscribed: its task's exit event follows and drains it,
+// so an exit costs one wake-up, not two.
 #pragma once
 
 #include <atomic>
@@ -40,10 +42,14 @@ using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
 /// children, its core dump) is counted under the name read from /proc at its exec, so that read
 /// must come before the process can move on or vanish; a short-lived process read late would be
 /// gone, and its thread forks and core dump would go to its parent's group.
+/// Nothing else has a deadline: the aggregator reads no /proc for other events of processes it
+/// tracks, held execs wait seconds for their exit records, and a scrape makes it catch up first.
+/// So the batch delay is long: on a host with a few processes a second (a build), their exits are
+/// handled with the next exec's wake-up, or together once a second, not each 20 ms later.
 struct WakePolicy {
   UrgencyPolicy is_urgent = nullptr;
   std::chrono::microseconds urgent_delay{0};
-  std::chrono::microseconds batch_delay{20000};
+  std::chrono::microseconds batch_delay{1000000};
 };
 
 class Receiver {

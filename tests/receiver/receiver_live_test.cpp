@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -48,7 +49,8 @@ struct Sources {
 
 /// Opens and subscribes a connector and registers a taskstats source, or explains why this
 /// environment cannot and returns nothing: WARN and skip normally, FAIL when $CI is set.
-std::optional<Sources> open_live(const connector::ConnectorOptions& options = {}) {
+std::optional<Sources> open_live(const connector::ConnectorOptions& options = {},
+                                 std::uint32_t mask = connector::event_bits::kAll) {
   std::string reason;
   Sources sources;
   SysError error;
@@ -56,7 +58,7 @@ std::optional<Sources> open_live(const connector::ConnectorOptions& options = {}
     reason = "needs root/CAP_NET_ADMIN (euid " + std::to_string(geteuid()) + ")";
   } else if (sources.connector = connector::ProcConnector::open(options, &error); !sources.connector) {
     reason = "cannot open the process events connector (" + error.message() + ")";
-  } else if (const connector::SubscribeResult result = sources.connector->subscribe(); result.error || !result.acknowledged) {
+  } else if (const connector::SubscribeResult result = sources.connector->subscribe(mask); result.error || !result.acknowledged) {
     reason = "subscription failed or was never acknowledged: not in the host namespaces?";
   } else if (sources.taskstats = taskstats::TaskstatsSource::open({}, &error); !sources.taskstats) {
     reason = "cannot open the taskstats source (" + error.message() + "): a kernel without CONFIG_TASKSTATS?";
@@ -183,6 +185,38 @@ TEST_CASE("every child's exit record reaches the ring before its connector exit 
   CHECK(own.last_event_monotonic_ns <= steady_ns());
   CHECK(receiver.events_received() >= 3u * kChildren);  // fork, exec and exit at least
   CHECK(urgent_calls > 0);
+}
+
+TEST_CASE("exit records wake the receiver themselves when the connector delivers no exits", "[receiver][live]") {
+  // With every exit subscribed, the connector's exit event (queued after the task's record) drains
+  // the records, and the records alone do not wake the receiver. Without exits nothing would.
+  auto sources = open_live({}, connector::event_bits::kExec);
+  if (!sources) return;
+  auto ring = EventRing::create(1 << 16);
+  REQUIRE(ring);
+  // The children exit well after their execs, and after the receiver's last timed wake-up (its batch
+  // delay), so nothing but their records can make it read them.
+  Receiver receiver(std::move(sources->connector), std::move(sources->taskstats), *ring,
+                    receiver::WakePolicy{.is_urgent = nullptr, .batch_delay = 20ms});
+  std::vector<pid_t> children;
+  for (int i = 0; i < 3; ++i) {
+    children.push_back(testing::spawn([] { ::execl("/bin/sleep", "sleep", "0.3", static_cast<char*>(nullptr)); }));
+  }
+  std::set<pid_t> recorded;
+  Drained drained;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (recorded.size() < children.size() && std::chrono::steady_clock::now() < deadline) {
+    ring->wait_for_data(10ms);
+    const std::size_t from = drained.items.size();
+    drained.pop_all(*ring);
+    for (std::size_t i = from; i < drained.items.size(); ++i) {
+      const auto* record = std::get_if<ExitRecord>(&drained.items[i]);
+      if (record && record->scope == taskstats::RecordScope::kTask) recorded.insert(record->pid);
+    }
+    std::erase_if(recorded, [&](pid_t pid) { return std::find(children.begin(), children.end(), pid) == children.end(); });
+  }
+  for (const pid_t child : children) testing::reap(child);
+  CHECK(recorded.size() == children.size());
 }
 
 TEST_CASE("a full ring counts drops of both kinds and never blocks the receiver", "[receiver][live]") {
