@@ -28,7 +28,7 @@ if [[ $(id -u) -ne 0 || ${SKIP_LIVE:-0} == 1 ]]; then
 fi
 load
 python3 bench/rest_bench.py "$build/exporter/app/procevents_exporter" 30
-for storm in threads exec; do
+for storm in threads exec paced; do
   load
   python3 bench/live_bench.py "$build" "$seconds" "$storm"
 done
