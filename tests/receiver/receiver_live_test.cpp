@@ -90,6 +90,13 @@ struct Drained {
       items.push_back(item);
     }
   }
+  /// Waits up to 10 ms for data, pops everything, and returns what this call popped.
+  std::vector<PipelineItem> wait_and_pop(EventRing& ring) {
+    ring.wait_for_data(10ms);
+    const std::size_t from = items.size();
+    pop_all(ring);
+    return {items.begin() + static_cast<std::ptrdiff_t>(from), items.end()};
+  }
 };
 
 std::uint64_t passed_events(const connector::ConnectorStats& stats) {
@@ -138,20 +145,18 @@ TEST_CASE("every child's exit record reaches the ring before its connector exit 
   std::map<pid_t, std::size_t> record_at, exit_at;
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   while (exit_at.size() < children.size() && std::chrono::steady_clock::now() < deadline) {
-    ring->wait_for_data(10ms);
-    const std::size_t from = drained.items.size();
-    drained.pop_all(*ring);
-    for (std::size_t i = from; i < drained.items.size(); ++i) {
+    std::size_t at = drained.items.size();
+    for (const PipelineItem& item : drained.wait_and_pop(*ring)) {
       for (const pid_t child : children) {
-        if (const auto* record = std::get_if<ExitRecord>(&drained.items[i]);
+        if (const auto* record = std::get_if<ExitRecord>(&item);
             record && record->scope == taskstats::RecordScope::kTask && record->pid == child) {
-          record_at.emplace(child, i);
+          record_at.emplace(child, at);
         }
-        if (const auto* event = std::get_if<Event>(&drained.items[i]);
-            event && event->type == EventType::kExit && event->pid == child) {
-          exit_at.emplace(child, i);
+        if (const auto* event = std::get_if<Event>(&item); event && event->type == EventType::kExit && event->pid == child) {
+          exit_at.emplace(child, at);
         }
       }
+      ++at;
     }
   }
   for (const pid_t child : children) {
@@ -206,11 +211,8 @@ TEST_CASE("exit records wake the receiver themselves when the connector delivers
   Drained drained;
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   while (recorded.size() < children.size() && std::chrono::steady_clock::now() < deadline) {
-    ring->wait_for_data(10ms);
-    const std::size_t from = drained.items.size();
-    drained.pop_all(*ring);
-    for (std::size_t i = from; i < drained.items.size(); ++i) {
-      const auto* record = std::get_if<ExitRecord>(&drained.items[i]);
+    for (const PipelineItem& item : drained.wait_and_pop(*ring)) {
+      const auto* record = std::get_if<ExitRecord>(&item);
       if (record && record->scope == taskstats::RecordScope::kTask) recorded.insert(record->pid);
     }
     std::erase_if(recorded, [&](pid_t pid) { return std::find(children.begin(), children.end(), pid) == children.end(); });
@@ -321,11 +323,8 @@ TEST_CASE("after an overrun the receiver makes every CPU emit an event, so the l
   Drained drained;
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   while (reached != wanted && std::chrono::steady_clock::now() < deadline) {
-    ring->wait_for_data(10ms);
-    const std::size_t from = drained.items.size();
-    drained.pop_all(*ring);
-    for (std::size_t i = from; i < drained.items.size(); ++i) {
-      const auto* event = std::get_if<Event>(&drained.items[i]);
+    for (const PipelineItem& item : drained.wait_and_pop(*ring)) {
+      const auto* event = std::get_if<Event>(&item);
       if (event && event->type == EventType::kExit && event->tgid == getpid() && event->is_thread()) {
         reached.insert(event->cpu);
       }
