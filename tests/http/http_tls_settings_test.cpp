@@ -16,13 +16,6 @@
 namespace procevents::http::test {
 namespace {
 
-ServerOptions tls_options(const TestPki& pki) {
-  ServerOptions options = local_options();
-  options.web.tls.cert_file = pki.server_cert;
-  options.web.tls.key_file = pki.server_key;
-  return options;
-}
-
 /// Opens a TLS connection; "" when the handshake fails, else "<protocol> <cipher> <server CN>".
 std::string handshake(int port, const TlsClientOptions& client) {
   const std::optional<Connection> connection = Connection::open(port, std::chrono::seconds(2), &client);
@@ -31,10 +24,9 @@ std::string handshake(int port, const TlsClientOptions& client) {
 }
 
 TEST_CASE("TLS settings: max_version TLS12 refuses a TLS 1.3-only client", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.tls.max_version = "TLS12";
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   INFO(running.error);
@@ -47,10 +39,9 @@ TEST_CASE("TLS settings: max_version TLS12 refuses a TLS 1.3-only client", "[htt
 }
 
 TEST_CASE("TLS settings: cipher_suites restrict TLS 1.2 and leave TLS 1.3 its defaults", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);  // EC keys: ECDSA suites
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;  // EC keys: ECDSA suites
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.tls.cipher_suites = {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"};
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   INFO(running.error);
@@ -66,10 +57,9 @@ TEST_CASE("TLS settings: cipher_suites restrict TLS 1.2 and leave TLS 1.3 its de
 }
 
 TEST_CASE("TLS settings: a TLS 1.3 suite listed restricts TLS 1.3", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.tls.cipher_suites = {"TLS_CHACHA20_POLY1305_SHA256"};
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
@@ -81,10 +71,9 @@ TEST_CASE("TLS settings: a TLS 1.3 suite listed restricts TLS 1.3", "[http][tls]
 }
 
 TEST_CASE("TLS settings: curve_preferences are the only groups offered for key exchange", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.tls.curve_preferences = {"CurveP384"};
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
@@ -99,15 +88,14 @@ TEST_CASE("TLS settings: curve_preferences are the only groups offered for key e
 }
 
 TEST_CASE("TLS settings: prefer_server_cipher_suites picks whose order wins", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
   TlsClientOptions client;
   client.max_version = TLS1_2_VERSION;
   client.ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
   for (const bool server_order : {true, false}) {
     INFO(server_order);
-    ServerOptions options = tls_options(pki);
+    ServerOptions options = tls.options();
     options.web.tls.cipher_suites = {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"};
     options.web.tls.prefer_server_cipher_suites = server_order;
     const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
@@ -122,14 +110,13 @@ void copy_over(const std::string& from, const std::string& to) {
 }
 
 TEST_CASE("reload: a rotated certificate goes to the next connection, an open one keeps serving", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
-  options.web.tls.cert_file = dir.file("live-cert.pem");
-  options.web.tls.key_file = dir.file("live-key.pem");
-  copy_over(pki.server_cert, options.web.tls.cert_file);
-  copy_over(pki.server_key, options.web.tls.key_file);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
+  options.web.tls.cert_file = tls.dir.file("live-cert.pem");
+  options.web.tls.key_file = tls.dir.file("live-key.pem");
+  copy_over(tls.pki.server_cert, options.web.tls.cert_file);
+  copy_over(tls.pki.server_key, options.web.tls.key_file);
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   INFO(running.error);
   REQUIRE(running.server);
@@ -142,8 +129,8 @@ TEST_CASE("reload: a rotated certificate goes to the next connection, an open on
   REQUIRE(open->read_response());
 
   // The "rogue" certificate stands in for the renewed one.
-  copy_over(pki.rogue_cert, options.web.tls.cert_file);
-  copy_over(pki.rogue_key, options.web.tls.key_file);
+  copy_over(tls.pki.rogue_cert, options.web.tls.cert_file);
+  copy_over(tls.pki.rogue_key, options.web.tls.key_file);
   std::string error;
   REQUIRE(running.server->reload(options.web, &error));
   CHECK(handshake(running.port, client).ends_with(" rogue"));
@@ -154,15 +141,14 @@ TEST_CASE("reload: a rotated certificate goes to the next connection, an open on
 }
 
 TEST_CASE("reload: scrapes during repeated reloads all succeed", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
   WebConfig rogue = options.web;
-  rogue.tls.cert_file = pki.rogue_cert;
-  rogue.tls.key_file = pki.rogue_key;
+  rogue.tls.cert_file = tls.pki.rogue_cert;
+  rogue.tls.key_file = tls.pki.rogue_key;
   std::atomic<bool> done{false};
   std::atomic<int> reloads{0}, failed_reloads{0};
   std::thread reloader([&] {
@@ -186,15 +172,14 @@ TEST_CASE("reload: scrapes during repeated reloads all succeed", "[http][tls]") 
 }
 
 TEST_CASE("reload: what cannot apply is refused and the old configuration stays", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  const ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  const ServerOptions options = tls.options();
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
   std::string error;
   WebConfig broken = options.web;
-  broken.tls.key_file = pki.client_key;
+  broken.tls.key_file = tls.pki.client_key;
   CHECK_FALSE(running.server->reload(broken, &error));
   CHECK_THAT(error, Catch::Contains("key values mismatch"));
   WebConfig plain;

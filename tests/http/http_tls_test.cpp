@@ -10,18 +10,10 @@
 namespace procevents::http::test {
 namespace {
 
-ServerOptions tls_options(const TestPki& pki) {
-  ServerOptions options = local_options();
-  options.web.tls.cert_file = pki.server_cert;
-  options.web.tls.key_file = pki.server_key;
-  return options;
-}
-
 TEST_CASE("TLS: handshake and GET /metrics, /, /healthz over TLS", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  const RunningServer running = start_server(tls.options(), fixed_scrape(), always_healthy());
   INFO(running.error);
   REQUIRE(running.server);
   const TlsClientOptions client;
@@ -39,10 +31,9 @@ TEST_CASE("TLS: handshake and GET /metrics, /, /healthz over TLS", "[http][tls]"
 }
 
 TEST_CASE("TLS: plain HTTP to a TLS port is refused without hurting the server", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  const RunningServer running = start_server(tls.options(), fixed_scrape(), always_healthy());
   REQUIRE(running.server);
   const auto plain = fetch(running.port, "GET", "/metrics");
   if (plain) CHECK(plain->status != 200);
@@ -56,10 +47,9 @@ TEST_CASE("TLS: plain HTTP to a TLS port is refused without hurting the server",
 }
 
 TEST_CASE("TLS: min_version TLS13 refuses a TLS 1.2 client", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.tls.min_version = "TLS13";
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
@@ -73,10 +63,9 @@ TEST_CASE("TLS: min_version TLS13 refuses a TLS 1.2 client", "[http][tls]") {
 }
 
 TEST_CASE("TLS: the default minimum is TLS 1.2", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  const RunningServer running = start_server(tls_options(pki), fixed_scrape(), always_healthy());
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  const RunningServer running = start_server(tls.options(), fixed_scrape(), always_healthy());
   REQUIRE(running.server);
   TlsClientOptions tls12;
   tls12.max_version = TLS1_2_VERSION;
@@ -89,9 +78,8 @@ TEST_CASE("TLS: the default minimum is TLS 1.2", "[http][tls]") {
 }
 
 TEST_CASE("TLS: each client_auth_type accepts the clients exporter-toolkit's does", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
   struct Row {
     const char* client_auth_type;
     bool with_ca;  // client_ca_file set
@@ -105,16 +93,16 @@ TEST_CASE("TLS: each client_auth_type accepts the clients exporter-toolkit's doe
       {"RequireAndVerifyClientCert", true, false, true, false},
   };
   TlsClientOptions trusted, rogue;
-  trusted.cert_file = pki.client_cert;
-  trusted.key_file = pki.client_key;
-  rogue.cert_file = pki.rogue_cert;
-  rogue.key_file = pki.rogue_key;
+  trusted.cert_file = tls.pki.client_cert;
+  trusted.key_file = tls.pki.client_key;
+  rogue.cert_file = tls.pki.rogue_cert;
+  rogue.key_file = tls.pki.rogue_key;
   const TlsClientOptions anonymous;
   for (const Row& row : rows) {
     INFO(row.client_auth_type);
-    ServerOptions options = tls_options(pki);
+    ServerOptions options = tls.options();
     options.web.tls.client_auth_type = row.client_auth_type;
-    if (row.with_ca) options.web.tls.client_ca_file = pki.ca_cert;
+    if (row.with_ca) options.web.tls.client_ca_file = tls.pki.ca_cert;
     const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
     INFO(running.error);
     REQUIRE(running.server);
@@ -131,10 +119,9 @@ TEST_CASE("TLS: each client_auth_type accepts the clients exporter-toolkit's doe
 }
 
 TEST_CASE("TLS with basic auth: both are required", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
-  ServerOptions options = tls_options(pki);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
+  ServerOptions options = tls.options();
   options.web.basic_auth_users = {{"prometheus", bcrypt_hash("pw", 4)}};
   const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
   REQUIRE(running.server);
@@ -145,9 +132,8 @@ TEST_CASE("TLS with basic auth: both are required", "[http][tls]") {
 }
 
 TEST_CASE("TLS: unusable certificate settings fail start with the reason", "[http][tls]") {
-  const TempDir dir;
-  const TestPki pki(dir);
-  REQUIRE(pki.ok);
+  const TlsSetup tls;
+  REQUIRE(tls.pki.ok);
   struct Case {
     const char* what;
     void (*change)(ServerOptions&, const TestPki&);
@@ -183,8 +169,8 @@ TEST_CASE("TLS: unusable certificate settings fail start with the reason", "[htt
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    ServerOptions options = tls_options(pki);
-    c.change(options, pki);
+    ServerOptions options = tls.options();
+    c.change(options, tls.pki);
     std::string error;
     CHECK_FALSE(HttpServer::start(options, fixed_scrape(), always_healthy(), &error));
     INFO(error);

@@ -16,6 +16,13 @@ ServerOptions local_options() {
   return options;
 }
 
+ServerOptions TlsSetup::options() const {
+  ServerOptions options = local_options();
+  options.web.tls.cert_file = pki.server_cert;
+  options.web.tls.key_file = pki.server_key;
+  return options;
+}
+
 RunningServer start_server(ServerOptions options, HttpServer::ScrapeFn scrape, HttpServer::HealthFn health) {
   RunningServer running;
   running.server = HttpServer::start(std::move(options), std::move(scrape), std::move(health), &running.error);

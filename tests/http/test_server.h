@@ -5,11 +5,19 @@
 #include <string>
 
 #include "http/http_server.h"
+#include "test_certificates.h"
 
 namespace procevents::http::test {
 
 /// The options every test starts from: 127.0.0.1:0, version "1.2.3-test", 64 threads, short timeouts.
 ServerOptions local_options();
+
+/// A throwaway PKI in its own directory, and local_options() serving TLS with its server certificate.
+struct TlsSetup {
+  TempDir dir;
+  TestPki pki{dir};
+  ServerOptions options() const;
+};
 
 struct RunningServer {
   std::unique_ptr<HttpServer> server;  // null when start failed; `error` says why
