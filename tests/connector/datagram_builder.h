@@ -2,7 +2,6 @@
 // Everything is written with memcpy into byte vectors, so tests can then corrupt any field.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -46,11 +45,12 @@ inline std::vector<std::byte> connector_message(const std::vector<std::byte>& da
 /// (40 = the kernel's sizeof(struct proc_event)).
 inline std::vector<std::byte> proc_event(std::uint32_t what, std::uint32_t cpu, std::uint64_t timestamp,
                                          const std::vector<std::uint32_t>& words, std::size_t pad_to = 40) {
-  std::vector<std::byte> out(16 + words.size() * 4);
+  std::vector<std::byte> out(16);
   std::memcpy(out.data(), &what, 4);
   std::memcpy(out.data() + 4, &cpu, 4);
   std::memcpy(out.data() + 8, &timestamp, 8);
-  for (std::size_t i = 0; i < words.size(); ++i) std::memcpy(out.data() + 16 + i * 4, &words[i], 4);
+  const auto* word_bytes = reinterpret_cast<const std::byte*>(words.data());  // host order, as the kernel writes
+  out.insert(out.end(), word_bytes, word_bytes + words.size() * sizeof(std::uint32_t));
   out.resize(pad_to);  // pad, or cut short to forge a truncated event
   return out;
 }
