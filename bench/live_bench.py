@@ -158,7 +158,8 @@ exp_per = per_million(exp_cpu, exp_events + exp_records)
 floors_per = per_million(floors_cpu, cn_events + ts_records)
 
 print('live      storm=%s seconds=%g workers=%d: %s  kernel_fork_delta=%d  (load %.2f %.2f %.2f)' %
-      ((storm, seconds, STORM_WORKERS, storm_out, forks_after - forks_before) + os.getloadavg()))
+      ((storm, seconds, 1 if storm == 'paced' else STORM_WORKERS, storm_out, forks_after - forks_before) +
+       os.getloadavg()))
 print('live      cnproc-floor:    events=%d (fork=%s exec=%s exit=%s) overruns=%d cpu=%.2fs  %.3f cpu-s/Mevents' %
       (cn_events, cn['fork'], cn['exec'], cn['exit'], cn_overruns, cnproc.cpu, per_million(cnproc.cpu, cn_events)))
 print('live      taskstats-floor: records=%d (task=%d thread_group=%d) overruns=%d cpu=%.2fs  %.3f cpu-s/Mrecords' %
