@@ -174,10 +174,7 @@ std::optional<std::uint32_t> Aggregator::try_identify(std::int32_t pid, std::uin
   }
   std::optional<std::string> name = namer_ ? namer_->name_for(identity) : std::optional<std::string>(scratch_.comm);
   if (!name) {
-    const ProcessEntry* parent = table_.find(parent_of(pid));
-    if (const std::optional<std::uint32_t> placed = place_unmatched(parent ? parent->group : kIgnored, name)) {
-      return *placed;
-    }
+    if (const std::optional<std::uint32_t> placed = place_unmatched(tracked_group(parent_of(pid)), name)) return *placed;
   }
   return group_index(*name, attribution_labels(kIgnored, cgroup, identity.username));
 }
@@ -189,7 +186,7 @@ std::int32_t Aggregator::parent_of(std::int32_t pid) const noexcept {
 }
 
 std::optional<std::uint32_t> Aggregator::place_unmatched(std::uint32_t parent_group, std::optional<std::string>& name) {
-  if (namer_->children() && names_its_children(parent_group)) return parent_group;
+  if (adopts_children(parent_group)) return parent_group;
   if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnored;
   name.emplace(kOtherGroup);
   return std::nullopt;
@@ -201,11 +198,13 @@ bool Aggregator::names_its_children(std::uint32_t group) const noexcept {
   return name != kOtherGroup && name != kUnknownGroup;
 }
 
-std::optional<std::uint32_t> Aggregator::adopting_group(std::int32_t ppid) const noexcept {
-  if (!namer_ || !namer_->children() || ppid <= 0) return std::nullopt;
-  const ProcessEntry* parent = table_.find(ppid);
-  if (!parent || !names_its_children(parent->group)) return std::nullopt;
-  return parent->group;
+bool Aggregator::adopts_children(std::uint32_t group) const noexcept {
+  return namer_ && namer_->children() && names_its_children(group);
+}
+
+std::uint32_t Aggregator::tracked_group(std::int32_t pid) const noexcept {
+  const ProcessEntry* entry = table_.find(pid);
+  return entry ? entry->group : kIgnored;
 }
 
 void Aggregator::set_cgroup(naming::ProcessIdentity& identity, const attribution::CgroupIdentity& cgroup) {
@@ -291,8 +290,8 @@ void Aggregator::adopt_live(const std::vector<std::int32_t>& pids) {
     for (std::int32_t& pid : orphan_scratch_) {
       ProcessEntry* entry = pid ? table_.find(pid) : nullptr;
       if (!entry) continue;
-      if (const std::optional<std::uint32_t> adopted = adopting_group(entry->ppid)) {
-        move(*entry, *adopted);
+      if (const std::uint32_t parent_group = tracked_group(entry->ppid); adopts_children(parent_group)) {
+        move(*entry, parent_group);
         pid = 0;
         changed = true;
       }
@@ -728,7 +727,6 @@ void Aggregator::configure_reads() {
   read_parts_.uids = user_label || (namer_ && namer_->uses_username());
   inspector_.set_parts(read_parts_);
 }
-
 
 void Aggregator::fill_snapshot(Snapshot& out) const {
   out.lifetime_bounds = options_.lifetime_bounds;

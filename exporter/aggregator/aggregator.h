@@ -114,7 +114,6 @@ class Aggregator {
 
   void fill_snapshot(Snapshot& out) const;
 
-
   std::size_t tracked_processes() const noexcept { return table_.size(); }
   std::size_t waiting_records() const noexcept { return records_.size(); }
   static constexpr std::chrono::seconds kRateTick{5};
@@ -140,8 +139,10 @@ class Aggregator {
   /// Whether unmatched children of a process in `group` join it: a group an entry named (not
   /// "other", "unknown" or ignored).
   bool names_its_children(std::uint32_t group) const noexcept;
-  /// The group an unmatched child of `ppid` joins under children(), if any.
-  std::optional<std::uint32_t> adopting_group(std::int32_t ppid) const noexcept;
+  /// Whether a child no entry names joins `group`, its parent's (children(), a named group).
+  bool adopts_children(std::uint32_t group) const noexcept;
+  /// The group of tracked process `pid`; kIgnored when the table lacks it.
+  std::uint32_t tracked_group(std::int32_t pid) const noexcept;
   /// The parent of the process just read into scratch_ (late in an exit the kernel reports none:
   /// then the one its fork event named).
   std::int32_t parent_of(std::int32_t pid) const noexcept;

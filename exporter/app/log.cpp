@@ -98,34 +98,26 @@ std::string format_log_record(LogFormat format, std::string_view time, LogLevel 
   const std::string_view level_name = kLevelNames[static_cast<int>(level)];
   std::string line;
   line.reserve(96 + msg.size());
-  if (format == LogFormat::kJson) {
-    line += '{';
-    const auto member = [&line](std::string_view key, std::string_view value) {
-      if (line.size() > 1) line += ',';
+  // The same fields in both formats: `"key":"value"` members of one object, or logfmt's key=value.
+  const bool json = format == LogFormat::kJson;
+  if (json) line += '{';
+  const auto field = [&line, json](std::string_view key, std::string_view value) {
+    if (line.size() > (json ? 1u : 0u)) line += json ? ',' : ' ';
+    if (json) {
       append_value(line, key, true);
       line += ':';
-      append_value(line, value, true);
-    };
-    if (!time.empty()) member("time", time);
-    member("level", level_name);
-    member("source", source);
-    member("msg", msg);
-    for (const LogField& field : fields) member(field.key, field.value);
-    line += "}\n";
-    return line;
-  }
-  const auto pair = [&line](std::string_view key, std::string_view value) {
-    if (!line.empty()) line += ' ';
-    line += key;
-    line += '=';
-    append_value(line, value, false);
+    } else {
+      line += key;
+      line += '=';
+    }
+    append_value(line, value, json);
   };
-  if (!time.empty()) pair("time", time);
-  pair("level", level_name);
-  pair("source", source);
-  pair("msg", msg);
-  for (const LogField& field : fields) pair(field.key, field.value);
-  line += '\n';
+  if (!time.empty()) field("time", time);
+  field("level", level_name);
+  field("source", source);
+  field("msg", msg);
+  for (const LogField& f : fields) field(f.key, f.value);
+  line += json ? "}\n" : "\n";
   return line;
 }
 

@@ -30,7 +30,8 @@ Receiver::Receiver(std::unique_ptr<connector::ProcConnector> connector,
       stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       subscribed_(connector_->subscribed()),
       receive_buffer_bytes_(connector_->receive_buffer_bytes()),
-      kernel_filter_active_(connector_->kernel_filter_active()) {
+      kernel_filter_active_(connector_->kernel_filter_active()),
+      records_wake_us_(taskstats_ && !(subscribed_ && (connector_->mask() & connector::event_bits::kExit))) {
   publish();
   thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
 }
@@ -62,16 +63,18 @@ void Receiver::publish() noexcept {
   stats_.publish(own_);
 }
 
+bool Receiver::push(const PipelineItem& item, std::uint64_t& drops) noexcept {
+  if (ring_.try_push(item)) return true;
+  ++drops;
+  return false;
+}
+
 std::size_t Receiver::drain_taskstats() noexcept {
   if (!taskstats_) return 0;
   std::size_t pushed = 0;
   for (int batch = 0; batch < kMaxTaskstatsBatches; ++batch) {
     const RecvResult result = taskstats_->receive_batch(std::chrono::milliseconds(0), [&](const taskstats::ExitRecord& record) {
-      if (ring_.try_push(PipelineItem(record))) {
-        ++pushed;
-      } else {
-        ++own_.ring_full_record_drops;
-      }
+      pushed += push(PipelineItem(record), own_.ring_full_record_drops);
     });
     if (result.status == RecvStatus::kError) ++own_.taskstats_receive_errors;
     if (result.status == RecvStatus::kTimeout || result.status == RecvStatus::kError) break;
@@ -82,11 +85,7 @@ std::size_t Receiver::drain_taskstats() noexcept {
 }
 
 void Receiver::wait_for_input(std::uint64_t deadline_ns) noexcept {
-  // Every exit record is followed by the connector's exit event of its task, whose batch drains the
-  // records: waking for the record too would cost a second wake-up per exit. Only when the
-  // connector does not deliver every exit must the records wake us themselves.
-  const bool records_wake_us = taskstats_ && !(subscribed_ && (connector_->mask() & connector::event_bits::kExit));
-  pollfd fds[3] = {{connector_->fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {records_wake_us ? taskstats_->fd() : -1, POLLIN, 0}};
+  pollfd fds[3] = {{connector_->fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {records_wake_us_ ? taskstats_->fd() : -1, POLLIN, 0}};
   timespec timeout{};
   const timespec* bound = nullptr;  // none: only input or a stop ends the wait
   if (deadline_ns != 0 || !stop_fd_) {
@@ -97,7 +96,7 @@ void Receiver::wait_for_input(std::uint64_t deadline_ns) noexcept {
     timeout = {static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     bound = &timeout;
   }
-  const int ready = ::ppoll(fds, records_wake_us ? 3 : 2, bound, nullptr);
+  const int ready = ::ppoll(fds, records_wake_us_ ? 3 : 2, bound, nullptr);
   if (ready < 0 && errno != EINTR) {
     // A persistent error (e.g. EBADF) must not spin a core.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -129,11 +128,7 @@ void Receiver::run(std::stop_token stop) noexcept {
         [&](const connector::Event& event) {
           any_event = true;
           urgent |= wake_.is_urgent && wake_.is_urgent(event);
-          if (ring_.try_push(PipelineItem(event))) {
-            ++pushed;
-          } else {
-            ++own_.ring_full_drops;
-          }
+          pushed += push(PipelineItem(event), own_.ring_full_drops);
         },
         [&] { pushed += drain_taskstats(); });
     if (result.status == RecvStatus::kError) {
@@ -142,15 +137,13 @@ void Receiver::run(std::stop_token stop) noexcept {
     }
     const std::uint64_t now = steady_ns();
     if (any_event) own_.last_event_monotonic_ns = now;
-    if (pushed > 0) {
-      const auto delay = urgent ? wake_.urgent_delay : wake_.batch_delay;
-      const std::uint64_t due = now + static_cast<std::uint64_t>(std::chrono::nanoseconds(delay).count());
-      if (wake_due_ns == 0 || due < wake_due_ns) wake_due_ns = due;
+    if (pushed > 0 && wake_due_ns == 0) {
+      wake_due_ns = now + static_cast<std::uint64_t>(std::chrono::nanoseconds(wake_.batch_delay).count());
     }
     publish();
     // A loss makes the aggregator re-synchronise; a quarter-full ring must drain before it overflows.
     const std::uint64_t losses = loss_total(connector_->stats(), own_);
-    const bool wake_now = losses != losses_seen || ring_.size() > ring_.capacity() / 4;
+    const bool wake_now = urgent || losses != losses_seen || ring_.size() > ring_.capacity() / 4;
     losses_seen = losses;
     if (wake_now || (wake_due_ns != 0 && now >= wake_due_ns)) {
       ring_.notify_consumer();

@@ -33,12 +33,11 @@ namespace procevents::receiver {
 /// A plain function (asked once per event): null means nothing is urgent.
 using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
 
-/// When the receiver wakes the aggregator. Nothing that is pushed waits longer than `batch_delay`
-/// (urgent events: `urgent_delay`) before the aggregator is woken, and nothing wakes it sooner
-/// except a ring a quarter full or a loss, so a storm is handled in batches of many events and a
-/// host at rest wakes it not at all.
+/// When the receiver wakes the aggregator: at once for an urgent event, a ring a quarter full or a
+/// loss; otherwise once nothing pushed has waited longer than `batch_delay`. So a storm is handled
+/// in batches of many events and a host at rest wakes it not at all.
 ///
-/// The exporter marks execs urgent with no delay: every later event of a process (its threads, its
+/// The exporter marks execs urgent: every later event of a process (its threads, its
 /// children, its core dump) is counted under the name read from /proc at its exec, so that read
 /// must come before the process can move on or vanish; a short-lived process read late would be
 /// gone, and its thread forks and core dump would go to its parent's group.
@@ -48,7 +47,6 @@ using UrgencyPolicy = bool (*)(const connector::Event&) noexcept;
 /// handled with the next exec's wake-up, or together once a second, not each 20 ms later.
 struct WakePolicy {
   UrgencyPolicy is_urgent = nullptr;
-  std::chrono::microseconds urgent_delay{0};
   std::chrono::microseconds batch_delay{1000000};
 };
 
@@ -81,6 +79,8 @@ class Receiver {
   /// Pushes every exit record queued now (bounded, so a storm cannot starve the connector);
   /// returns how many were pushed.
   std::size_t drain_taskstats() noexcept;
+  /// Pushes `item`, or counts it in `drops` when the ring is full; returns whether it was pushed.
+  bool push(const PipelineItem& item, std::uint64_t& drops) noexcept;
   /// Waits until either socket is readable, a stop is requested, or `deadline_ns` (steady clock;
   /// 0: no deadline) passes.
   void wait_for_input(std::uint64_t deadline_ns) noexcept;
@@ -97,6 +97,9 @@ class Receiver {
   bool subscribed_ = false;
   int receive_buffer_bytes_ = 0;
   bool kernel_filter_active_ = false;
+  // Exit records wake us only when the connector does not deliver every exit (see the top of this
+  // file): otherwise each task's exit event follows its record and drains it.
+  bool records_wake_us_ = false;
   ReceiverStats own_;  // the receiver thread's working copy
   PublishedStats<connector::ConnectorStats> connector_stats_;
   PublishedStats<taskstats::SourceStats> taskstats_stats_;
