@@ -10,6 +10,7 @@ build=(
 )
 test=(
   catch2 prometheus prometheus-process-exporter yamllint jq curl python3 python3-yaml python3-pytest procps systemd openssl
+  jsonnet  # mixin/: renders the shipped rules and dashboard (tests/deploy/check_mixin.sh)
   # hostile-host tests: setpriv, unshare, nsenter, taskset (util-linux), strace
   util-linux strace
   lintian dpkg-dev  # the Debian package check (dpkg-shlibdeps, lintian)

@@ -6,7 +6,7 @@ against a real Prometheus (tests/e2e) or check them offline (check_dashboard.sh,
 
 Each line: {"source": "...", "kind": "...", "expr": "...", "expect": "..."}
 
-kind    panel        a dashboard panel target; Grafana variables substituted: $instance and $groupname
+kind    panel        a dashboard panel target; Grafana variables substituted: $job, $instance and $groupname
                      (any form: $x, ${x}, ${x:fmt}, [[x]]) -> .*, $__rate_interval and $__interval -> 1m,
                      $__range -> 1h
         variable     the series selector inside a dashboard variable's label_values() query
@@ -37,6 +37,7 @@ RULES = os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml')
 
 # Values that make a dashboard query a plain PromQL query.
 VARIABLES = {
+    'job': '.*',
     'instance': '.*',
     'groupname': '.*',
     '__rate_interval': '1m',
