@@ -1,4 +1,5 @@
-// The files this repository ships, rendered from the mixin; mixin/render.sh writes them.
+// The rule files this repository ships, rendered from the mixin; mixin/render.sh writes them (and the
+// dashboards, from dashboards.jsonnet).
 //   jsonnet -J mixin -S -m OUTDIR --tla-code 'config={...}' mixin/render.jsonnet
 // `config` is merged into _config (the shipped files use the defaults).
 local yaml = import 'lib/yaml.libsonnet';
@@ -31,5 +32,4 @@ function(config={})
         spec: { groups: groups },
       })
     ),
-    'dashboards/procevents.json': std.manifestJsonEx(mixin.grafanaDashboards['procevents.json'], '  '),
   }

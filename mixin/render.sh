@@ -11,3 +11,4 @@ config=${2:-"{}"}
 command -v jsonnet >/dev/null || { echo "render.sh: jsonnet is not installed (apt-get install jsonnet)" >&2; exit 1; }
 mkdir -p "$out/deploy/prometheus" "$out/deploy/kubernetes" "$out/dashboards"
 jsonnet -J "$here" -S -m "$out" --tla-code "config=$config" "$here/render.jsonnet" >/dev/null
+jsonnet -J "$here" -m "$out/dashboards" --tla-code "config=$config" "$here/dashboards.jsonnet" >/dev/null

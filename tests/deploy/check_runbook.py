@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Every alert in deploy/prometheus/procevents.rules.yml has a runbook_url that resolves to a section of a
-runbook in this repository, each section says what the alert means, how to confirm it (a PromQL query that
+"""Every alert in deploy/prometheus/procevents.rules.yml, and the mixin's opt-in alerts (rendered with
+expectedPrograms set), has a runbook_url that resolves to a section of a runbook in this repository, each section says what the alert means, how to confirm it (a PromQL query that
 promtool accepts) and what to do, and no section is left over from a removed alert.
 
   python3 tests/deploy/check_runbook.py
@@ -17,6 +17,8 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 RULES = os.path.join(ROOT, 'deploy', 'prometheus', 'procevents.rules.yml')
 RUNBOOK = 'docs/runbook.md'
 PARTS = ('**Meaning.**', '**Confirm.**', '**Action.**')
+# The mixin with every opt-in alert on: their runbook sections are checked like the shipped alerts'.
+OPT_IN = '((import "mixin.libsonnet") + {_config+:: {expectedPrograms: ["example"]}}).prometheusAlerts'
 
 
 def anchor(heading):
@@ -43,12 +45,16 @@ def main():
     errors = []
     rules = yaml.safe_load(open(RULES))
     alerts = [r for g in rules['groups'] for r in g['rules'] if 'alert' in r]
+    opt_in = yaml.safe_load(subprocess.run(['jsonnet', '-J', os.path.join(ROOT, 'mixin'), '-e', OPT_IN],
+                                           check=True, capture_output=True, text=True).stdout)
+    shipped = {r['alert'] for r in alerts}
+    alerts += [r for g in opt_in['groups'] for r in g['rules'] if r['alert'] not in shipped]
     documents = {}
     for rule in alerts:
         name = rule['alert']
         expected = '%s#%s' % (RUNBOOK, anchor(name))
-        todo = ('add "runbook_url: %s" to its annotations in deploy/prometheus/procevents.rules.yml (and to '
-                'exp_annotations in procevents.rules.test.yml), and a section "## %s" to %s with %s'
+        todo = ('give it the annotation "runbook_url: %s" in mixin/alerts.libsonnet, run bash mixin/render.sh '
+                '(and add it to exp_annotations in procevents.rules.test.yml), and add a section "## %s" to %s with %s'
                 % (expected, name, RUNBOOK, ', '.join(PARTS)))
         url = rule.get('annotations', {}).get('runbook_url')
         if not url:
