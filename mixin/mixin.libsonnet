@@ -3,5 +3,5 @@
 //   (import 'procevents-mixin/mixin.libsonnet') + { _config+:: { procEventsSelector: 'job="node-procevents"' } }
 (import 'config.libsonnet') +
 (import 'rules.libsonnet') +
-(import 'alerts.libsonnet')
-+ (import 'dashboards.libsonnet')
+(import 'alerts.libsonnet') +
+(import 'dashboards.libsonnet')
