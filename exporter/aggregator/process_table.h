@@ -9,13 +9,19 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace procevents::aggregator {
 
+/// A group's index in the GroupRegistry.
+using GroupId = std::uint32_t;
+/// The group of a process that matched no naming entry under `unmatched: ignore`: counted in none.
+inline constexpr GroupId kIgnoredGroup = 0xffffffffu;
+
 struct ProcessEntry {
   std::int32_t pid = 0;           // 0 marks an empty slot (pid 0 is never a user process)
-  std::uint32_t group = 0;        // index into the aggregator's group list
+  GroupId group = 0;              // index into the GroupRegistry, or kIgnoredGroup
   std::uint64_t start_ns = 0;     // kernel CLOCK_MONOTONIC fork time; 0 = unknown (seeded at start-up)
   // Execs not yet counted: /proc was gone when they were handled, so the process is named from its
   // exit record when that arrives (or, failing that, counted in `group` as a fallback).
@@ -138,5 +144,11 @@ class PidTable {
 };
 
 using ProcessTable = PidTable<ProcessEntry>;
+
+/// The group of tracked process `pid`; nullopt when the table lacks it.
+inline std::optional<GroupId> tracked_group(const ProcessTable& table, std::int32_t pid) noexcept {
+  const ProcessEntry* entry = table.find(pid);
+  return entry ? std::optional<GroupId>(entry->group) : std::nullopt;
+}
 
 }  // namespace procevents::aggregator

@@ -71,7 +71,7 @@ struct GroupNamer::Scratch {
   std::vector<std::vector<std::string_view>> groups;  // per cmdline regex of the rule being tried
 };
 
-GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), children_(rules.children) {
+GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), unmatched_join_parent_(rules.children) {
   for (const Matcher& matcher : rules.process_names) {
     Rule rule{matcher, {}, std::vector<bool>(matcher.cmdline.size(), false)};
     for (const NameTemplate::Part& part : matcher.name.parts) {
@@ -88,10 +88,6 @@ GroupNamer::GroupNamer(const NamingRules& rules) : unmatched_(rules.unmatched), 
                 std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
                   return part.kind == Kind::kExeBase || part.kind == Kind::kExeFull;
                 });
-    per_process_ = per_process_ ||
-                   std::any_of(matcher.name.parts.begin(), matcher.name.parts.end(), [](const NameTemplate::Part& part) {
-                     return part.kind == Kind::kPid || part.kind == Kind::kStartTime;
-                   });
     // The catch-all asks only whether there is a command line, which stat tells (kernel threads
     // have none): the caller then passes the program alone, as for a process whose argv is gone.
     uses_cmdline_ = uses_cmdline_ || uses_exe_ ||

@@ -41,7 +41,7 @@ class GroupNamer {
   explicit GroupNamer(const NamingRules& rules);
 
   /// The group the first matching entry names; nullopt when no entry matches (what happens to
-  /// such a process is unmatched() and children(): the caller knows its parent). The name is valid
+  /// such a process is unmatched() and unmatched_join_parent(): the caller knows its parent). The name is valid
   /// UTF-8 (bytes that are not become U+FFFD: Prometheus refuses a scrape over one bad label value)
   /// and never empty: an empty rendering falls back to comm, then to "unknown". Never throws; on an
   /// internal failure (memory) the name is "unknown".
@@ -50,16 +50,14 @@ class GroupNamer {
   /// Where a process no entry matches goes: group "other", or nowhere.
   Unmatched unmatched() const { return unmatched_; }
   /// Whether a process no entry matches joins its parent's group when the parent is in one that an
-  /// entry (or, through its own parent, children()) gave it: process-exporter's -children.
-  bool children() const { return children_; }
+  /// entry gave it (or, through its own parent, this rule): process-exporter's -children.
+  bool unmatched_join_parent() const { return unmatched_join_parent_; }
 
   /// Whether names need the process's cgroup ({{.Unit}} etc.): enrichment must then read it.
   bool uses_cgroup() const { return uses_cgroup_; }
   /// Whether names depend on the program (`exe:` selectors, {{.ExeBase}}, {{.ExeFull}}): for a
   /// process named from its exit record, whose argv is gone, argv[0] is then the binary's path.
   bool uses_exe() const { return uses_exe_; }
-  /// Whether a name uses {{.PID}} or {{.StartTime}}: one group per process, bounded by max_groups.
-  bool per_process() const { return per_process_; }
   /// Whether names need the command line's text: `cmdline:` patterns other than the catch-alls
   /// '.+' and '.*' (those ask only whether there is one: a process whose argv is not read is then
   /// passed as its program alone, a kernel thread with none), and argv[0] for exe selectors,
@@ -88,9 +86,8 @@ class GroupNamer {
 
   std::vector<Rule> rules_;
   Unmatched unmatched_ = Unmatched::kOther;
-  bool children_ = true;
+  bool unmatched_join_parent_ = true;
   bool uses_cgroup_ = false;
-  bool per_process_ = false;
   bool uses_exe_ = false;
   bool uses_cmdline_ = false;
   bool uses_username_ = false;

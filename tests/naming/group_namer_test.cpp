@@ -161,6 +161,9 @@ TEST_CASE("{{.PID}} and {{.StartTime}} render as process-exporter prints them", 
   CHECK(group(config, p) == "4242@1970-01-01 00:00:01 +0000 UTC");
   p.start_time_ns = 0;  // unknown (named from an exit record)
   CHECK(group(config, p) == "4242@");
-  CHECK(GroupNamer(config).per_process());
-  CHECK_FALSE(GroupNamer(default_config()).per_process());
+  // One group per process: the same program under another pid is another group.
+  Process other = p;
+  other.pid = 4243;
+  CHECK(group(config, other) != group(config, p));
+  CHECK(group(default_config(), other) == group(default_config(), p));
 }

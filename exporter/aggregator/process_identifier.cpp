@@ -1,0 +1,182 @@
+#include "aggregator/process_identifier.h"
+
+#include <cmath>
+
+#include "attribution/cgroup.h"
+#include "naming/group_namer.h"
+
+namespace procevents::aggregator {
+
+namespace {
+const attribution::CgroupIdentity kNoCgroup;  // a process whose cgroup is not read
+
+EnrichmentFailure failure_of(procfs::ReadError error) {
+  switch (error) {
+    case procfs::ReadError::kGone: return EnrichmentFailure::kGone;
+    case procfs::ReadError::kPermission: return EnrichmentFailure::kPermission;
+    default: return EnrichmentFailure::kOther;
+  }
+}
+
+void set_cgroup(naming::ProcessIdentity& identity, const attribution::CgroupIdentity& cgroup) {
+  identity.cgroup = cgroup.path;
+  identity.unit = cgroup.unit;
+  identity.container_id = cgroup.container_id;
+  identity.pod_uid = cgroup.pod_uid;
+}
+
+bool uses_label_from(const GroupRegistry& groups, attribution::LabelSource source) {
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    if (groups.attribution_enabled(i) && attribution::kLabels[i].source == source) return true;
+  }
+  return false;
+}
+}  // namespace
+
+ProcessIdentifier::ProcessIdentifier(procfs::ProcessInspector& inspector, GroupRegistry& groups,
+                                     const ProcessTable& table, std::shared_ptr<const naming::GroupNamer> namer,
+                                     bool read_cgroup)
+    : inspector_(inspector), groups_(groups), table_(table), read_cgroup_forced_(read_cgroup) {
+  set_namer(std::move(namer));
+}
+
+ProcessIdentifier::~ProcessIdentifier() = default;
+
+void ProcessIdentifier::set_namer(std::shared_ptr<const naming::GroupNamer> namer) {
+  namer_ = std::move(namer);
+  // Cgroups are read for cgroup-sourced labels and names that use them; once read, always (a
+  // reload keeps the cache). Names want what the namer uses; the user label wants the uid. The
+  // binary's identity serves only exe rules, for processes named from their exit record. Without
+  // a namer, names are comm.
+  const bool cgroup = read_cgroup_forced_ || uses_label_from(groups_, attribution::LabelSource::kCgroup) ||
+                      (namer_ && namer_->uses_cgroup());
+  if (cgroup && !cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
+  read_parts_.cmdline = namer_ && namer_->uses_cmdline();
+  read_parts_.exe = namer_ && namer_->uses_exe();
+  read_parts_.exe_identity = read_parts_.exe;
+  read_parts_.uids = uses_label_from(groups_, attribution::LabelSource::kUser) || (namer_ && namer_->uses_username());
+  inspector_.set_parts(read_parts_);
+}
+
+bool ProcessIdentifier::unmatched_join_parent() const noexcept { return namer_ && namer_->unmatched_join_parent(); }
+
+bool ProcessIdentifier::takes_unmatched_child(std::optional<GroupId> parent) const noexcept {
+  return unmatched_join_parent() && parent && groups_.is_named(*parent);
+}
+
+bool ProcessIdentifier::reused(std::uint64_t expected_start_ns) const {
+  const double tick = inspector_.seconds_per_tick();
+  if (expected_start_ns == 0 || tick <= 0 || scratch_.start_time_ticks == 0) return false;
+  const double started = static_cast<double>(scratch_.start_time_ticks) * tick - inspector_.boot_offset_seconds();
+  const double expected = static_cast<double>(expected_start_ns) / 1e9;
+  return started - expected > 1.0;
+}
+
+Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_start_ns,
+                                       std::string_view comm_override) {
+  Identification id;
+  if (const procfs::ReadError error = inspector_.inspect(pid, cgroups_ != nullptr, scratch_);
+      error != procfs::ReadError::kNone) {
+    id.failure = failure_of(error);
+    return id;
+  }
+  id.exiting = scratch_.exiting;
+  id.ppid = scratch_.ppid;
+  if (id.ppid <= 0) {
+    const ProcessEntry* entry = table_.find(pid);
+    id.ppid = entry ? entry->ppid : 0;
+  }
+  // A pid read after its process died may already name a newer process.
+  if (reused(expected_start_ns)) {
+    id.failure = EnrichmentFailure::kPidReused;
+    return id;
+  }
+  if (!comm_override.empty()) scratch_.comm.assign(comm_override);
+  exe_paths_.learn(scratch_.exe_device, scratch_.exe_inode, scratch_.exe);
+  // An exiting task shows the root cgroup; it started in its parent's, which has not reaped it yet.
+  // (Late in its exit the kernel no longer reports the parent: the fork event told us.) Without the
+  // parent's cgroup, /proc could not tell: the caller falls back as for a process that is gone.
+  if (cgroups_ && scratch_.exiting) {
+    id.cgroup = read_cgroup(id.ppid);
+    if (!id.cgroup) {
+      id.failure = EnrichmentFailure::kGone;
+      return id;
+    }
+    id.read_parent_cgroup = true;
+  } else if (cgroups_) {
+    id.cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
+  }
+  id.read = true;
+  return id;
+}
+
+void ProcessIdentifier::name(std::int32_t pid, Identification& id) {
+  naming::ProcessIdentity identity;
+  identity.comm = scratch_.comm;
+  identity.cmdline = scratch_.cmdline;
+  // A process seen as its program alone (see program_only_cmdline()): an exiting one, whose argv is
+  // gone with its memory, and one whose argv was not read because names only ask whether there is
+  // one (the catch-all '.+'). A kernel thread has none.
+  if (scratch_.cmdline.empty() && !scratch_.kernel_thread && (scratch_.exiting || !read_parts_.cmdline)) {
+    identity.cmdline = program_only_cmdline(scratch_.exe, scratch_.comm);
+  }
+  // process-exporter's {{.Username}} is the euid
+  if (read_parts_.uids) identity.username = inspector_.user_name(scratch_.euid);
+  set_cgroup(identity, id.cgroup ? *id.cgroup : kNoCgroup);
+  identity.pid = pid;
+  if (const double tick = inspector_.seconds_per_tick(); tick > 0 && scratch_.start_time_ticks != 0) {
+    identity.start_time_ns = inspector_.boot_time_seconds() * 1'000'000'000 +
+                             std::llround(static_cast<double>(scratch_.start_time_ticks) * tick * 1e9);
+  }
+  // Labels only for a group of its own: a process that joins its parent's leaves the limiters alone.
+  id.group = group_for(identity, tracked_group(table_, id.ppid), [&] {
+    return groups_.attribution_labels(std::nullopt, id.cgroup ? id.cgroup : &kNoCgroup, identity.username);
+  });
+}
+
+template <class Labels>
+GroupId ProcessIdentifier::group_for(const naming::ProcessIdentity& identity, std::optional<GroupId> parent,
+                                     Labels&& labels) {
+  const std::optional<std::string> name =
+      namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
+  if (name) return groups_.find_or_add(*name, labels());
+  if (takes_unmatched_child(parent)) return *parent;
+  if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnoredGroup;
+  return groups_.find_or_add(GroupRegistry::kOther, labels());
+}
+
+GroupId ProcessIdentifier::name_from_record(const taskstats::ExitRecord& record, GroupId inherited,
+                                            const attribution::CgroupIdentity* parent_cgroup) {
+  naming::ProcessIdentity identity;
+  identity.comm = record.comm_view();
+  if (read_parts_.uids) identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid
+  identity.pid = record.tgid > 0 ? record.tgid : record.pid;
+  // A kernel thread has no binary (the record says so from version 12) and no command line.
+  const bool kernel_thread = record.has(taskstats::present::kExe) && record.exe_inode == 0;
+  const std::string_view exe =
+      record.has(taskstats::present::kExe) ? exe_paths_.find(record.exe_dev, record.exe_inode) : std::string_view();
+  if (!kernel_thread) identity.cmdline = program_only_cmdline(exe, identity.comm);
+  // Attribution: a child starts in its parent's cgroup, and the parent usually outlives it, so the
+  // parent's cgroup now is the best guess; failing that, the group the child inherited at fork.
+  if (parent_cgroup) set_cgroup(identity, *parent_cgroup);
+  // Labels first (unlike a live process's): the limiters see every record's values.
+  const AttributionViews labels = groups_.attribution_labels(inherited, parent_cgroup, identity.username);
+  // No entry names it: as for a live process, the group it inherited from its parent may take it.
+  return group_for(identity, inherited, [&] { return labels; });
+}
+
+const attribution::CgroupIdentity* ProcessIdentifier::read_cgroup(std::int32_t pid) {
+  if (!cgroups_ || pid <= 0) return nullptr;
+  if (inspector_.inspect_cgroup(pid, cgroup_scratch_) != procfs::ReadError::kNone) return nullptr;
+  return &cgroups_->classify(attribution::select_cgroup_path(cgroup_scratch_));
+}
+
+std::span<const std::string> ProcessIdentifier::program_only_cmdline(std::string_view exe, std::string_view comm) {
+  // The arguments are unknown, not empty: argv[0] alone lets catch-all patterns (process-exporter's
+  // `cmdline: ['.+']`) match, while patterns on arguments do not.
+  cmdline_scratch_.resize(1);
+  cmdline_scratch_[0].assign(exe.empty() ? comm : exe);
+  return cmdline_scratch_;
+}
+
+}  // namespace procevents::aggregator
