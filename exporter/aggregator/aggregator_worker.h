@@ -37,8 +37,6 @@ class AggregatorWorker {
   static constexpr std::chrono::milliseconds kCatchUpLimit{250};
   /// Runs `fn` on the aggregator under the lock (e.g. a config reload); safe from any thread.
   void with_aggregator(const std::function<void(Aggregator&)>& fn);
-  /// Events handled so far (relaxed; for health checks).
-  std::uint64_t events_handled() const noexcept { return handled_.load(std::memory_order_relaxed); }
 
  private:
   void run(std::stop_token stop) noexcept;
@@ -49,7 +47,7 @@ class AggregatorWorker {
   EventRing& ring_;
   LossSignal loss_signal_;
   mutable std::mutex mutex_;
-  std::atomic<std::uint64_t> handled_{0};
+  std::atomic<std::uint64_t> handled_{0};  // items popped and handled: what catch_up() waits for
   // Scrapes waiting in catch_up() for the worker to reach what was pushed before them.
   mutable std::mutex caught_up_mutex_;
   mutable std::condition_variable caught_up_;

@@ -21,6 +21,8 @@ class FakeInspector final : public procfs::ProcessInspector {
   std::map<std::int32_t, std::vector<std::string>> argvs;  // default {exe}; {} is a kernel thread
   std::set<std::int32_t> exiting;                // zombies (or PF_EXITING): no argv, no exe
   std::set<std::int32_t> hidden;                 // alive but not listed or readable (hidepid)
+  std::map<std::int32_t, std::uint64_t> start_ticks;  // stat's start time; default 0 (unknown)
+  double tick_seconds = 0;                       // seconds_per_tick(); 0 turns the pid-reuse check off
   procfs::ReadParts parts;                       // as the aggregator asked (set_parts)
   int inspections = 0;
 
@@ -49,6 +51,7 @@ class FakeInspector final : public procfs::ProcessInspector {
     // A live process with an empty argv is a kernel thread: stat says so even when argv is not read.
     if (auto args = argvs.find(pid); args != argvs.end() && args->second.empty()) out.kernel_thread = true;
     if (auto parent = ppids.find(pid); parent != ppids.end()) out.ppid = parent->second;
+    if (auto start = start_ticks.find(pid); start != start_ticks.end()) out.start_time_ticks = start->second;
     if (exiting.count(pid)) {
       out.exiting = true;
       out.cmdline.clear();
@@ -65,6 +68,7 @@ class FakeInspector final : public procfs::ProcessInspector {
     return procfs::ReadError::kNone;
   }
   void set_parts(procfs::ReadParts wanted) override { parts = wanted; }
+  double seconds_per_tick() const override { return tick_seconds; }
   void list_processes(std::vector<std::int32_t>& pids) override {
     pids.clear();
     for (const auto& [pid, comm] : comms) pids.push_back(pid);
