@@ -67,8 +67,8 @@ Identification Aggregator::identify_uncounted(std::int32_t pid, std::uint64_t ex
   // An exiting process was labelled with its parent's cgroup, read just now: the parent may have
   // moved since we last read it (a shell that put itself into a service's cgroup), and its later
   // children inherit what we learn here even if neither can be read then.
-  if (id.read_parent_cgroup) {
-    if (ProcessEntry* parent = table_.find(id.ppid)) groups_.relabel(*parent, *id.cgroup);
+  if (id.relabel_parent > 0) {
+    if (ProcessEntry* parent = table_.find(id.relabel_parent)) groups_.relabel(*parent, *id.cgroup);
   }
   if (id.read) identifier_.name(pid, id);
   return id;
@@ -93,7 +93,7 @@ GroupId Aggregator::group_of(std::int32_t tgid) {
 
 // ---- the process table -----------------------------------------------------------------------
 
-ProcessEntry* Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid) {
+void Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid) {
   if (ProcessEntry* existing = table_.find(pid)) {
     // The pid was reused while we missed the old process's exit: forget the old one.
     groups_.drop_live(existing->group);
@@ -108,7 +108,6 @@ ProcessEntry* Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t s
     if (evicted.pending_execs > 0) join_.settle_execs(evicted, nullptr);
   }
   groups_.add_live(group);
-  return table_.find(pid);
 }
 
 void Aggregator::forget_gone(const ProcessEntry& entry) {
@@ -207,7 +206,10 @@ void Aggregator::on_exec(const Event& event) {
   // Identification never changes the table's layout (it moves entries between groups at most), so
   // the entry found here stays valid.
   ProcessEntry* entry = table_.find(event.tgid);
-  if (!entry) entry = track(event.tgid, groups_.named(GroupRegistry::kUnknown), 0);
+  if (!entry) {
+    track(event.tgid, groups_.named(GroupRegistry::kUnknown), 0);
+    entry = table_.find(event.tgid);
+  }
   Identification id = identify_uncounted(event.tgid, entry ? entry->start_ns : 0);
   if (!id.group && id.failure == EnrichmentFailure::kGone && entry && join_.records_expected()) {
     // Already gone: its exit record names it. The record may even be here first (see Receiver).

@@ -130,8 +130,8 @@ class Aggregator {
   /// The group of a process whose exit is the first we hear of it (started before a loss, or
   /// evicted): a zombie may still be readable, else its exit record names it, else its parent.
   GroupId group_of_unseen(const connector::Event& exit, const std::optional<taskstats::ExitRecord>& record);
-  /// Tracks `pid` in `group`; returns its entry (null for pid 0).
-  ProcessEntry* track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid = 0);
+  /// Tracks `pid` in `group` (the pid's earlier process, if tracked, is forgotten).
+  void track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid = 0);
   /// Accounts for a tracked process found gone without its exit event (resync, audit): its group's
   /// live count and any exec it held. The caller removes it from the table.
   void forget_gone(const ProcessEntry& entry);

@@ -82,10 +82,6 @@ Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_
   }
   id.exiting = scratch_.exiting;
   id.ppid = scratch_.ppid;
-  if (id.ppid <= 0) {
-    const ProcessEntry* entry = table_.find(pid);
-    id.ppid = entry ? entry->ppid : 0;
-  }
   // A pid read after its process died may already name a newer process.
   if (reused(expected_start_ns)) {
     id.failure = EnrichmentFailure::kPidReused;
@@ -97,12 +93,13 @@ Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_
   // (Late in its exit the kernel no longer reports the parent: the fork event told us.) Without the
   // parent's cgroup, /proc could not tell: the caller falls back as for a process that is gone.
   if (cgroups_ && scratch_.exiting) {
-    id.cgroup = read_cgroup(id.ppid);
+    const std::int32_t parent = parent_of(pid);
+    id.cgroup = read_cgroup(parent);
     if (!id.cgroup) {
       id.failure = EnrichmentFailure::kGone;
       return id;
     }
-    id.read_parent_cgroup = true;
+    id.relabel_parent = parent;
   } else if (cgroups_) {
     id.cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
   }
@@ -129,18 +126,23 @@ void ProcessIdentifier::name(std::int32_t pid, Identification& id) {
                              std::llround(static_cast<double>(scratch_.start_time_ticks) * tick * 1e9);
   }
   // Labels only for a group of its own: a process that joins its parent's leaves the limiters alone.
-  id.group = group_for(identity, tracked_group(table_, id.ppid), [&] {
+  id.group = group_for(identity, [&] { return tracked_group(table_, parent_of(pid)); }, [&] {
     return groups_.attribution_labels(std::nullopt, id.cgroup ? id.cgroup : &kNoCgroup, identity.username);
   });
 }
 
-template <class Labels>
-GroupId ProcessIdentifier::group_for(const naming::ProcessIdentity& identity, std::optional<GroupId> parent,
-                                     Labels&& labels) {
+std::int32_t ProcessIdentifier::parent_of(std::int32_t pid) const noexcept {
+  if (scratch_.ppid > 0) return scratch_.ppid;
+  const ProcessEntry* entry = table_.find(pid);
+  return entry ? entry->ppid : 0;
+}
+
+template <class Parent, class Labels>
+GroupId ProcessIdentifier::group_for(const naming::ProcessIdentity& identity, Parent&& parent, Labels&& labels) {
   const std::optional<std::string> name =
       namer_ ? namer_->name_for(identity) : std::optional<std::string>(std::string(identity.comm));
   if (name) return groups_.find_or_add(*name, labels());
-  if (takes_unmatched_child(parent)) return *parent;
+  if (const std::optional<GroupId> parent_group = parent(); takes_unmatched_child(parent_group)) return *parent_group;
   if (namer_->unmatched() == naming::Unmatched::kIgnore) return kIgnoredGroup;
   return groups_.find_or_add(GroupRegistry::kOther, labels());
 }
@@ -162,7 +164,7 @@ GroupId ProcessIdentifier::name_from_record(const taskstats::ExitRecord& record,
   // Labels first (unlike a live process's): the limiters see every record's values.
   const AttributionViews labels = groups_.attribution_labels(inherited, parent_cgroup, identity.username);
   // No entry names it: as for a live process, the group it inherited from its parent may take it.
-  return group_for(identity, inherited, [&] { return labels; });
+  return group_for(identity, [&] { return std::optional<GroupId>(inherited); }, [&] { return labels; });
 }
 
 const attribution::CgroupIdentity* ProcessIdentifier::read_cgroup(std::int32_t pid) {

@@ -42,13 +42,13 @@ struct Identification {
   bool read = false;  // /proc told: name() may be called
   EnrichmentFailure failure = EnrichmentFailure::kOther;
   bool exiting = false;   // a zombie or exiting process: its exit event has come or is coming
-  std::int32_t ppid = 0;  // as /proc says (late in an exit none: then as the fork event said)
+  std::int32_t ppid = 0;  // as /proc says (0 late in an exit)
   /// The cgroup the process is labelled with: its own, or for an exiting one (shown in the root
   /// cgroup) its parent's. Null when cgroups are not read.
   const attribution::CgroupIdentity* cgroup = nullptr;
-  /// Set when the parent's cgroup was read (an exiting process): the caller moves the parent's
-  /// table entry to it, as the parent may have moved since we last read it.
-  bool read_parent_cgroup = false;
+  /// The parent whose cgroup was read (an exiting process), else 0: the caller moves the parent's
+  /// table entry to `cgroup`, as the parent may have moved since we last read it.
+  std::int32_t relabel_parent = 0;
 };
 
 class ProcessIdentifier {
@@ -88,15 +88,18 @@ class ProcessIdentifier {
   const std::array<std::uint64_t, kEnrichmentFailureCount>& failures() const noexcept { return failures_; }
 
  private:
+  /// The parent of the process just read (late in an exit the kernel reports none: then the one its
+  /// fork event named, in the table).
+  std::int32_t parent_of(std::int32_t pid) const noexcept;
   /// Whether the pid read names a process started after `expected_start_ns`.
   bool reused(std::uint64_t expected_start_ns) const;
   /// A command line of argv[0] alone (the exe path, else comm), for processes whose argv is gone.
   std::span<const std::string> program_only_cmdline(std::string_view exe, std::string_view comm);
   /// The group of `identity`, or where a process no entry names goes: its parent's group
-  /// (takes_unmatched_child), nowhere (`unmatched: ignore`), or "other". `labels()` gives the
-  /// attribution labels of a group of its own.
-  template <class Labels>
-  GroupId group_for(const naming::ProcessIdentity& identity, std::optional<GroupId> parent, Labels&& labels);
+  /// (takes_unmatched_child), nowhere (`unmatched: ignore`), or "other". `parent()` gives the
+  /// parent's group, `labels()` the attribution labels of a group of its own: asked only if needed.
+  template <class Parent, class Labels>
+  GroupId group_for(const naming::ProcessIdentity& identity, Parent&& parent, Labels&& labels);
 
   procfs::ProcessInspector& inspector_;
   GroupRegistry& groups_;

@@ -217,7 +217,7 @@ TEST_CASE("the identifier reads, checks the pid and names, and the parent's cgro
       CHECK_FALSE(id.group);
       continue;
     }
-    CHECK(id.read_parent_cgroup == c.parent_cgroup);
+    CHECK(id.relabel_parent == (c.parent_cgroup ? 10 : 0));
     CHECK(table.find(10)->group == parent);  // read() moved nothing
     identifier.name(c.pid, id);
     REQUIRE(id.group);
