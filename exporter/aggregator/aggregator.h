@@ -9,11 +9,14 @@
 // the live gauges only. A process belongs to the group its identity (comm, exe, cmdline, ...)
 // names at exec or rename; a forked child inherits its parent's group until it execs.
 //
-// Exit records (taskstats) arrive before the connector exit of the same task (see Receiver) and
-// wait in a small table keyed by task id until that exit claims them. They give every finished
-// task's cost to its process's group, and they name the processes /proc could not: an exec whose
-// process is gone when /proc is read is held (not counted) until the process's exit, then counted
-// under the name its exit record gives, or under the inherited group if no record came.
+// Exit records (taskstats) give every finished task's cost to its process's group and name the
+// processes /proc could not (see ExitJoin).
+//
+// The rooms, each owning its state: Aggregator routes events and owns the process table
+// (process_table.h); GroupRegistry the groups and their counters; ProcessIdentifier the /proc reads
+// and naming; ExitJoin the exit records and held execs; EventRates the EWMA rates; TableAudit the
+// self-audit. Only the Aggregator changes the table; the others read it or move an entry it hands
+// them between groups.
 #pragma once
 
 #include <array>

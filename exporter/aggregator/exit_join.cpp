@@ -34,13 +34,13 @@ std::optional<taskstats::ExitRecord> ExitJoin::take(std::int32_t pid) {
 }
 
 std::optional<taskstats::ExitRecord> ExitJoin::claim(std::int32_t pid) {
-  std::optional<taskstats::ExitRecord> record = take(pid);
-  if (record) {
+  WaitingRecord waiting;
+  if (records_.erase(pid, &waiting)) {
     ++stats_.joined;
-  } else if (options_.records_expected) {
-    ++stats_.exits_without_record;
+    return waiting.record;
   }
-  return record;
+  if (options_.records_expected) ++stats_.exits_without_record;
+  return std::nullopt;
 }
 
 const taskstats::ExitRecord* ExitJoin::waiting(std::int32_t pid) const {

@@ -65,9 +65,8 @@ bool ProcessIdentifier::takes_unmatched_child(std::optional<GroupId> parent) con
 }
 
 bool ProcessIdentifier::reused(std::uint64_t expected_start_ns) const {
-  const double tick = inspector_.seconds_per_tick();
-  if (expected_start_ns == 0 || tick <= 0 || scratch_.start_time_ticks == 0) return false;
-  const double started = static_cast<double>(scratch_.start_time_ticks) * tick - inspector_.boot_offset_seconds();
+  if (expected_start_ns == 0 || tick_ <= 0 || scratch_.start_time_ticks == 0) return false;
+  const double started = static_cast<double>(scratch_.start_time_ticks) * tick_ - inspector_.boot_offset_seconds();
   const double expected = static_cast<double>(expected_start_ns) / 1e9;
   return started - expected > 1.0;
 }
@@ -80,6 +79,7 @@ Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_
     id.failure = failure_of(error);
     return id;
   }
+  tick_ = inspector_.seconds_per_tick();
   id.exiting = scratch_.exiting;
   id.ppid = scratch_.ppid;
   // A pid read after its process died may already name a newer process.
@@ -121,9 +121,9 @@ void ProcessIdentifier::name(std::int32_t pid, Identification& id) {
   if (read_parts_.uids) identity.username = inspector_.user_name(scratch_.euid);
   set_cgroup(identity, id.cgroup ? *id.cgroup : kNoCgroup);
   identity.pid = pid;
-  if (const double tick = inspector_.seconds_per_tick(); tick > 0 && scratch_.start_time_ticks != 0) {
+  if (tick_ > 0 && scratch_.start_time_ticks != 0) {
     identity.start_time_ns = inspector_.boot_time_seconds() * 1'000'000'000 +
-                             std::llround(static_cast<double>(scratch_.start_time_ticks) * tick * 1e9);
+                             std::llround(static_cast<double>(scratch_.start_time_ticks) * tick_ * 1e9);
   }
   // Labels only for a group of its own: a process that joins its parent's leaves the limiters alone.
   id.group = group_for(identity, [&] { return tracked_group(table_, parent_of(pid)); }, [&] {

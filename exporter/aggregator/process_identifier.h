@@ -109,6 +109,7 @@ class ProcessIdentifier {
   std::unique_ptr<attribution::CgroupCache> cgroups_;  // present while cgroups are read
   procfs::ReadParts read_parts_;
   procfs::ProcessInfo scratch_;  // the last read(); reused: keeps string capacity
+  double tick_ = 0;              // seconds per clock tick, as of the last read()
   std::string cgroup_scratch_;
   std::vector<std::string> cmdline_scratch_;
   ExePaths exe_paths_{4096};
