@@ -51,6 +51,18 @@ taskstats::ExitRecord record_of(std::int32_t pid, const char* comm, std::int32_t
   return r;
 }
 
+/// An exit join with what it works on: comm names, a table of 16, a 3 s timeout.
+struct JoinFixture {
+  FakeInspector inspector;
+  GroupRegistry groups{registry_options(10)};
+  ProcessTable table{16};
+  ProcessIdentifier identifier{inspector, groups, table, nullptr, false};
+  ExitJoin join;
+  explicit JoinFixture(bool records_expected)
+      : join({.records_expected = records_expected, .timeout = std::chrono::seconds(3), .peak_rss_bounds = {1.0}},
+             table, groups, identifier) {}
+};
+
 }  // namespace
 
 TEST_CASE("held execs leave oldest first, by deadline, and a full FIFO hands back its oldest", "[aggregator][held]") {
@@ -284,12 +296,8 @@ TEST_CASE("the exit join pairs records with exits and settles the rest in time",
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    FakeInspector inspector;
-    GroupRegistry groups(registry_options(10));
-    ProcessTable table(16);
-    ProcessIdentifier identifier(inspector, groups, table, nullptr, false);
-    ExitJoin join({.records_expected = c.expected, .timeout = std::chrono::seconds(3), .peak_rss_bounds = {1.0}},
-                  table, groups, identifier);
+    JoinFixture f(c.expected);
+    auto& [inspector, groups, table, identifier, join] = f;
     const GroupId sh = groups.named("sh");
     table.upsert({20, sh});
     join.expire(10 * kSec);
@@ -320,12 +328,8 @@ TEST_CASE("a held exec is counted where its record names it, or where it is when
   constexpr std::uint64_t kSec = 1'000'000'000;
   for (const Case& c : cases) {
     INFO(c.what);
-    FakeInspector inspector;
-    GroupRegistry groups(registry_options(10));
-    ProcessTable table(16);
-    ProcessIdentifier identifier(inspector, groups, table, nullptr, false);
-    ExitJoin join({.records_expected = true, .timeout = std::chrono::seconds(3), .peak_rss_bounds = {}}, table, groups,
-                  identifier);
+    JoinFixture f(true);
+    auto& [inspector, groups, table, identifier, join] = f;
     join.expire(10 * kSec);
     const GroupId sh = groups.named("sh");
     table.upsert({20, sh, 5});
