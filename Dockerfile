@@ -1,4 +1,4 @@
-# Multi-stage: build with the project's own install script, ship only the binary, its TLS shims, its libraries
+# Multi-stage: build with the project's own install script, ship only the binary, its libraries
 # and the default config. No architecture is written here: ldd finds the libraries on whatever platform builds.
 #   buildah bud --isolation chroot -t procevents_exporter .      (or docker build -t procevents_exporter .)
 #   deploy/verify-image.sh passes --build-arg REVISION=$(git rev-parse HEAD) --build-arg BRANCH=...
@@ -13,12 +13,11 @@ COPY . .
 RUN bash scripts/install-deps.sh --build-only \
  && cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPROCEVENTS_BUILD_TESTS=OFF \
       -DPROCEVENTS_REVISION="$REVISION" -DPROCEVENTS_BRANCH="$BRANCH" \
- && cmake --build /build -j"$(nproc)" --target procevents_exporter procevents_civetweb_ssl \
+ && cmake --build /build -j"$(nproc)" --target procevents_exporter \
  && DESTDIR=/rootfs cmake --install /build --prefix /usr/local --component runtime --strip \
  && install -D -m 644 LICENSE /rootfs/usr/local/share/doc/procevents-exporter/LICENSE \
- # What the binary and the shims load, and the dynamic loader itself (ldd's "=> /path" and "/path" lines).
- && for file in /rootfs/usr/local/bin/procevents_exporter /rootfs/usr/local/lib/procevents_exporter/*.so; do \
-      ldd "$file"; done | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u > /tmp/libs \
+ # What the binary loads, and the dynamic loader itself (ldd's "=> /path" and "/path" lines).
+ && ldd /rootfs/usr/local/bin/procevents_exporter | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u > /tmp/libs \
  && tar -chf - -T /tmp/libs | tar -xf - -C /rootfs
 
 # The runtime image has no shell and no package manager: only the binary, its libraries and the config.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what building needs, builds only what running needs (the exporter and its TLS shims, not the
+# Installs what building needs, builds only what running needs (the exporter, not the
 # tests), and starts the exporter in the foreground with its built-in defaults.
 # Extra arguments are passed to the exporter (see --help).
 set -euo pipefail
@@ -9,5 +9,5 @@ bash scripts/install-deps.sh --build-only
 tests=()
 [[ -f build/CMakeCache.txt ]] || tests=(-DPROCEVENTS_BUILD_TESTS=OFF)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "${tests[@]}" >/dev/null
-cmake --build build -j"$(nproc)" --target procevents_exporter procevents_civetweb_ssl
+cmake --build build -j"$(nproc)" --target procevents_exporter
 exec ./build/exporter/app/procevents_exporter "$@"

@@ -1,16 +1,13 @@
 # Install rules and the Debian package (CPack), from the same project:
-#   cmake --build build --target procevents_exporter procevents_civetweb_ssl && cpack --config build/CPackConfig.cmake -B OUTDIR
+#   cmake --build build --target procevents_exporter && cpack --config build/CPackConfig.cmake -B OUTDIR
 # gives OUTDIR/procevents-exporter_<version>_<arch>.deb. Checked by tests/deploy/check_package.sh (contents,
 # metadata, lintian) and proven by deploy/verify-deb.sh (apt install into a clean bookworm root, then a workload).
 #
-# Components: "runtime" is what runs (binary, TLS shims, default config: the container image installs only
+# Components: "runtime" is what runs (binary, default config: the container image installs only
 # it); "service" is the systemd unit, its defaults file and the documentation.
 include(GNUInstallDirs)
 
 install(TARGETS procevents_exporter RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
-# tls_context.cpp looks for the shims in ../lib/procevents_exporter/ from the binary.
-install(TARGETS procevents_civetweb_ssl procevents_civetweb_crypto LIBRARY DESTINATION lib/procevents_exporter
-        COMPONENT runtime)
 # The unit, the image and the docs all name /etc/procevents_exporter, whatever the prefix.
 install(FILES ${PROJECT_SOURCE_DIR}/config/procevents.yml DESTINATION /etc/procevents_exporter COMPONENT runtime)
 
@@ -76,7 +73,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# dpkg-shlibdeps finds the libraries (libcivetweb1, libyaml-cpp0.7, libre2-9, libssl3, ...) so apt resolves them.
+# dpkg-shlibdeps finds the libraries (libyaml-cpp0.7, libre2-9, libssl3, ...) so apt resolves them.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles ${PROJECT_SOURCE_DIR}/deploy/debian/postinst

@@ -1,4 +1,5 @@
-// The exporter's HTTP endpoints, on civetweb (a private dependency of this layer).
+// The exporter's HTTP endpoints, on Boost.Asio with Boost.Beast's request parser and OpenSSL (private
+// dependencies of this layer).
 //
 //   GET <telemetry path>   the scrape: text format 0.0.4, gzip when the client accepts it
 //   GET /                  landing page: name, version, links, the active configuration
@@ -14,15 +15,19 @@
 // which exporter conventions rule out.
 //
 // Lifecycle:
-//   1. HttpServer::start()  validates the options, binds every address, starts the worker threads.
-//   2. requests             each runs on a worker thread; ScrapeFn/HealthFn are called there.
-//   3. ~HttpServer()        stops accepting, waits for running requests, joins the threads.
+//   1. HttpServer::start()  validates the options, binds every address, starts num_threads event loops.
+//   2. requests             every connection is a state machine on those loops, not a thread: a slow or
+//                           idle client costs its buffers, never a thread, so it cannot delay anyone else.
+//                           ScrapeFn/HealthFn are called on a loop thread.
+//   3. ~HttpServer()        stops the loops (open connections are closed), joins the threads.
 //
-// Limits (abuse must not take the server down): a request line plus headers over max_request_bytes, or
-// anything unparsable, gets a 4xx from civetweb (with web.headers too) and the connection is closed; a
-// client silent for request_timeout_ms is dropped; an idle keep-alive connection is closed after
-// keep_alive_timeout_ms. civetweb serves one connection per worker thread, so num_threads bounds the
-// connections served at once; more wait in the accept queue.
+// Limits (abuse must not take the server down, and must not delay a scrape): a request line plus headers
+// over max_request_bytes, or anything unparsable, gets a 4xx (with web.headers too) and the connection is
+// closed. A connection is dropped when its request headers (or its TLS handshake) are not complete within
+// request_timeout_ms of its first byte (of the connection, for a new one), when it sits idle between
+// requests for keep_alive_timeout_ms, and when a response makes no progress for request_timeout_ms or is
+// not written within response_timeout_ms. Prometheus' own scrape timeout (10 s) is below all of them, so a
+// scrape, however slowly read, never meets one.
 #pragma once
 
 #include <functional>
@@ -40,52 +45,50 @@ struct Health {
   std::string reason;
 };
 
-/// The hostile-client guarantee: with this many connections idle or stalled mid-request (each holds a
-/// worker until request_timeout_ms), a scrape still succeeds at once. Tested with exactly this many.
-inline constexpr int kIdleConnectionsTolerated = 200;
-/// Workers left for scrapes and health checks meanwhile (a pair of Prometheus servers, probes, curl).
-inline constexpr int kScrapeWorkers = 8;
+/// The hostile-client guarantee: with this many connections idle or stalled mid-request, mid-handshake or
+/// mid-response, a scrape on a new connection still succeeds at once. Tested with this many of each kind.
+inline constexpr int kIdleConnectionsTolerated = 1000;
 
 struct ServerOptions {
-  /// exporter-toolkit style: ":9662" (all IPv4 interfaces), "127.0.0.1:0" (ephemeral port), "host:9662".
-  /// "[::1]:9662" works only with a civetweb built with IPv6; Debian's 1.15 is not, and start() says so.
+  /// exporter-toolkit style: ":9662" (all IPv4 interfaces), "127.0.0.1:0" (ephemeral port), "host:9662",
+  /// "[::1]:9662" (IPv6).
   std::vector<std::string> listen_addresses{":9662"};
   std::string telemetry_path = "/metrics";  // must start with '/', and not be "/" or "/healthz"
   WebConfig web;                    // TLS, basic auth, extra response headers
   std::string version;                      // shown on the landing page
   std::string active_config_text;           // plain text, shown (HTML-escaped) on the landing page
-  // 1..1024. civetweb 1.15 (Debian bookworm) starts every worker at start-up (on-demand workers,
-  // prespawn_threads, came in 1.16) and gives each connection a worker for its whole life, so the
-  // guarantee above sets the count: no fewer will do. Idle workers block on a condition variable
-  // without a timeout: no wake-ups at rest, only their memory.
-  int num_threads = kIdleConnectionsTolerated + kScrapeWorkers;
-  int request_timeout_ms = 10000;           // per read/write on a connection
+  // 1..64 event loop threads. Requests are served where they arrive, so more than one keeps a scrape
+  // going while another thread renders a scrape or checks a bcrypt password.
+  int num_threads = 2;
+  int request_timeout_ms = 10000;           // request headers or TLS handshake; a response's progress
   int keep_alive_timeout_ms = 5000;         // idle time before a keep-alive connection is closed
   int max_request_bytes = 16384;            // request line plus headers
+  int response_timeout_ms = 30000;          // writing one response, however slowly it is read
 };
 
 /// Not copyable or movable. Thread-safe: listening_ports() may be called from any thread.
 class HttpServer {
  public:
   /// The exposition text (format 0.0.4). Called for every GET/HEAD of the telemetry path, concurrently
-  /// from several worker threads, so it must be thread-safe. An exception becomes a 500.
+  /// from several server threads, so it must be thread-safe. An exception becomes a 500.
   using ScrapeFn = std::function<std::string()>;
   /// Called for every /healthz request, concurrently like ScrapeFn. An exception becomes a 503.
   using HealthFn = std::function<Health()>;
 
-  /// Binds and starts serving. nullptr with `error` set when it cannot: a malformed or IPv6-only address,
-  /// a port in use, bad options or headers, unreadable or mismatched TLS files, a cipher suite or curve
-  /// this OpenSSL lacks, TLS unavailable.
+  /// Binds and starts serving. nullptr with `error` set when it cannot: a malformed address, a port in use,
+  /// bad options or headers, unreadable or mismatched TLS files, a cipher suite or curve this OpenSSL lacks.
+  /// Like Go's runtime, it first raises the process's soft RLIMIT_NOFILE to the hard limit: every
+  /// connection is a file descriptor.
   static std::unique_ptr<HttpServer> start(ServerOptions options, ScrapeFn scrape, HealthFn health,
                                            std::string* error);
 
-  /// Stops accepting, finishes running requests, joins the worker threads. Milliseconds when idle; up to
-  /// ~2 s while clients hold connections open (civetweb's poll quantum).
+  /// Stops accepting and closes every connection (a scrape being rendered finishes, unsent), joins the
+  /// threads. Milliseconds.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// Puts `web` in force for the next requests and TLS handshakes. False + `error`, the old configuration
+  /// Puts `web` in force for the next requests and new TLS connections (those open keep their handshake). False + `error`, the old configuration
   /// staying, when it cannot: unreadable or mismatched TLS files, unknown cipher suites or curves, bad
   /// headers, or TLS switched on or off (that needs a restart). Thread-safe.
   bool reload(const WebConfig& web, std::string* error);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian package, as cpack builds it from this build tree: metadata (name, the one version, which must
-# also head CHANGELOG.md, dependencies apt resolves, no -dev package), contents (binary, TLS shims, unit,
+# also head CHANGELOG.md, dependencies apt resolves, no -dev package), contents (binary, unit,
 # config and defaults as conffiles, man page, docs, maintainer scripts), the unit naming the installed
 # paths, the packed binary's --version, every flag in the man page, LICENSE, and lintian without a tag.
 # deploy/verify-deb.sh is the proof that it installs and runs (apt into a clean bookworm root).
@@ -30,14 +30,13 @@ field() { dpkg-deb -f "$deb" "$1"; }
 changelog=$(sed -n 's/^## \([^ ]*\) .*/\1/p' "$root/CHANGELOG.md" | head -1)
 [[ $changelog == "$version" ]] || error "CHANGELOG.md's newest entry is $changelog, the project version $version"
 depends=$(field Depends)
-for library in libc6 libcivetweb1 libssl3 libstdc++6 libyaml-cpp zlib1g libcrypt1; do
+for library in libc6 libssl3 libstdc++6 libyaml-cpp zlib1g libcrypt1; do
   [[ $depends == *"$library"* ]] || error "Depends lacks $library: $depends"
 done
 [[ $depends != *-dev* ]] || error "Depends names a -dev package: $depends"
 
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$work/files"
-for path in /usr/bin/procevents_exporter /usr/lib/procevents_exporter/procevents_civetweb_ssl.so \
-  /usr/lib/procevents_exporter/procevents_civetweb_crypto.so /etc/procevents_exporter/procevents.yml \
+for path in /usr/bin/procevents_exporter /etc/procevents_exporter/procevents.yml \
   /etc/default/procevents_exporter /lib/systemd/system/procevents_exporter.service \
   /usr/share/man/man1/procevents_exporter.1.gz /usr/share/doc/procevents-exporter/README.md \
   /usr/share/doc/procevents-exporter/runbook.md /usr/share/doc/procevents-exporter/CHANGELOG.md \

@@ -1,7 +1,10 @@
 // Start-up errors, lifecycle, and hostile clients: the server refuses clearly and keeps serving.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -45,13 +48,15 @@ TEST_CASE("start fails with a reason for bad addresses and options", "[http]") {
       {"no port", [](ServerOptions& o) { o.listen_addresses = {"127.0.0.1"}; }, "invalid listen address"},
       {"comma", [](ServerOptions& o) { o.listen_addresses = {"127.0.0.1:0,1.2.3.4:80"}; }, "invalid listen address"},
       {"no addresses", [](ServerOptions& o) { o.listen_addresses.clear(); }, "no listen address"},
-      {"IPv6", [](ServerOptions& o) { o.listen_addresses = {"[::1]:0"}; }, "IPv6"},
+      {"malformed IPv6", [](ServerOptions& o) { o.listen_addresses = {"[::1:0"}; }, "IPv6"},
+      {"one bad of two", [](ServerOptions& o) { o.listen_addresses = {"127.0.0.1:0", "bad"}; }, "\"bad\""},
       {"unknown host", [](ServerOptions& o) { o.listen_addresses = {"no-such-host.invalid:0"}; }, "no-such-host.invalid"},
       {"foreign address", [](ServerOptions& o) { o.listen_addresses = {"192.0.2.1:0"}; }, "192.0.2.1"},
       {"relative path", [](ServerOptions& o) { o.telemetry_path = "metrics"; }, "telemetry path"},
       {"root path", [](ServerOptions& o) { o.telemetry_path = "/"; }, "telemetry path"},
       {"health path", [](ServerOptions& o) { o.telemetry_path = "/healthz"; }, "telemetry path"},
       {"zero threads", [](ServerOptions& o) { o.num_threads = 0; }, "num_threads"},
+      {"too many threads", [](ServerOptions& o) { o.num_threads = 65; }, "num_threads"},
       {"header name", [](ServerOptions& o) { o.web.headers = {{"Bad Name", "x"}}; }, "header name"},
       {"header value", [](ServerOptions& o) { o.web.headers = {{"X-A", "x\r\nSet-Cookie: y"}}; }, "line break"},
       {"missing TLS files",
@@ -92,6 +97,31 @@ TEST_CASE("several listen addresses are all served, in order", "[http]") {
   REQUIRE(ports.size() == 2);
   CHECK(ports[0] != ports[1]);
   for (const int port : ports) CHECK(still_serves(port));
+}
+
+TEST_CASE("an IPv6 listen address is served", "[http]") {
+  ServerOptions options = local_options();
+  options.listen_addresses = {"[::1]:0"};
+  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  if (!running.server && running.error.find("Cannot assign requested address") != std::string::npos && !std::getenv("CI")) {
+    WARN("skipped: this host has no IPv6 loopback (" << running.error << ")");
+    return;
+  }
+  REQUIRE(running.server);
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_port = htons(static_cast<std::uint16_t>(running.port));
+  address.sin6_addr = in6addr_loopback;
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  const std::string request = request_text("GET", "/healthz");
+  REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  char buffer[512] = {};
+  const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
+  ::close(fd);
+  REQUIRE(got > 0);
+  CHECK(std::string(buffer).rfind("HTTP/1.1 200", 0) == 0);
 }
 
 TEST_CASE("the destructor returns promptly with idle and half-sent connections open", "[http]") {

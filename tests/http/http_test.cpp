@@ -254,7 +254,7 @@ TEST_CASE("web.headers are added to every response", "[http]") {
   REQUIRE(rejected);
   CHECK(rejected->status == 405);
   CHECK(rejected->header("X-Frame-Options") == "deny");
-  // civetweb's own error pages too.
+  // The parser's own error pages too.
   const auto malformed = round_trip(running.port, "GET /metrics HTTP/9.9\r\n\r\n");
   if (malformed) CHECK(malformed->header("X-Frame-Options") == "deny");
 }

@@ -1,5 +1,6 @@
 """Hostile hosts: the shipped capability sets, /proc mounted with hidepid, prompt loss reports after an
-overrun, the self-audit of the process table, and signals and restarts during storms.
+overrun, the self-audit of the process table, signals and restarts during storms, and a thousand slow or
+idle HTTP clients beside Prometheus.
 
 The capability profiles are those of deploy/: the systemd unit and the DaemonSet both run uid 0 with
 CAP_NET_ADMIN alone (bounding set) and no_new_privs, applied here with setpriv(1); a third profile shows
@@ -20,6 +21,7 @@ import time
 import pytest
 
 from harness import BINARY, EXIT_NOW, Exporter, WORKLOAD, inside_cgroup, scratch_cgroups, total, value
+from slow_clients import KINDS, raise_nofile, run_beside, tls_web_config
 
 NOBODY = 65534
 ROOT_WITH_NET_ADMIN = ['setpriv', '--bounding-set=-all,+net_admin', '--inh-caps=-all', '--no-new-privs', '--']
@@ -443,3 +445,33 @@ def test_restart_during_a_storm(start_exporter):
                 pid = exporter.proc.pid
             assert exporter.proc.returncode == 0
             assert not os.path.exists('/proc/%d' % pid) or open('/proc/%d/stat' % pid).read().split()[2] == 'Z'
+
+
+# ---- slow and idle HTTP clients ------------------------------------------------------------------
+
+SLOW_CLIENTS = 1000  # http_server.h's kIdleConnectionsTolerated
+SLOW_SECONDS = 25    # past the 10 s request timeout: dropped clients come back, and the scrapes go on
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_every_scrape_is_answered_beside_1000_slow_clients(tmp_path, kind):
+    """1,000 clients of one kind (slow_clients.py: headers dripping, a response never read, TLS connections
+    silent or stopped mid-ClientHello), re-opened whenever the exporter drops them, while a scrape on a new
+    connection runs every 0.25 s and two Prometheus-like clients scrape every second on kept-alive
+    connections: every scrape succeeds within Prometheus' 10 s timeout. bench/slow_clients_bench.py prints
+    the latencies (target < 1 s), threads and memory."""
+    if not raise_nofile(SLOW_CLIENTS + 256):
+        reason = 'cannot raise RLIMIT_NOFILE to %d for the clients' % (SLOW_CLIENTS + 256)
+        if os.environ.get('CI'):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    tls = kind.startswith('tls_')
+    args = ['--web.config.file=' + tls_web_config(str(tmp_path))] if tls else []
+    with Exporter(BINARY, *args, scheme='https' if tls else 'http') as exporter:
+        result = run_beside(exporter.port, kind, SLOW_CLIENTS, SLOW_SECONDS, tls, exporter.proc.pid)
+        print(result)
+        assert exporter.proc.poll() is None, exporter.log()
+    assert result['held'] >= SLOW_CLIENTS * 9 // 10, 'the slow clients were not there: %s' % result
+    assert result['failures'] == [], result
+    assert result['scrapes_new'] >= SLOW_SECONDS * 2, result
+    assert result['scrapes_keepalive'] >= SLOW_SECONDS, result
