@@ -1,5 +1,7 @@
 #include "http/connection.h"
 
+#include <malloc.h>
+
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,6 +30,9 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // The first read of a request is small: an idle connection holds no more than this until bytes arrive.
 constexpr std::size_t kFirstRead = 1024;
+// A crowd smaller than this is not worth a trim; a trim happens each time a crowd has shrunk to a quarter
+// (1000 -> 250 -> 62), so what is left untrimmed is a few dozen connections' worth.
+constexpr int kTrimmedCrowd = 64;
 // How long a closing connection is drained: unread request bytes would turn our FIN into a RST, which can
 // destroy the response still on its way to the client.
 constexpr auto kLinger = std::chrono::seconds(1);
@@ -35,15 +40,28 @@ constexpr auto kLinger = std::chrono::seconds(1);
 template <class Stream>
 class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(const ConnectionContext& context, Stream stream)
-      : context_(context), stream_(std::move(stream)), buffer_(context.max_request_bytes + kFirstRead) {}
+  /// `greeting`: what a TLS client sent before the connection became a TLS stream (its first record).
+  Connection(const ConnectionContext& context, Stream stream, std::string greeting = {})
+      : context_(context),
+        stream_(std::move(stream)),
+        buffer_(context.max_request_bytes + kFirstRead),
+        greeting_(std::move(greeting)) {
+    context_.count->opened();
+  }
+  ~Connection() { context_.count->closed(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   void start() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       lowest().expires_after(context_.request_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code error) {
-        if (!error) self->wait_for_request(true);
-      });
+      stream_.async_handshake(asio::ssl::stream_base::server, asio::buffer(greeting_),
+                              [self = this->shared_from_this()](error_code error, std::size_t used) {
+                                // Bytes past the ClientHello before our answer: no TLS client sends those.
+                                if (error || used != self->greeting_.size()) return;
+                                self->greeting_ = std::string();
+                                self->wait_for_request(true);
+                              });
     } else {
       wait_for_request(true);
     }
@@ -153,6 +171,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   const ConnectionContext& context_;
   Stream stream_;
   beast::flat_buffer buffer_;
+  std::string greeting_;
   std::optional<beast::http::request_parser<beast::http::empty_body>> parser_;
   std::string head_;  // status line and headers of the response being written
   std::string body_;
@@ -161,13 +180,75 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Clock::time_point response_deadline_;
 };
 
+/// A TLS connection until its first record has arrived: OpenSSL's state and asio's record buffers (~100 KiB)
+/// are made only then, so a client that connects and sends nothing, or half a ClientHello, costs a socket
+/// and the bytes it sent. The record must be complete within request_timeout.
+class TlsGreeting : public std::enable_shared_from_this<TlsGreeting> {
+ public:
+  TlsGreeting(const ConnectionContext& context, PlainStream stream, std::shared_ptr<asio::ssl::context> tls)
+      : context_(context), stream_(std::move(stream)), tls_(std::move(tls)) {
+    context_.count->opened();
+  }
+  ~TlsGreeting() { context_.count->closed(); }
+  TlsGreeting(const TlsGreeting&) = delete;
+  TlsGreeting& operator=(const TlsGreeting&) = delete;
+
+  void start() {
+    stream_.expires_after(context_.request_timeout);
+    read();
+  }
+
+ private:
+  // A TLS record: content type (22 = handshake), version (2 bytes), length (2 bytes), then that many bytes.
+  static constexpr std::size_t kRecordHeader = 5;
+  static constexpr std::size_t kMaxRecord = kRecordHeader + 16384 + 2048;
+
+  void read() {
+    stream_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](error_code error, std::size_t bytes) {
+      if (error) return;
+      self->received_.append(self->chunk_.data(), bytes);
+      self->on_bytes();
+    });
+  }
+
+  void on_bytes() {
+    const auto byte = [this](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(received_[i])); };
+    const bool handshake = byte(0) == 22;
+    const std::size_t needed = received_.size() < kRecordHeader ? kRecordHeader : kRecordHeader + (byte(3) << 8 | byte(4));
+    if (handshake && received_.size() < std::min(needed, kMaxRecord)) return read();
+    // A whole record, or not TLS at all (OpenSSL says so to the client).
+    std::make_shared<Connection<TlsStream>>(context_, TlsStream(std::move(stream_), *tls_), std::move(received_))->start();
+  }
+
+  const ConnectionContext& context_;
+  PlainStream stream_;
+  const std::shared_ptr<asio::ssl::context> tls_;
+  std::array<char, 512> chunk_{};
+  std::string received_;
+};
+
 }  // namespace
 
-void serve_connection(const ConnectionContext& context, asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+void ConnectionCount::opened() {
+  std::lock_guard lock(mutex_);
+  peak_ = std::max(peak_, ++open_);
+}
+
+void ConnectionCount::closed() {
+  std::lock_guard lock(mutex_);
+  --open_;
+  if (peak_ >= kTrimmedCrowd && open_ <= peak_ / 4) {
+    peak_ = open_;
+    ::malloc_trim(0);
+  }
+}
+
+void serve_connection(const ConnectionContext& context, asio::ip::tcp::socket socket,
+                      std::shared_ptr<asio::ssl::context> tls) {
   error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // a response goes out in one burst anyway
   if (tls) {
-    std::make_shared<Connection<TlsStream>>(context, TlsStream(std::move(socket), *tls))->start();
+    std::make_shared<TlsGreeting>(context, PlainStream(std::move(socket)), std::move(tls))->start();
   } else {
     std::make_shared<Connection<PlainStream>>(context, PlainStream(std::move(socket)))->start();
   }

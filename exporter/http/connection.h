@@ -10,11 +10,26 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "http/endpoints.h"
 
 namespace procevents::http {
+
+/// Open connections, and the memory they leave behind: glibc keeps what a thousand closed connections
+/// freed in its per-thread arenas, so once most of a crowd is gone the heap is trimmed (malloc_trim) and
+/// the resident size falls back to what the remaining connections use. Thread-safe.
+class ConnectionCount {
+ public:
+  void opened();
+  void closed();
+
+ private:
+  std::mutex mutex_;
+  int open_ = 0;
+  int peak_ = 0;  // since the last trim
+};
 
 /// What every connection needs from the server; outlives them all (the event loops stop first).
 struct ConnectionContext {
@@ -25,11 +40,12 @@ struct ConnectionContext {
   const Endpoints* endpoints;
   /// The web configuration in force: taken once per request.
   std::function<std::shared_ptr<const WebState>()> web;
+  ConnectionCount* count;
 };
 
 /// Serves `socket` (accepted, with its own strand) until it closes. With `tls`, the connection speaks
-/// TLS with that context from its first byte; the context only has to live through this call.
+/// TLS with that context (the one in force when it was accepted) from its first byte.
 void serve_connection(const ConnectionContext& context, boost::asio::ip::tcp::socket socket,
-                      boost::asio::ssl::context* tls);
+                      std::shared_ptr<boost::asio::ssl::context> tls);
 
 }  // namespace procevents::http

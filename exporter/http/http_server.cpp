@@ -125,13 +125,14 @@ struct HttpServer::Impl {
                    std::chrono::milliseconds(options.keep_alive_timeout_ms),
                    std::chrono::milliseconds(options.response_timeout_ms),
                    static_cast<std::size_t>(options.max_request_bytes), &endpoints,
-                   [this] { return current_state()->web; }},
+                   [this] { return current_state()->web; }, &connection_count},
         io(options.num_threads) {}
 
   const ServerOptions options;  // options.web as at start; state holds the one in force
   const Endpoints endpoints;
   mutable std::mutex state_mutex;
   std::shared_ptr<const LiveState> state;  // guarded by state_mutex; replaced whole by reload()
+  ConnectionCount connection_count;
   const ConnectionContext connection;
   // Declared after what connections use: destroying the io_context destroys the connections still open.
   asio::io_context io;
@@ -151,7 +152,7 @@ struct HttpServer::Impl {
         timer->async_wait([this, &acceptor, timer](error_code) { accept(acceptor); });
         return;
       }
-      serve_connection(connection, std::move(socket), current_state()->tls.get());
+      serve_connection(connection, std::move(socket), current_state()->tls);
       accept(acceptor);
     });
   }

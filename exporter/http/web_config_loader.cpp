@@ -67,83 +67,100 @@ struct FileMarks {
   YAML::Mark cert, key, client_ca, versions;
 };
 
-void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMarks& marks) {
-  if (section.value.IsNull()) return;
-  if (!section.value.IsMap()) {
-    diag.error(section.mark, "tls_server_config: expected a mapping");
+/// What the keys of tls_server_config seen so far switched on.
+struct TlsSeen {
+  bool any = false;              // exporter-toolkit: any of the keys that switch TLS on was given
+  bool auth_type_given = false;  // client_auth_type was set explicitly
+};
+
+/// client_auth_type: one of kAuthTypes; "" is NoClientCert and does not switch TLS on.
+void parse_client_auth_type(Diagnostics& diag, const Entry& entry, const std::string& what, TlsConfig& tls,
+                            TlsSeen& seen) {
+  std::string type;
+  if (!detail::read_string(diag, entry.value, entry.mark, what, type) || type.empty()) return;
+  if (!one_of(kAuthTypes, type)) {
+    diag.error(entry.mark, what + ": unknown value \"" + type +
+                               "\" (NoClientCert, RequestClientCert, RequireAnyClientCert, "
+                               "VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
     return;
   }
-  bool any = false;  // exporter-toolkit: any of these switches TLS on, and then cert and key are required
-  bool auth_type_given = false;
-  for (const Entry& entry : detail::entries(diag, section.value, "tls_server_config")) {
-    const std::string what = "tls_server_config." + entry.key;
-    if (entry.key == "cert_file") {
-      detail::read_string(diag, entry.value, entry.mark, what, tls.cert_file);
-      marks.cert = entry.mark;
-      any = true;
-    } else if (entry.key == "key_file") {
-      detail::read_string(diag, entry.value, entry.mark, what, tls.key_file);
-      marks.key = entry.mark;
-      any = true;
-    } else if (entry.key == "client_ca_file") {
-      detail::read_string(diag, entry.value, entry.mark, what, tls.client_ca_file);
-      marks.client_ca = entry.mark;
-      any = true;
-    } else if (entry.key == "client_auth_type") {
-      std::string type;
-      if (!detail::read_string(diag, entry.value, entry.mark, what, type)) continue;
-      if (type.empty()) continue;  // exporter-toolkit: "" is NoClientCert and does not switch TLS on
-      if (!one_of(kAuthTypes, type)) {
-        diag.error(entry.mark, what + ": unknown value \"" + type +
-                                   "\" (NoClientCert, RequestClientCert, RequireAnyClientCert, "
-                                   "VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
-        continue;
-      }
-      tls.client_auth_type = type == "RequireClientCert" ? "RequireAnyClientCert" : type;
-      auth_type_given = true;
-      any = true;
-    } else if (entry.key == "min_version" || entry.key == "max_version") {
-      std::string version;
-      if (!detail::read_string(diag, entry.value, entry.mark, what, version)) continue;
-      if (!one_of(kTlsVersions, version)) {
-        diag.error(entry.mark, what + ": unknown TLS version \"" + version + "\" (TLS12 or TLS13)");
-      } else if (version == "TLS10" || version == "TLS11") {
-        diag.error(entry.mark, what + ": TLS 1.0 and 1.1 are not supported; use TLS12 or TLS13");
-      } else {
-        (entry.key == "min_version" ? tls.min_version : tls.max_version) = version;
-        marks.versions = entry.mark;
-      }
-    } else if (entry.key == "cipher_suites" || entry.key == "curve_preferences") {
-      const bool ciphers = entry.key == "cipher_suites";
-      std::vector<std::string> names;
-      if (!detail::read_string_list(diag, entry.value, entry.mark, what, names)) continue;
-      for (const std::string& name : names) {
-        if (ciphers ? one_of(kCipherSuites, name) : one_of(kCurves, name)) continue;
-        diag.error(entry.mark, what + ": unknown " + (ciphers ? "cipher suite" : "curve") + " \"" + name + "\" (" +
-                                   (ciphers ? "Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
-                                            : "CurveP256, CurveP384, CurveP521 or X25519") + ")");
-      }
-      (ciphers ? tls.cipher_suites : tls.curve_preferences) = std::move(names);
-    } else if (entry.key == "prefer_server_cipher_suites") {
-      detail::read_bool(diag, entry.value, entry.mark, what, tls.prefer_server_cipher_suites);
-    } else if (entry.key == "cert" || entry.key == "key" || entry.key == "client_ca") {
-      // Ignoring these would silently serve without the TLS the user asked for.
-      diag.error(entry.key_node, what + ": inline PEM is not supported; put it in a file and use " + entry.key + "_file");
-    } else if (entry.key == "client_allowed_sans") {
-      // Ignoring it would accept client certificates the user meant to refuse.
-      diag.error(entry.key_node, what + " is not supported");
-    } else {
-      diag.warn(entry.key_node, "tls_server_config: unknown key \"" + entry.key + "\" ignored");
-    }
+  tls.client_auth_type = type == "RequireClientCert" ? "RequireAnyClientCert" : type;
+  seen.auth_type_given = true;
+  seen.any = true;
+}
+
+/// min_version or max_version: TLS12 or TLS13 (TLS10 and TLS11 are known but refused).
+void parse_tls_version(Diagnostics& diag, const Entry& entry, const std::string& what, TlsConfig& tls,
+                       FileMarks& marks) {
+  std::string version;
+  if (!detail::read_string(diag, entry.value, entry.mark, what, version)) return;
+  if (!one_of(kTlsVersions, version)) {
+    diag.error(entry.mark, what + ": unknown TLS version \"" + version + "\" (TLS12 or TLS13)");
+  } else if (version == "TLS10" || version == "TLS11") {
+    diag.error(entry.mark, what + ": TLS 1.0 and 1.1 are not supported; use TLS12 or TLS13");
+  } else {
+    (entry.key == "min_version" ? tls.min_version : tls.max_version) = version;
+    marks.versions = entry.mark;
   }
-  if (!any) return;
+}
+
+/// cipher_suites or curve_preferences: lists of Go's names.
+void parse_tls_names(Diagnostics& diag, const Entry& entry, const std::string& what, TlsConfig& tls) {
+  const bool ciphers = entry.key == "cipher_suites";
+  std::vector<std::string> names;
+  if (!detail::read_string_list(diag, entry.value, entry.mark, what, names)) return;
+  for (const std::string& name : names) {
+    if (ciphers ? one_of(kCipherSuites, name) : one_of(kCurves, name)) continue;
+    diag.error(entry.mark, what + ": unknown " + (ciphers ? "cipher suite" : "curve") + " \"" + name + "\" (" +
+                               (ciphers ? "Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+                                        : "CurveP256, CurveP384, CurveP521 or X25519") + ")");
+  }
+  (ciphers ? tls.cipher_suites : tls.curve_preferences) = std::move(names);
+}
+
+/// One key of tls_server_config.
+void parse_tls_entry(Diagnostics& diag, const Entry& entry, TlsConfig& tls, FileMarks& marks, TlsSeen& seen) {
+  const std::string what = "tls_server_config." + entry.key;
+  const std::pair<std::string*, YAML::Mark*> files[] = {
+      {&tls.cert_file, &marks.cert}, {&tls.key_file, &marks.key}, {&tls.client_ca_file, &marks.client_ca}};
+  const char* const file_keys[] = {"cert_file", "key_file", "client_ca_file"};
+  for (std::size_t i = 0; i < std::size(file_keys); ++i) {
+    if (entry.key != file_keys[i]) continue;
+    detail::read_string(diag, entry.value, entry.mark, what, *files[i].first);
+    *files[i].second = entry.mark;
+    seen.any = true;
+    return;
+  }
+  if (entry.key == "client_auth_type") {
+    parse_client_auth_type(diag, entry, what, tls, seen);
+  } else if (entry.key == "min_version" || entry.key == "max_version") {
+    parse_tls_version(diag, entry, what, tls, marks);
+  } else if (entry.key == "cipher_suites" || entry.key == "curve_preferences") {
+    parse_tls_names(diag, entry, what, tls);
+  } else if (entry.key == "prefer_server_cipher_suites") {
+    detail::read_bool(diag, entry.value, entry.mark, what, tls.prefer_server_cipher_suites);
+  } else if (entry.key == "cert" || entry.key == "key" || entry.key == "client_ca") {
+    // Ignoring these would silently serve without the TLS the user asked for.
+    diag.error(entry.key_node, what + ": inline PEM is not supported; put it in a file and use " + entry.key + "_file");
+  } else if (entry.key == "client_allowed_sans") {
+    // Ignoring it would accept client certificates the user meant to refuse.
+    diag.error(entry.key_node, what + " is not supported");
+  } else {
+    diag.warn(entry.key_node, "tls_server_config: unknown key \"" + entry.key + "\" ignored");
+  }
+}
+
+/// What only the whole section can tell: cert and key both given, a CA only with a client_auth_type that
+/// uses it, the versions in order.
+void check_tls(Diagnostics& diag, const Entry& section, const TlsConfig& tls, const FileMarks& marks,
+               const TlsSeen& seen) {
   if (tls.cert_file.empty()) diag.error(section.mark, "tls_server_config: cert_file is missing");
   if (tls.key_file.empty()) diag.error(section.mark, "tls_server_config: key_file is missing");
   const std::string& type = tls.client_auth_type;
   const bool verifies = type == "VerifyClientCertIfGiven" || type == "RequireAndVerifyClientCert";
   if (!tls.client_ca_file.empty() && type == "NoClientCert") {
     diag.error(marks.client_ca, "tls_server_config: client_ca_file is set but client_auth_type is " +
-                                    std::string(auth_type_given ? "NoClientCert" : "not") +
+                                    std::string(seen.auth_type_given ? "NoClientCert" : "not") +
                                     " (e.g. RequireAndVerifyClientCert)");
   }
   if (tls.min_version == "TLS13" && tls.max_version == "TLS12") {
@@ -152,6 +169,19 @@ void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMark
   if (verifies && tls.client_ca_file.empty()) {
     diag.error(section.mark, "tls_server_config: client_auth_type " + type + " needs client_ca_file");
   }
+}
+
+void parse_tls(Diagnostics& diag, const Entry& section, TlsConfig& tls, FileMarks& marks) {
+  if (section.value.IsNull()) return;
+  if (!section.value.IsMap()) {
+    diag.error(section.mark, "tls_server_config: expected a mapping");
+    return;
+  }
+  TlsSeen seen;
+  for (const Entry& entry : detail::entries(diag, section.value, "tls_server_config")) {
+    parse_tls_entry(diag, entry, tls, marks, seen);
+  }
+  if (seen.any) check_tls(diag, section, tls, marks, seen);
 }
 
 void parse_http(Diagnostics& diag, const Entry& section, WebConfig& web) {
@@ -242,7 +272,7 @@ WebConfigResult load(std::string_view text, const std::string& name, const std::
         } else if (entry.key == "basic_auth_users") {
           parse_users(diag, entry, web);
         } else if (entry.key == "rate_limit") {
-          diag.warn(entry.key_node, "rate_limit is ignored: requests are bounded by the HTTP worker pool");
+          diag.warn(entry.key_node, "rate_limit is ignored: the exporter does not limit request rates");
         } else {
           diag.warn(entry.key_node, "unknown key \"" + entry.key + "\" ignored");
         }

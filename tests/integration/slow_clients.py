@@ -4,7 +4,9 @@ Shared by test_hostile.py (which asserts that every scrape succeeds) and bench/s
 prints the worst latency, threads and memory). Loopback only (127.0.0.1). Every kind re-opens a connection
 the server closes, so the load stays at `count` connections for as long as it runs:
   drip            "GET /metrics HTTP/1.1", then one more header line every 5 s, never the blank line
-  unread          a complete scrape request on a socket with a 4 KiB receive buffer, whose response is never read
+  unread          a complete scrape request on a socket with a 4 KiB receive buffer, whose response is never
+                  read; replaced after UNREAD_HOLD_S (the server's FIN may be stuck behind the unread response,
+                  so the client cannot tell when the server gave up)
   tls_silent      a TCP connection to a TLS port that sends nothing
   tls_half_hello  the first half of a real TLS ClientHello, then nothing
 """
@@ -22,6 +24,7 @@ import time
 KINDS = ('drip', 'unread', 'tls_silent', 'tls_half_hello')
 TCP_CLOSE_WAIT, TCP_CLOSE = 8, 7
 DRIP_INTERVAL_S = 5.0
+UNREAD_HOLD_S = 12.0  # past the server's 10 s request timeout
 
 
 def raise_nofile(needed):
@@ -57,7 +60,7 @@ class SlowClients:
         self.selector = selectors.DefaultSelector()
         self.sockets = {}  # socket -> time of its next header line (drip) or 0
         self.opened = 0
-        self.closed_by_server = 0
+        self.reopened = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -96,7 +99,8 @@ class SlowClients:
             return
         sock.setblocking(False)
         self.opened += 1
-        self.sockets[sock] = time.monotonic() + DRIP_INTERVAL_S if self.kind == 'drip' else 0
+        # drip: when the next header line is due; unread: when the connection is replaced
+        self.sockets[sock] = time.monotonic() + (UNREAD_HOLD_S if self.kind == 'unread' else DRIP_INTERVAL_S)
         if self.kind != 'unread':  # reading would be reading the response
             self.selector.register(sock, selectors.EVENT_READ)
 
@@ -123,7 +127,7 @@ class SlowClients:
             gone = [key.fileobj for key, _ in self.selector.select(timeout=0.2) if self.closed_by_peer(key.fileobj)]
             now = time.monotonic()
             if self.kind == 'unread':
-                gone = [sock for sock in self.sockets if self.closed_by_peer(sock)]
+                gone = [sock for sock, due in self.sockets.items() if due <= now or self.closed_by_peer(sock)]
             for sock, due in list(self.sockets.items()):
                 if self.kind == 'drip' and sock not in gone and due <= now:
                     line += 1
@@ -134,7 +138,7 @@ class SlowClients:
                         gone.append(sock)
             for sock in set(gone):
                 self.close(sock)
-                self.closed_by_server += 1
+                self.reopened += 1
                 if not self.stopping.is_set():
                     self.open()
 
@@ -237,7 +241,7 @@ def run_beside(port, kind, count, seconds, tls, pid, scrape_interval_s=0.25):
                 time.sleep(0.5)
         held = len(clients.sockets)
     return {
-        'kind': kind, 'clients': count, 'held': held, 'reopened': clients.closed_by_server, 'seconds': seconds,
+        'kind': kind, 'clients': count, 'held': held, 'reopened': clients.reopened, 'seconds': seconds,
         'scrapes_new': scrapes.count('new'), 'worst_new_s': scrapes.worst('new'),
         'scrapes_keepalive': scrapes.count('keepalive'), 'worst_keepalive_s': scrapes.worst('keepalive'),
         'failures': scrapes.failures, 'peak_threads': peak_threads, 'peak_rss_mib': peak_rss,
