@@ -46,9 +46,9 @@ def main():
                 at_rest('plain, after 300 scrapes', proc.pid)
             for kind in tls_kinds:
                 r = run_beside(port, kind, count, seconds, tls, proc.pid)
-                print('%-15s %4d clients %3.0f s: new-connection scrapes %4d worst %6.3f s; keep-alive %3d worst %6.3f s; '
-                      'failures %d; peak threads %d, RSS %.1f MiB; %d re-opened'
-                      % (kind, count, seconds, r['scrapes_new'], r['worst_new_s'], r['scrapes_keepalive'],
+                print('%-15s %4d clients %3.0f s: new-connection scrapes %4d median %.3f worst %6.3f s; keep-alive %3d '
+                      'worst %6.3f s; failures %d; peak threads %d, RSS %.1f MiB; %d re-opened'
+                      % (kind, count, seconds, r['scrapes_new'], r['median_new_s'], r['worst_new_s'], r['scrapes_keepalive'],
                          r['worst_keepalive_s'], len(r['failures']), r['peak_threads'], r['peak_rss_mib'], r['reopened']),
                       flush=True)
                 for failure in r['failures'][:3]:

@@ -223,16 +223,10 @@ TEST_CASE("garbage bytes get a 4xx or a closed connection, never a crash or a ha
 }
 
 TEST_CASE("the tolerated number of idle connections does not delay a scrape beyond a second", "[http]") {
-  // With the exporter's thread count and timeouts: fewer workers than the guarantee fail here.
-  const ServerOptions defaults;
-  ServerOptions options = local_options();
-  options.num_threads = defaults.num_threads;
-  options.request_timeout_ms = defaults.request_timeout_ms;
-  options.keep_alive_timeout_ms = defaults.keep_alive_timeout_ms;
-  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
+  // With the exporter's thread count and timeouts: each connection stays open until its timeout (5 s idle on
+  // keep-alive, 10 s silent or stalled), longer than this test; those served once come first.
+  const RunningServer running = start_server(exporter_like_options(), fixed_scrape(), always_healthy());
   REQUIRE(running.server);
-  // Each holds a worker until its timeout (5 s idle on keep-alive, 10 s silent or stalled), far longer
-  // than this test: those served once come first, while workers are free to serve them.
   std::vector<Connection> idle;
   for (int i = 0; i < kIdleConnectionsTolerated; ++i) {
     std::optional<Connection> connection = Connection::open(running.port);

@@ -16,6 +16,16 @@ ServerOptions local_options() {
   return options;
 }
 
+ServerOptions exporter_like_options() {
+  const ServerOptions defaults;
+  ServerOptions options = local_options();
+  options.num_threads = defaults.num_threads;
+  options.request_timeout_ms = defaults.request_timeout_ms;
+  options.keep_alive_timeout_ms = defaults.keep_alive_timeout_ms;
+  options.response_timeout_ms = defaults.response_timeout_ms;
+  return options;
+}
+
 ServerOptions TlsSetup::options() const {
   ServerOptions options = local_options();
   options.web.tls.cert_file = pki.server_cert;

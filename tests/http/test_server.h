@@ -12,6 +12,9 @@ namespace procevents::http::test {
 /// The options every test starts from: 127.0.0.1:0, version "1.2.3-test", 64 threads, short timeouts.
 ServerOptions local_options();
 
+/// local_options() with the exporter's own thread count and timeouts (ServerOptions' defaults).
+ServerOptions exporter_like_options();
+
 /// A throwaway PKI in its own directory, and local_options() serving TLS with its server certificate.
 struct TlsSetup {
   TempDir dir;
