@@ -12,6 +12,8 @@ import os
 import random
 import shutil
 import signal
+import socket
+import ssl
 import string
 import subprocess
 import tempfile
@@ -475,3 +477,49 @@ def test_every_scrape_is_answered_beside_1000_slow_clients(tmp_path, kind):
     assert result['failures'] == [], result
     assert result['scrapes_new'] >= SLOW_SECONDS * 2, result
     assert result['scrapes_keepalive'] >= SLOW_SECONDS, result
+
+
+def test_a_clienthello_sent_in_pieces_is_served(tmp_path):
+    """The TLS side reads a client's first record itself before OpenSSL sees it (so that half a ClientHello
+    costs no TLS state): one that arrives in three pieces, 0.3 s apart, still completes and gets /healthz."""
+    web_config = tls_web_config(str(tmp_path))
+    with Exporter(BINARY, '--web.config.file=' + web_config, scheme='https') as exporter:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_side=False)
+        sock = socket.create_connection(('127.0.0.1', exporter.port), timeout=5)
+        try:
+            def pump(first_flight=False):
+                data = outgoing.read()
+                if first_flight:
+                    third = len(data) // 3
+                    for piece in (data[:third], data[third:2 * third], data[2 * third:]):
+                        sock.sendall(piece)
+                        time.sleep(0.3)
+                elif data:
+                    sock.sendall(data)
+
+            def call(operation):
+                first = True
+                while True:
+                    try:
+                        return operation()
+                    except ssl.SSLWantReadError:
+                        pump(first_flight=first and operation == tls.do_handshake)
+                        first = False
+                        received = sock.recv(65536)
+                        if not received:
+                            raise AssertionError('the exporter closed the connection')
+                        incoming.write(received)
+
+            call(tls.do_handshake)
+            pump()
+            call(lambda: tls.write(b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+            pump()
+            response = call(lambda: tls.read(4096))
+            print(response[:40])
+            assert response.startswith(b'HTTP/1.1 200'), response
+        finally:
+            sock.close()
