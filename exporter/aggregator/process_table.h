@@ -1,8 +1,8 @@
 // Fixed-capacity tables keyed by pid: live processes (ProcessTable, keyed by tgid) and exit
 // records waiting for their connector exit event (keyed by task id).
 //
-// Open addressing with linear probing and backward-shift deletion: all memory is allocated once,
-// so inserting and removing on the event path never allocates. When full, an insert evicts an
+// Open addressing with linear probing and backward-shift deletion: all memory is allocated once
+// (zero pages, resident where touched), so inserting and removing on the event path never allocates. When full, an insert evicts an
 // arbitrary resident (found by a rotating cursor) and says so; the caller counts it.
 #pragma once
 
@@ -10,7 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
+
+#include "common/zeroed_array.h"
 
 namespace procevents::aggregator {
 
@@ -137,7 +138,7 @@ class PidTable {
   }
 
   std::size_t max_entries_;
-  std::vector<Entry> slots_;
+  ZeroedArray<Entry> slots_;  // resident only where used: a sparse table costs its live entries, not its capacity
   std::size_t mask_;
   std::size_t size_ = 0;
   std::size_t evict_cursor_ = 0;

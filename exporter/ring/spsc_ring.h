@@ -31,6 +31,8 @@
 #include <stop_token>
 #include <type_traits>
 
+#include "common/zeroed_array.h"
+
 namespace procevents::ring {
 
 // A fixed 64 rather than std::hardware_destructive_interference_size: g++ warns that the latter may
@@ -40,7 +42,7 @@ inline constexpr std::size_t kCacheLine = 64;
 template <class T>
 class SpscRing {
   static_assert(std::is_trivially_copyable_v<T>, "slots are overwritten in place, never destroyed");
-  static_assert(std::is_nothrow_default_constructible_v<T>, "slots are value-initialised once, at create()");
+  static_assert(std::is_nothrow_default_constructible_v<T>, "slots start as all-zero values, at create()");
 
  public:
   /// A ring of exactly `capacity` usable slots. Returns nullptr when `capacity` is not a power of
@@ -63,7 +65,7 @@ class SpscRing {
   };
   /// Use create().
   SpscRing(CreateKey, std::size_t capacity)
-      : capacity_(capacity), mask_(capacity - 1), slots_(std::make_unique<T[]>(capacity + 2 * kPadding)) {
+      : capacity_(capacity), mask_(capacity - 1), slots_(capacity + 2 * kPadding) {
     static_assert(alignof(SpscRing) == kCacheLine, "the indices must start on their own cache lines");
   }
 
@@ -181,7 +183,7 @@ class SpscRing {
   // Read-only after construction: shared by both sides without contention.
   const std::size_t capacity_;
   const std::size_t mask_;
-  const std::unique_ptr<T[]> slots_;
+  ZeroedArray<T> slots_;  // zero pages: resident as the ring is first filled, not at start-up
 
   alignas(kCacheLine) std::atomic<std::uint64_t> write_{0};  // producer-owned
   std::uint64_t read_cache_ = 0;                              // producer's copy of read_
