@@ -140,6 +140,7 @@ enum class DriftKind : std::uint8_t {
 };
 inline constexpr std::array<const char*, 2> kDriftKindNames = {"stale", "missing"};
 inline constexpr std::size_t kDriftKindCount = kDriftKindNames.size();
+static_assert(static_cast<std::size_t>(DriftKind::kMissing) + 1 == kDriftKindCount);
 
 struct TableAuditStats {
   std::uint64_t audits = 0;                          // passes over /proc's process list

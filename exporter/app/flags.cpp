@@ -18,7 +18,7 @@ bool parse_event_list(const std::string& text, unsigned& mask, std::string& erro
     if (name.empty()) continue;
     const std::uint32_t bit = connector::event_bit_for_name(name);
     if (bit == 0) {
-      error = "unknown event \"" + std::string(name) + "\" (known: " + std::string(connector::kEventNamesHelp) + ")";
+      error = "unknown event \"" + std::string(name) + "\" (known: " + connector::event_names_list(", ") + ")";
       return false;
     }
     mask |= bit;
@@ -27,6 +27,7 @@ bool parse_event_list(const std::string& text, unsigned& mask, std::string& erro
 }
 
 std::string usage_text() {
+  // The events list comes from connector::kEventTypes.
   return R"(usage: procevents_exporter [flags]
 
 Prometheus exporter for the Linux Process Events Connector: every fork, exec and exit.
@@ -42,7 +43,7 @@ Flags:
   --path.procfs=DIR           procfs mount point (default /proc)
   --no-self-check             skip the start-up check that a probe child's fork/exit events arrive
   --tail                      print one JSON object per event on stdout instead of serving metrics
-  --tail.events=LIST          with --tail: comma-separated events (fork,exec,exit,comm,uid,gid,sid,ptrace,coredump,nonzero_exit)
+  --tail.events=LIST          with --tail: comma-separated events ()" + connector::event_names_list(",") + R"()
   --tail.seconds=N            with --tail: stop after N seconds
   --healthcheck=URL           GET http(s)://127.0.0.1:PORT/healthz and exit 0 on 200 (for images without curl;
                               an http:// URL is retried over TLS when the server speaks only TLS)

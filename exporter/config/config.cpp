@@ -186,7 +186,7 @@ void parse_events(Diagnostics& diag, const Entry& entry, Config& cfg) {
   for (const YAML::Node& item : entry.value) {
     const std::string& name = events[index++];
     if (connector::event_bit_for_name(name) == 0) {
-      diag.error(item, "events: unknown event \"" + name + "\" (known: " + std::string(connector::kEventNamesHelp) + ")");
+      diag.error(item, "events: unknown event \"" + name + "\" (known: " + connector::event_names_list(", ") + ")");
       ok = false;
     } else if (contains(seen, name)) {
       diag.warn(item, "events: \"" + name + "\" is listed twice");

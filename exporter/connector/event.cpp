@@ -1,42 +1,33 @@
 #include "connector/event.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sys/wait.h>
 
 namespace procevents::connector {
 
 std::string_view event_type_name(EventType type) noexcept {
-  switch (type) {
-    case EventType::kAck: return "ack";
-    case EventType::kFork: return "fork";
-    case EventType::kExec: return "exec";
-    case EventType::kUid: return "uid";
-    case EventType::kGid: return "gid";
-    case EventType::kSid: return "sid";
-    case EventType::kPtrace: return "ptrace";
-    case EventType::kComm: return "comm";
-    case EventType::kCoredump: return "coredump";
-    case EventType::kExit: return "exit";
-    case EventType::kUnknown: return "unknown";
-  }
-  return "unknown";
+  const auto index = static_cast<std::size_t>(type);
+  return index < kEventTypeCount ? kEventTypes[index].name : "unknown";
 }
 
 std::uint32_t event_bit_for_name(std::string_view name) noexcept {
-  struct Entry {
-    std::string_view name;
-    std::uint32_t bit;
-  };
-  static constexpr Entry kEntries[] = {
-      {"fork", event_bits::kFork},     {"exec", event_bits::kExec},         {"uid", event_bits::kUid},
-      {"gid", event_bits::kGid},       {"sid", event_bits::kSid},           {"ptrace", event_bits::kPtrace},
-      {"comm", event_bits::kComm},     {"coredump", event_bits::kCoredump}, {"exit", event_bits::kExit},
-      {"nonzero_exit", event_bits::kNonzeroExit},
-  };
-  for (const Entry& entry : kEntries) {
-    if (entry.name == name) return entry.bit;
+  if (name == kNonzeroExitName) return event_bits::kNonzeroExit;
+  for (const EventTypeRow& row : kEventTypes) {
+    if (row.listed != kNotListed && row.name == name) return row.bit;
   }
   return 0;
+}
+
+std::string event_names_list(std::string_view separator) {
+  std::string names;
+  for (int position = 0;; ++position) {
+    const auto row = std::find_if(kEventTypes.begin(), kEventTypes.end(),
+                                  [&](const EventTypeRow& r) { return r.listed == position; });
+    if (row == kEventTypes.end()) break;
+    names.append(row->name).append(separator);
+  }
+  return names.append(kNonzeroExitName);
 }
 
 ExitStatus decode_exit_status(std::uint32_t raw) noexcept {

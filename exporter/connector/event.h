@@ -8,30 +8,14 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace procevents::connector {
 
-enum class EventType : std::uint8_t {
-  kAck,       // PROC_EVENT_NONE: the kernel's answer to a (un)subscribe request
-  kFork,      // a task was cloned: new process (child pid == tgid) or new thread
-  kExec,      // a process replaced its image
-  kUid,       // real/effective uid changed
-  kGid,       // real/effective gid changed
-  kSid,       // setsid()
-  kPtrace,    // ptrace attach (tracer set) or detach (tracer 0)
-  kComm,      // the task's name changed (exec, prctl(PR_SET_NAME), /proc/<pid>/comm)
-  kCoredump,  // a core dump was written
-  kExit,      // a task exited (every thread, not just processes)
-  kUnknown,   // a `what` this build does not know; reported, never fatal
-};
-inline constexpr std::size_t kEventTypeCount = 11;
-
-/// Stable lower-case name ("fork", "exit", ...) used in JSON and metric labels.
-std::string_view event_type_name(EventType type) noexcept;
-
-/// The kernel's event bits (`enum proc_cn_event`); also the subscription mask of `proc_input`.
+/// The kernel's event bits (`enum proc_cn_event` in <linux/cn_proc.h>): an event's `what`, and
+/// the subscription mask of `proc_input`. kAll, the mask of every event, follows the table below.
 namespace event_bits {
 inline constexpr std::uint32_t kNone = 0x00000000;
 inline constexpr std::uint32_t kFork = 0x00000001;
@@ -44,14 +28,93 @@ inline constexpr std::uint32_t kComm = 0x00000200;
 inline constexpr std::uint32_t kNonzeroExit = 0x20000000;  // mask only: exits with exit_code != 0
 inline constexpr std::uint32_t kCoredump = 0x40000000;
 inline constexpr std::uint32_t kExit = 0x80000000;
-inline constexpr std::uint32_t kAll =
-    kFork | kExec | kUid | kGid | kSid | kPtrace | kComm | kCoredump | kExit;
 }  // namespace event_bits
 
-/// The event bit for a lower-case name ("fork", ..., "exit", "nonzero_exit"); 0 when unknown.
+enum class EventType : std::uint8_t {
+  kAck,       // PROC_EVENT_NONE: the kernel's answer to a (un)subscribe request
+  kFork,      // a task was cloned: new process (child pid == tgid) or new thread
+  kExec,      // a process replaced its image
+  kUid,       // real/effective uid changed
+  kGid,       // real/effective gid changed
+  kSid,       // setsid()
+  kPtrace,    // ptrace attach (tracer set) or detach (tracer 0)
+  kComm,      // the task's name changed (exec, prctl(PR_SET_NAME), /proc/<pid>/comm)
+  kCoredump,  // a core dump was written
+  kExit,      // a task exited (every thread, not just processes)
+  kUnknown,   // a `what` this build does not know; reported, never fatal. Stays last.
+};
+
+struct EventTypeRow {
+  EventType type;
+  std::string_view name;  // stable lower-case name: JSON, metric labels, `events:` and --tail.events
+  std::uint32_t bit;      // the kernel's `what` for this type (and its subscription bit)
+  int listed;             // position in the names users choose from (help texts), or kNotListed
+};
+inline constexpr int kNotListed = -1;
+
+/// Every event type, one row each, in EventType order (the order of procevents_events_total).
+/// Users' lists (config errors, --help) put the lifecycle first: that is `listed`.
+inline constexpr auto kEventTypes = std::to_array<EventTypeRow>({
+    {EventType::kAck, "ack", event_bits::kNone, kNotListed},
+    {EventType::kFork, "fork", event_bits::kFork, 0},
+    {EventType::kExec, "exec", event_bits::kExec, 1},
+    {EventType::kUid, "uid", event_bits::kUid, 4},
+    {EventType::kGid, "gid", event_bits::kGid, 5},
+    {EventType::kSid, "sid", event_bits::kSid, 6},
+    {EventType::kPtrace, "ptrace", event_bits::kPtrace, 7},
+    {EventType::kComm, "comm", event_bits::kComm, 3},
+    {EventType::kCoredump, "coredump", event_bits::kCoredump, 8},
+    {EventType::kExit, "exit", event_bits::kExit, 2},
+    {EventType::kUnknown, "unknown", event_bits::kNone, kNotListed},
+});
+inline constexpr std::size_t kEventTypeCount = kEventTypes.size();
+/// Not an event type but a subscription choice: failed exits only.
+inline constexpr std::string_view kNonzeroExitName = "nonzero_exit";
+
+namespace detail {
+constexpr bool event_table_is_consistent() {
+  int listed = 0;
+  for (std::size_t i = 0; i < kEventTypeCount; ++i) {
+    const EventTypeRow& row = kEventTypes[i];
+    if (static_cast<std::size_t>(row.type) != i) return false;  // rows in enum order
+    if ((row.listed == kNotListed) != (row.bit == event_bits::kNone)) return false;  // every kernel event is selectable
+    if (row.name == kNonzeroExitName || row.bit == event_bits::kNonzeroExit) return false;
+    if (row.listed != kNotListed) ++listed;
+    for (std::size_t j = 0; j < i; ++j) {
+      const EventTypeRow& other = kEventTypes[j];
+      if (other.name == row.name) return false;
+      if (row.listed != kNotListed && (other.bit == row.bit || other.listed == row.listed)) return false;
+    }
+  }
+  for (const EventTypeRow& row : kEventTypes) {
+    if (row.listed >= listed) return false;  // positions 0..n-1, each once (distinct, checked above)
+  }
+  return true;
+}
+}  // namespace detail
+static_assert(kEventTypeCount == static_cast<std::size_t>(EventType::kUnknown) + 1,
+              "one kEventTypes row per EventType (kUnknown stays last)");
+static_assert(detail::event_table_is_consistent(),
+              "kEventTypes: rows in EventType order; names, bits and listed positions distinct; listed iff a bit");
+
+namespace event_bits {
+/// Every event type's bit: what subscribing to "all events" means.
+inline constexpr std::uint32_t kAll = [] {
+  std::uint32_t all = 0;
+  for (const EventTypeRow& row : kEventTypes) all |= row.bit;
+  return all;
+}();
+}  // namespace event_bits
+
+/// The row's name ("fork", "exit", ...); "unknown" for a value outside the enum.
+std::string_view event_type_name(EventType type) noexcept;
+
+/// The event bit for a listed name or "nonzero_exit"; 0 when unknown.
 std::uint32_t event_bit_for_name(std::string_view name) noexcept;
-inline constexpr std::string_view kEventNamesHelp =
-    "fork, exec, exit, comm, uid, gid, sid, ptrace, coredump, nonzero_exit";
+
+/// The names users may choose, in `listed` order, then "nonzero_exit", joined by `separator`:
+/// "fork, exec, exit, ...". For help texts and error messages.
+std::string event_names_list(std::string_view separator);
 
 /// How a task ended, decoded from the wait(2)-style `exit_code` of an EXIT event.
 struct ExitStatus {

@@ -1,41 +1,31 @@
 #include "connector/parser.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 
 #include "connector/wire.h"
 
 namespace procevents::connector {
 
-std::string_view malformed_reason_name(MalformedReason reason) noexcept {
-  switch (reason) {
-    case MalformedReason::kNone: return "none";
-    case MalformedReason::kTruncatedNetlinkHeader: return "truncated_netlink_header";
-    case MalformedReason::kBadNetlinkLength: return "bad_netlink_length";
-    case MalformedReason::kTruncatedConnectorHeader: return "truncated_connector_header";
-    case MalformedReason::kBadConnectorLength: return "bad_connector_length";
-    case MalformedReason::kTruncatedEvent: return "truncated_event";
-  }
-  return "unknown";
-}
-
 namespace {
 
 using wire::load;
 
-EventType type_of(std::uint32_t what) noexcept {
-  switch (what) {
-    case event_bits::kNone: return EventType::kAck;
-    case event_bits::kFork: return EventType::kFork;
-    case event_bits::kExec: return EventType::kExec;
-    case event_bits::kUid: return EventType::kUid;
-    case event_bits::kGid: return EventType::kGid;
-    case event_bits::kSid: return EventType::kSid;
-    case event_bits::kPtrace: return EventType::kPtrace;
-    case event_bits::kComm: return EventType::kComm;
-    case event_bits::kCoredump: return EventType::kCoredump;
-    case event_bits::kExit: return EventType::kExit;
-    default: return EventType::kUnknown;
+/// `what` -> type for every kernel bit, from kEventTypes: index = bit position (acks are what == 0).
+constexpr auto kTypeByBitPosition = [] {
+  std::array<EventType, 32> types{};
+  types.fill(EventType::kUnknown);
+  for (const EventTypeRow& row : kEventTypes) {
+    if (row.bit != event_bits::kNone) types[static_cast<std::size_t>(std::countr_zero(row.bit))] = row.type;
   }
+  return types;
+}();
+
+EventType type_of(std::uint32_t what) noexcept {
+  if (what == event_bits::kNone) return EventType::kAck;
+  if (!std::has_single_bit(what)) return EventType::kUnknown;
+  return kTypeByBitPosition[static_cast<std::size_t>(std::countr_zero(what))];
 }
 
 std::size_t payload_size_of(EventType type) noexcept {

@@ -30,10 +30,23 @@ enum class MalformedReason : std::uint8_t {
   kBadConnectorLength,      // cn_msg.len larger than the netlink payload
   kTruncatedEvent,          // cn_msg data shorter than the proc_event for its `what`
 };
-inline constexpr std::size_t kMalformedReasonCount = 6;
 
-/// Stable snake_case label value ("truncated_event", ...).
-std::string_view malformed_reason_name(MalformedReason reason) noexcept;
+/// Stable snake_case label value ("truncated_event", ...); "unknown" outside the enum.
+constexpr std::string_view malformed_reason_name(MalformedReason reason) noexcept {
+  switch (reason) {
+    case MalformedReason::kNone: return "none";
+    case MalformedReason::kTruncatedNetlinkHeader: return "truncated_netlink_header";
+    case MalformedReason::kBadNetlinkLength: return "bad_netlink_length";
+    case MalformedReason::kTruncatedConnectorHeader: return "truncated_connector_header";
+    case MalformedReason::kBadConnectorLength: return "bad_connector_length";
+    case MalformedReason::kTruncatedEvent: return "truncated_event";
+  }
+  return "unknown";
+}
+inline constexpr std::size_t kMalformedReasonCount = 6;
+static_assert(malformed_reason_name(static_cast<MalformedReason>(kMalformedReasonCount - 1)) != "unknown" &&
+                  malformed_reason_name(static_cast<MalformedReason>(kMalformedReasonCount)) == "unknown",
+              "kMalformedReasonCount counts the reasons malformed_reason_name names");
 
 struct Message {
   MessageKind kind = MessageKind::kSkipped;

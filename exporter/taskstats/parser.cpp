@@ -70,18 +70,6 @@ std::string_view ExitRecord::comm_view() const noexcept {
   return {comm.data(), strnlen(comm.data(), comm.size())};
 }
 
-std::string_view malformed_reason_name(MalformedReason reason) noexcept {
-  switch (reason) {
-    case MalformedReason::kNone: return "none";
-    case MalformedReason::kTruncatedNetlinkHeader: return "truncated_netlink_header";
-    case MalformedReason::kBadNetlinkLength: return "bad_netlink_length";
-    case MalformedReason::kBadAttributeLength: return "bad_attribute_length";
-    case MalformedReason::kShortStats: return "short_stats";
-    case MalformedReason::kMissingId: return "missing_id";
-  }
-  return "unknown";
-}
-
 bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept {
   using TS = struct ::taskstats;
   if (stats.size() < kCoreStatsBytes) return false;

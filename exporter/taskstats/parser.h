@@ -35,9 +35,23 @@ enum class MalformedReason : std::uint8_t {
   kShortStats,              // struct taskstats shorter than the oldest version's core fields
   kMissingId,               // an aggregate without its pid/tgid or without stats
 };
+
+/// Stable snake_case label value ("short_stats", ...); "unknown" outside the enum.
+constexpr std::string_view malformed_reason_name(MalformedReason reason) noexcept {
+  switch (reason) {
+    case MalformedReason::kNone: return "none";
+    case MalformedReason::kTruncatedNetlinkHeader: return "truncated_netlink_header";
+    case MalformedReason::kBadNetlinkLength: return "bad_netlink_length";
+    case MalformedReason::kBadAttributeLength: return "bad_attribute_length";
+    case MalformedReason::kShortStats: return "short_stats";
+    case MalformedReason::kMissingId: return "missing_id";
+  }
+  return "unknown";
+}
 inline constexpr std::size_t kMalformedReasonCount = 6;
-/// Stable snake_case label value ("short_stats", ...).
-std::string_view malformed_reason_name(MalformedReason reason) noexcept;
+static_assert(malformed_reason_name(static_cast<MalformedReason>(kMalformedReasonCount - 1)) != "unknown" &&
+                  malformed_reason_name(static_cast<MalformedReason>(kMalformedReasonCount)) == "unknown",
+              "kMalformedReasonCount counts the reasons malformed_reason_name names");
 
 struct Item {
   ItemKind kind = ItemKind::kSkipped;
