@@ -2,7 +2,8 @@
 //
 // Pure functions of plain inputs (no globals, no I/O), so a scrape's
 // output is fully determined by what the caller copied: golden tests feed fixed inputs.
-// Every metric name, HELP and TYPE is declared in exposition.cpp's descriptor table.
+// Every metric name, HELP and TYPE is declared beside the code that fills it: exposition.cpp (one
+// function per source) and group_families.cpp (the per-group rows).
 #pragma once
 
 #include <array>

@@ -3,7 +3,8 @@
 
   python3 tests/deploy/check_catalogue.py [dashboard] [rules]     (default: both)
 
-1. The catalogue names exactly the families exporter/metrics/exposition.cpp defines, with the same types.
+1. The catalogue names exactly the families exporter/metrics/*.cpp define, with the same types (their
+   labels are checked against the exposition itself by tests/metrics/catalogue_test.cpp).
 2. Every series selector in the chosen expressions (promql_exprs.py) names a catalogued metric (or a
    recording rule's series, `up`, `ALERTS`), matches only labels the metric has, with values from the
    label's fixed set where it has one; by/without/on/ignoring name labels that exist; rate(), irate(),
@@ -19,7 +20,7 @@ import promql_exprs  # noqa: E402
 
 ROOT = promql_exprs.ROOT
 CATALOGUE = os.path.join(HERE, 'metric_names.txt')
-EXPOSITION = os.path.join(ROOT, 'exporter', 'metrics', 'exposition.cpp')
+METRICS_DIR = os.path.join(ROOT, 'exporter', 'metrics')
 LABELS_HEADER = os.path.join(ROOT, 'exporter', 'attribution', 'labels.h')
 
 TARGET_LABELS = {'instance': None, 'job': None}
@@ -79,8 +80,8 @@ def load_catalogue():
 
 
 def source_families():
-    """{name: type} of every family exposition.cpp defines (Descriptor constants and process_* families)."""
-    text = open(EXPOSITION).read()
+    """{name: type} of every family the metrics layer defines (its Descriptors, in any of its .cpp files)."""
+    text = ''.join(open(os.path.join(METRICS_DIR, f)).read() for f in sorted(os.listdir(METRICS_DIR)) if f.endswith('.cpp'))
     found = {}
     pattern = r'"((?:procevents|process)_[a-z0-9_]+)"\s*,\s*(?:"(?:[^"\\]|\\.)*"\s*,\s*)?MetricType::(\w+)'
     for name, kind in re.findall(pattern, text, re.S):
@@ -91,7 +92,7 @@ def source_families():
 def check_source(catalogue, errors):
     source = source_families()
     if not source:
-        errors.append('%s: found no metric families; update source_families()' % EXPOSITION)
+        errors.append('%s: found no metric families; update source_families()' % METRICS_DIR)
         return
     listed = {n: k for n, (k, _) in catalogue.items()
               if not (n.endswith(('_bucket', '_sum', '_count')) and
