@@ -1,27 +1,10 @@
 #include "attribution/cgroup_identity.h"
 
 #include <algorithm>
-#include <initializer_list>
 
 #include "common/utf8.h"
 
 namespace procevents::attribution {
-
-std::string_view cgroup_kind_name(CgroupKind kind) {
-  switch (kind) {
-    case CgroupKind::kHost: return "host";
-    case CgroupKind::kSystemdService: return "systemd_service";
-    case CgroupKind::kSystemdScope: return "systemd_scope";
-    case CgroupKind::kUserSession: return "user_session";
-    case CgroupKind::kDocker: return "docker";
-    case CgroupKind::kContainerd: return "containerd";
-    case CgroupKind::kCrio: return "crio";
-    case CgroupKind::kPodman: return "podman";
-    case CgroupKind::kLxc: return "lxc";
-    case CgroupKind::kKubepods: return "kubepods";
-  }
-  return "host";
-}
 
 namespace {
 
@@ -67,108 +50,68 @@ string_view pod_uid_in(string_view component) {
 
 bool contains(string_view s, string_view part) { return s.find(part) != string_view::npos; }
 
+/// The container id (or LXC name) that path component `part` names; empty when it names none.
+/// `previous` is the component above it; `below_pod` says whether a pod was seen higher up.
+string_view container_in(string_view part, string_view previous, bool below_pod) {
+  static constexpr string_view kRuntimePrefixes[] = {"docker-", "cri-containerd-", "nerdctl-",      "crio-conmon-",
+                                                     "crio-",   "libpod-conmon-", "libpod-"};
+  for (const string_view prefix : kRuntimePrefixes) {
+    if (const string_view id = prefixed_id(part, prefix); !id.empty()) return id;
+  }
+  // cgroupfs drivers: /docker/<id>, and /kubepods/<qos>/pod<uid>/<id> (the runtime is not named).
+  if ((previous == "docker" || below_pod) && is_hex_id(part)) return part;
+  if (previous == "lxc") return part;  // legacy LXC: /lxc/<name>
+  // LXC 4+: the payload and its monitor, both named after the container.
+  if (part.starts_with("lxc.payload.") || part.starts_with("lxc.monitor.")) return part.substr(12);
+  return {};
+}
+
+/// What the walk down a path has found so far: views into the path.
+struct PathWalk {
+  string_view unit, container, pod, previous;
+  bool in_kubepods = false;
+
+  void visit(string_view part) {
+    if (part.ends_with(".service") || part.ends_with(".scope")) unit = part;  // the innermost unit wins
+    // Kubernetes: "kubepods" starts the tree (kind nodes: "kubelet-kubepods").
+    if (contains(part, "kubepods")) in_kubepods = true;
+    if (in_kubepods) {
+      if (const string_view uid = pod_uid_in(part); !uid.empty()) {
+        pod = uid;
+        container = {};  // until a container shows up below the pod
+        previous = part;
+        return;
+      }
+    }
+    if (const string_view found = container_in(part, previous, !pod.empty()); !found.empty()) container = found;
+    previous = part;
+  }
+};
+
 }  // namespace
 
 CgroupIdentity classify_cgroup_path(std::string_view path) {
   CgroupIdentity id;
   id.path.assign(path);
-
-  // Views into `path`; only the result's strings allocate.
-  string_view unit, container, pod, qos, user_slice, previous;
-  std::size_t depth = 0, unit_depth = 0;
-  bool in_kubepods = false;
-  CgroupKind kind = CgroupKind::kHost;
-
+  PathWalk walk;
   while (!path.empty()) {
     const auto slash = path.find('/');
     const string_view part = path.substr(0, slash);
     path = slash == string_view::npos ? string_view{} : path.substr(slash + 1);
     // ".." appears when the reader sits in another cgroup namespace than the process.
     if (part.empty() || part == "." || part == "..") continue;
-    ++depth;
-
-    // Innermost systemd unit and user slice win.
-    if (part.ends_with(".service") || part.ends_with(".scope")) {
-      unit = part;
-      unit_depth = depth;
-    }
-    if (part.starts_with("user-") && part.ends_with(".slice")) user_slice = part;
-
-    // Kubernetes: "kubepods" starts the tree (kind nodes: "kubelet-kubepods"); QoS is in the slice
-    // names (systemd driver) or a directory of its own (cgroupfs driver); guaranteed pods have none.
-    if (contains(part, "kubepods")) {
-      in_kubepods = true;
-      if (contains(part, "besteffort")) qos = "besteffort";
-      else if (contains(part, "burstable")) qos = "burstable";
-    } else if (in_kubepods && (part == "besteffort" || part == "burstable")) {
-      qos = part;
-    }
-    if (in_kubepods) {
-      if (const string_view uid = pod_uid_in(part); !uid.empty()) {
-        pod = uid;
-        if (qos.empty()) qos = "guaranteed";
-        kind = CgroupKind::kKubepods;  // until a container shows up below the pod
-        container = {};
-        previous = part;
-        continue;
-      }
-    }
-
-    string_view found;
-    CgroupKind found_kind = CgroupKind::kHost;
-    if (!(found = prefixed_id(part, "docker-")).empty()) {
-      found_kind = CgroupKind::kDocker;
-    } else if (!(found = prefixed_id(part, "cri-containerd-")).empty() ||
-               !(found = prefixed_id(part, "nerdctl-")).empty()) {
-      found_kind = CgroupKind::kContainerd;
-    } else if (!(found = prefixed_id(part, "crio-conmon-")).empty() || !(found = prefixed_id(part, "crio-")).empty()) {
-      found_kind = CgroupKind::kCrio;
-    } else if (!(found = prefixed_id(part, "libpod-conmon-")).empty() ||
-               !(found = prefixed_id(part, "libpod-")).empty()) {
-      found_kind = CgroupKind::kPodman;
-    } else if (previous == "docker" && is_hex_id(part)) {
-      found = part;  // cgroupfs driver: /docker/<id>
-      found_kind = CgroupKind::kDocker;
-    } else if (!pod.empty() && is_hex_id(part)) {
-      found = part;  // cgroupfs driver: /kubepods/<qos>/pod<uid>/<id>; the runtime is not named, containerd is likeliest
-      found_kind = CgroupKind::kContainerd;
-    } else if (previous == "lxc") {
-      found = part;  // legacy LXC: /lxc/<name>
-      found_kind = CgroupKind::kLxc;
-    } else if (part.starts_with("lxc.payload.") || part.starts_with("lxc.monitor.")) {
-      found = part.substr(12);  // LXC 4+: the payload and its monitor, both named after the container
-      found_kind = found.empty() ? CgroupKind::kHost : CgroupKind::kLxc;
-    }
-    if (found_kind != CgroupKind::kHost) {
-      kind = found_kind;
-      container = found;
-    }
-    previous = part;
+    walk.visit(part);
   }
-
-  if (kind == CgroupKind::kHost && !unit.empty()) {
-    if (unit.starts_with("session-") && unit.ends_with(".scope")) {
-      kind = CgroupKind::kUserSession;
-    } else if (unit.ends_with(".service")) {
-      kind = CgroupKind::kSystemdService;
-    } else if (!(unit == "init.scope" && unit_depth == 1)) {
-      kind = CgroupKind::kSystemdScope;  // the root /init.scope is PID 1 itself: the host
-    }
-  }
-
-  id.kind = kind;
-  id.unit.assign(unit);
-  id.container_id.assign(container);
-  id.pod_uid.assign(pod);
+  // Only the result's strings allocate.
+  id.unit.assign(walk.unit);
+  id.container_id.assign(walk.container);
+  id.pod_uid.assign(walk.pod);
   std::replace(id.pod_uid.begin(), id.pod_uid.end(), '_', '-');  // systemd slice names cannot hold '-'
-  id.qos_class.assign(qos);
-  id.user_slice.assign(user_slice);
   // These become label values. Cgroup names below a user-delegated subtree are chosen by
   // unprivileged users, and Prometheus refuses a whole scrape over one value that is not UTF-8.
   // (Pod UIDs and runtime ids are checked hex already; `path` stays raw: it is the cache key.)
   make_valid_utf8(id.unit);
   make_valid_utf8(id.container_id);
-  make_valid_utf8(id.user_slice);
   return id;
 }
 
@@ -211,7 +154,5 @@ std::string_view select_cgroup_path(std::string_view text) {
   }
   return root;
 }
-
-CgroupIdentity classify_proc_cgroup_file(std::string_view text) { return classify_cgroup_path(select_cgroup_path(text)); }
 
 }  // namespace procevents::attribution

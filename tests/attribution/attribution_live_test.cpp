@@ -20,7 +20,6 @@
 #include "procfs/procfs.h"
 
 using namespace procevents;
-using attribution::CgroupKind;
 
 namespace {
 
@@ -124,7 +123,7 @@ TEST_CASE("every live process's cgroup file classifies", "[attribution][live]") 
   procfs::ProcessInfo info;
   REQUIRE(reader.read_process(::getpid(), true, info) == procfs::ReadError::kNone);
   REQUIRE_FALSE(info.cgroup.empty());
-  const attribution::CgroupIdentity self = attribution::classify_proc_cgroup_file(info.cgroup);
+  const attribution::CgroupIdentity self = attribution::classify_cgroup_path(attribution::select_cgroup_path(info.cgroup));
   CHECK_FALSE(self.path.empty());
   CHECK(self.path.front() == '/');
 
@@ -135,7 +134,7 @@ TEST_CASE("every live process's cgroup file classifies", "[attribution][live]") 
   for (const std::int32_t pid : pids) {
     if (reader.read_process(pid, true, info) != procfs::ReadError::kNone) continue;  // exited meanwhile
     const attribution::CgroupIdentity& id = cache.classify(attribution::select_cgroup_path(info.cgroup));
-    CHECK_FALSE(attribution::cgroup_kind_name(id.kind).empty());
+    CHECK(id.path == attribution::select_cgroup_path(info.cgroup));
     ++classified;
   }
   CHECK(classified > 0);
@@ -157,15 +156,13 @@ TEST_CASE("a child moved into service and kubepods cgroups (v2) is classified fr
 
   struct Case {
     std::string path;
-    CgroupKind kind;
-    std::string unit, container, pod, qos;
+    std::string unit, container, pod;
   };
   const Case cases[] = {
-      {"/system.slice/procevents-test-" + tag + ".service", CgroupKind::kSystemdService,
-       "procevents-test-" + tag + ".service", "", "", ""},
+      {"/system.slice/procevents-test-" + tag + ".service", "procevents-test-" + tag + ".service", "", ""},
       {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + uid_systemd + ".slice/cri-containerd-" + id +
            ".scope",
-       CgroupKind::kContainerd, "cri-containerd-" + id + ".scope", id, uid, "besteffort"},
+       "cri-containerd-" + id + ".scope", id, uid},
   };
   procfs::ProcReader reader;
   procfs::ProcessInfo info;
@@ -178,13 +175,11 @@ TEST_CASE("a child moved into service and kubepods cgroups (v2) is classified fr
     REQUIRE(move_into(root + c.path, child.pid()));
     REQUIRE(reader.read_process(child.pid(), true, info) == procfs::ReadError::kNone);
     CHECK(info.cgroup.find("0::" + c.path + "\n") != std::string::npos);
-    const attribution::CgroupIdentity id = attribution::classify_proc_cgroup_file(info.cgroup);
+    const attribution::CgroupIdentity id = attribution::classify_cgroup_path(attribution::select_cgroup_path(info.cgroup));
     CHECK(id.path == c.path);
-    CHECK(attribution::cgroup_kind_name(id.kind) == attribution::cgroup_kind_name(c.kind));
     CHECK(id.unit == c.unit);
     CHECK(id.container_id == c.container);
     CHECK(id.pod_uid == c.pod);
-    CHECK(id.qos_class == c.qos);
   }
 }
 
@@ -212,9 +207,8 @@ TEST_CASE("a child moved into a Docker-shaped v1 name=systemd cgroup is classifi
   const auto v2 = info.cgroup.find("\n0::");
   const std::string v2_path = v2 == std::string::npos ? "" : info.cgroup.substr(v2 + 4, info.cgroup.find('\n', v2 + 1) - v2 - 4);
   if (v2_path.empty() || v2_path == "/") {
-    const attribution::CgroupIdentity identity = attribution::classify_proc_cgroup_file(info.cgroup);
+    const attribution::CgroupIdentity identity = attribution::classify_cgroup_path(attribution::select_cgroup_path(info.cgroup));
     CHECK(identity.path == path);
-    CHECK(identity.kind == CgroupKind::kDocker);
     CHECK(identity.container_id == id);
   } else {
     CHECK(attribution::select_cgroup_path(info.cgroup) == v2_path);
