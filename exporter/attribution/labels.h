@@ -26,12 +26,12 @@ struct AttributionLabel {
   std::string CgroupIdentity::*cgroup_field;  // for kCgroup: which field; null otherwise
 };
 
-inline constexpr std::array<AttributionLabel, 4> kLabels = {{
+inline constexpr auto kLabels = std::to_array<AttributionLabel>({
     {"unit", 200, LabelSource::kCgroup, &CgroupIdentity::unit},
     {"container_id", 200, LabelSource::kCgroup, &CgroupIdentity::container_id},
     {"pod_uid", 200, LabelSource::kCgroup, &CgroupIdentity::pod_uid},
     {"user", 100, LabelSource::kUser, nullptr},
-}};
+});
 inline constexpr std::size_t kLabelCount = kLabels.size();
 
 /// The row index of label `name`; nullopt when there is no such label.

@@ -29,7 +29,7 @@ TARGET_LABELS = {'instance': None, 'job': None}
 def attribution_labels():
     """{label: None} for every row of the kLabels table in exporter/attribution/labels.h."""
     text = open(LABELS_HEADER).read()
-    table = re.search(r'\bkLabels\s*=\s*\{\{(.*?)\}\};', text, re.S)
+    table = re.search(r'\bkLabels\s*=\s*(?:\{\{|std::to_array<\w+>\(\{)(.*?)\}\)?\}?;', text, re.S)
     names = re.findall(r'\{\s*"([a-z_][a-z0-9_]*)"\s*,', table.group(1)) if table else []
     if not names:
         raise SystemExit('%s: found no rows in the kLabels table; update attribution_labels()' % LABELS_HEADER)
