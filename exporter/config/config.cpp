@@ -56,6 +56,38 @@ bool read_cmdline(Diagnostics& diag, const Entry& entry, const std::string& wher
   return ok;
 }
 
+/// A matcher's name template: parsed, every {{.Matches.x}} naming a group of its cmdline regexes;
+/// warns when it makes one group per process. nullopt after reporting the error.
+std::optional<NameTemplate> parse_matcher_name(Diagnostics& diag, const std::string& name, const YAML::Mark& name_mark,
+                                               const std::string& where, const std::vector<CmdlineRegex>& cmdline) {
+  std::string reason;
+  std::optional<NameTemplate> parsed = NameTemplate::parse(name, &reason);
+  if (!parsed) {
+    diag.error(name_mark, where + ".name: " + reason);
+    return std::nullopt;
+  }
+  bool ok = true;
+  for (const NameTemplate::Part& part : parsed->parts) {
+    if (part.kind != NameTemplate::Kind::kMatch) continue;
+    const bool known = std::any_of(cmdline.begin(), cmdline.end(),
+                                   [&](const CmdlineRegex& r) { return r.group_index(part.text) != 0; });
+    if (!known) {
+      diag.error(name_mark, where + ".name: {{.Matches." + part.text + "}} names no group of this entry's cmdline "
+                                    "regexes (write one as (?P<" + part.text + ">...))");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  for (const NameTemplate::Part& part : parsed->parts) {
+    if (part.kind == NameTemplate::Kind::kPid || part.kind == NameTemplate::Kind::kStartTime) {
+      diag.warn(name_mark, where + ".name: {{." + std::string(part.kind == NameTemplate::Kind::kPid ? "PID" : "StartTime") +
+                               "}} makes one group per process; max_groups bounds them (the rest count in \"other\")");
+      break;
+    }
+  }
+  return parsed;
+}
+
 std::optional<Matcher> parse_matcher(Diagnostics& diag, const YAML::Node& node, std::size_t index) {
   const std::string where = "process_names[" + std::to_string(index) + "]";
   if (!node.IsMap()) {
@@ -102,30 +134,8 @@ std::optional<Matcher> parse_matcher(Diagnostics& diag, const YAML::Node& node, 
     diag.error(node, message);
     return std::nullopt;
   }
-  std::string reason;
-  std::optional<NameTemplate> parsed = NameTemplate::parse(name, &reason);
-  if (!parsed) {
-    diag.error(name_mark, where + ".name: " + reason);
-    return std::nullopt;
-  }
-  for (const NameTemplate::Part& part : parsed->parts) {
-    if (part.kind != NameTemplate::Kind::kMatch) continue;
-    const bool known = std::any_of(matcher.cmdline.begin(), matcher.cmdline.end(),
-                                   [&](const CmdlineRegex& r) { return r.group_index(part.text) != 0; });
-    if (!known) {
-      diag.error(name_mark, where + ".name: {{.Matches." + part.text + "}} names no group of this entry's cmdline "
-                                    "regexes (write one as (?P<" + part.text + ">...))");
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  for (const NameTemplate::Part& part : parsed->parts) {
-    if (part.kind == NameTemplate::Kind::kPid || part.kind == NameTemplate::Kind::kStartTime) {
-      diag.warn(name_mark, where + ".name: {{." + std::string(part.kind == NameTemplate::Kind::kPid ? "PID" : "StartTime") +
-                               "}} makes one group per process; max_groups bounds them (the rest count in \"other\")");
-      break;
-    }
-  }
+  std::optional<NameTemplate> parsed = parse_matcher_name(diag, name, name_mark, where, matcher.cmdline);
+  if (!parsed) return std::nullopt;
   matcher.name = std::move(*parsed);
   return matcher;
 }
