@@ -286,6 +286,55 @@ ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_tick
   return read_stat_at(dir.get(), start_time_ticks, ppid, comm);
 }
 
+void ProcReader::read_cmdline_at(int dir_fd, ProcessInfo& out) {
+  out.cmdline_truncated = false;
+  if (parts_.cmdline && slurp(dir_fd, "cmdline", kMaxCmdlineBytes) == ReadError::kNone) {
+    split_cmdline(std::string_view(buffer_.data(), used_), out.cmdline);
+    out.cmdline_truncated = truncated_;
+  } else {
+    out.cmdline.clear();
+  }
+}
+
+void ProcReader::read_exe_at(int dir_fd, ProcessInfo& out) const {
+  // exe: empty for kernel threads and zombies (ENOENT) and without ptrace rights (EACCES).
+  out.exe.clear();
+  char link[PATH_MAX];
+  const ssize_t length = parts_.exe ? ::readlinkat(dir_fd, "exe", link, sizeof link) : -1;
+  if (length > 0) {
+    out.exe.assign(link, static_cast<std::size_t>(length));
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (out.exe.size() > kDeleted.size() && out.exe.ends_with(kDeleted)) out.exe.resize(out.exe.size() - kDeleted.size());
+  }
+  // The binary's identity as taskstats reports it, so exit records can be matched to this path.
+  out.exe_device = 0;
+  out.exe_inode = 0;
+  struct stat binary {};
+  if (parts_.exe_identity && !out.exe.empty() && ::fstatat(dir_fd, "exe", &binary, 0) == 0) {
+    out.exe_device = binary.st_dev;
+    out.exe_inode = binary.st_ino;
+  }
+}
+
+void ProcReader::read_uids_at(int dir_fd, ProcessInfo& out) {
+  // Uids: see the header. The owner shortcut saves reading status for every non-root process.
+  out.ruid = 0;
+  out.euid = 0;
+  if (!parts_.uids) return;
+  struct stat dir_info {};
+  const bool have_owner = ::fstat(dir_fd, &dir_info) == 0;
+  std::optional<StatusUids> uids;
+  if (have_owner && dir_info.st_uid != 0) {
+    uids = StatusUids{dir_info.st_uid, dir_info.st_uid};
+  } else if (slurp(dir_fd, "status", kMaxStatusBytes) == ReadError::kNone) {
+    uids = parse_status_uids(std::string_view(buffer_.data(), used_));
+  }
+  if (uids) {
+    out.ruid = uids->real;
+    out.euid = uids->effective;
+  }
+}
+
 ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessInfo& out) {
   if (pid <= 0) return ReadError::kGone;
   // Everything is read relative to this one directory: it pins the process, so if the pid is
@@ -296,31 +345,8 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   // cmdline first: an exiting process loses it (its memory is released) before anything else,
   // while stat and comm stay readable until it is reaped.
   // Failing here is not final: stat below decides whether the process is there.
-  out.cmdline_truncated = false;
-  if (parts_.cmdline && slurp(dir.get(), "cmdline", kMaxCmdlineBytes) == ReadError::kNone) {
-    split_cmdline(std::string_view(buffer_.data(), used_), out.cmdline);
-    out.cmdline_truncated = truncated_;
-  } else {
-    out.cmdline.clear();
-  }
-
-  // exe: empty for kernel threads and zombies (ENOENT) and without ptrace rights (EACCES).
-  out.exe.clear();
-  char link[PATH_MAX];
-  const ssize_t length = parts_.exe ? ::readlinkat(dir.get(), "exe", link, sizeof link) : -1;
-  if (length > 0) {
-    out.exe.assign(link, static_cast<std::size_t>(length));
-    constexpr std::string_view kDeleted = " (deleted)";
-    if (out.exe.size() > kDeleted.size() && out.exe.ends_with(kDeleted)) out.exe.resize(out.exe.size() - kDeleted.size());
-  }
-  // The binary's identity as taskstats reports it, so exit records can be matched to this path.
-  out.exe_device = 0;
-  out.exe_inode = 0;
-  struct stat binary {};
-  if (parts_.exe_identity && !out.exe.empty() && ::fstatat(dir.get(), "exe", &binary, 0) == 0) {
-    out.exe_device = binary.st_dev;
-    out.exe_inode = binary.st_ino;
-  }
+  read_cmdline_at(dir.get(), out);
+  read_exe_at(dir.get(), out);
 
   // cgroup before stat: a process that exits in between shows the root cgroup, and stat then
   // says it is exiting (see ProcessInfo::exiting), so a wrong cgroup never goes unflagged.
@@ -337,23 +363,7 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   }
   out.exiting = exiting;
   out.kernel_thread = kernel_thread;
-
-  // Uids: see the header. The owner shortcut saves reading status for every non-root process.
-  out.ruid = 0;
-  out.euid = 0;
-  if (!parts_.uids) return ReadError::kNone;
-  struct stat dir_info {};
-  const bool have_owner = ::fstat(dir.get(), &dir_info) == 0;
-  std::optional<StatusUids> uids;
-  if (have_owner && dir_info.st_uid != 0) {
-    uids = StatusUids{dir_info.st_uid, dir_info.st_uid};
-  } else if (slurp(dir.get(), "status", kMaxStatusBytes) == ReadError::kNone) {
-    uids = parse_status_uids(std::string_view(buffer_.data(), used_));
-  }
-  if (uids) {
-    out.ruid = uids->real;
-    out.euid = uids->effective;
-  }
+  read_uids_at(dir.get(), out);
   return ReadError::kNone;
 }
 

@@ -127,6 +127,10 @@ class ProcReader {
   /// when the file holds more.
   ReadError slurp(int dir_fd, const char* name, std::size_t limit);
   ReadError read_cgroup_at(int dir_fd, std::string& out);
+  // The steps of read_process, each relative to the pinned directory.
+  void read_cmdline_at(int dir_fd, ProcessInfo& out);
+  void read_exe_at(int dir_fd, ProcessInfo& out) const;
+  void read_uids_at(int dir_fd, ProcessInfo& out);
   ReadError read_stat_at(int dir_fd, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
                          bool* exiting = nullptr, bool* kernel_thread = nullptr);
   /// The value of the "<key> <number>" line of /proc/stat.
