@@ -16,30 +16,27 @@ void log_config_error(const config::ConfigError& error) {
   }
 }
 
-}  // namespace
-
-/// Loads --config.file (or the built-in defaults); logs warnings; nullopt after logging errors.
-std::optional<config::Config> load_config(const std::string& path) {
-  if (path.empty()) return config::default_config();
-  config::LoadResult result = config::load_config_file(path);
-  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, "configuration warning", {{"detail", warning}});
+/// The loaded configuration of a config or web config LoadResult, after logging its warnings (as
+/// `warning_message`) and, when it did not load, its errors.
+template <class Result>
+decltype(Result::config) logged_config(Result result, const char* warning_message) {
+  for (const std::string& warning : result.warnings) log(LogLevel::kWarn, warning_message, {{"detail", warning}});
   if (!result.config) {
     for (const config::ConfigError& error : result.errors) log_config_error(error);
-    return std::nullopt;
   }
-  return std::move(*result.config);
+  return std::move(result.config);
 }
 
-/// Loads --web.config.file (or none); nullopt after logging errors.
+}  // namespace
+
+std::optional<config::Config> load_config(const std::string& path) {
+  if (path.empty()) return config::default_config();
+  return logged_config(config::load_config_file(path), "configuration warning");
+}
+
 std::optional<http::WebConfig> load_web_config(const std::string& path) {
   if (path.empty()) return http::WebConfig{};
-  http::WebConfigResult loaded = http::load_web_config_file(path);
-  for (const std::string& warning : loaded.warnings) log(LogLevel::kWarn, "web configuration warning", {{"detail", warning}});
-  if (!loaded.config) {
-    for (const config::ConfigError& error : loaded.errors) log_config_error(error);
-    return std::nullopt;
-  }
-  return std::move(*loaded.config);
+  return logged_config(http::load_web_config_file(path), "web configuration warning");
 }
 
 }  // namespace procevents::app
