@@ -22,7 +22,8 @@ if len(ids) != len(set(ids)):
     errors.append('duplicate panel ids')
 
 # Every metric an expression uses must be one the exporter defines.
-source = open(os.path.join(root, 'exporter', 'metrics', 'exposition.cpp')).read()
+metrics_dir = os.path.join(root, 'exporter', 'metrics')
+source = ''.join(open(os.path.join(metrics_dir, f)).read() for f in sorted(os.listdir(metrics_dir)) if f.endswith('.cpp'))
 known = set(re.findall(r'"(procevents_[a-z_]+)"', source)) | set(re.findall(r'"(process_[a-z_]+)"', source))
 known |= {n + s for n in list(known) for s in ('_bucket', '_sum', '_count')}
 for p in d['panels']:
