@@ -45,7 +45,10 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
       join_(join_options(options_), table_, groups_, identifier_),
       audit_(options_.audit_interval, inspector,
              {.forget_gone = [this](const ProcessEntry& entry) { forget_gone(entry); },
-              .adopt_live = [this](const std::vector<std::int32_t>& pids) { adopt_live(pids); }}) {
+              .adopt_live = [this](const std::vector<std::int32_t>& pids) { adopt_live(pids); }}),
+      scope_watch_(options_.scope_directory, options_.scope_recheck_interval,
+                   [this](const std::vector<std::int32_t>& pids) { recheck_scope(pids); }) {
+  identifier_.set_scope(options_.scope);
   if (namer) {
     for (const std::string& name : namer->predeclared_groups()) groups_.named(name);
   }
@@ -129,7 +132,7 @@ void Aggregator::adopt_live(const std::vector<std::int32_t>& pids) {
     // live would count it forever.
     if (!id.group || id.exiting) continue;
     track(pid, *id.group, 0, id.ppid);
-    if (!groups_.is_named(*id.group)) orphan_scratch_.push_back(pid);
+    if (!groups_.is_named(*id.group) && *id.group != kOutOfScopeGroup) orphan_scratch_.push_back(pid);
   }
   // Children that no entry names join a named parent's group (process-exporter's -children); a
   // parent listed after its child (pids wrap) is found by repeating until nothing changes.
@@ -161,7 +164,28 @@ void Aggregator::resync() {
   adopt_live(pid_scratch_);
 }
 
-void Aggregator::audit(std::chrono::steady_clock::time_point now) { audit_.run(now, table_, table_evictions_); }
+void Aggregator::audit(std::chrono::steady_clock::time_point now) {
+  audit_.run(now, table_, table_evictions_);
+  scope_watch_.run(now, table_);
+}
+
+void Aggregator::recheck_scope(const std::vector<std::int32_t>& pids) {
+  pid_scratch_.clear();
+  for (const std::int32_t pid : pids) {
+    ProcessEntry* entry = table_.find(pid);
+    if (!entry) {
+      pid_scratch_.push_back(pid);
+      continue;
+    }
+    // Only a crossing moves it: a fork keeps its parent's group until exec, and an exiting
+    // process is counted where its exit event finds it.
+    const bool was_out = entry->group == kOutOfScopeGroup;
+    const Identification id = identify_uncounted(pid, entry->start_ns);
+    if (!id.group || id.exiting || (*id.group == kOutOfScopeGroup) == was_out) continue;
+    groups_.move(*entry, *id.group);
+  }
+  adopt_live(pid_scratch_);
+}
 
 // ---- events ----------------------------------------------------------------------------------
 
@@ -190,19 +214,20 @@ void Aggregator::handle(const Event& event) {
 void Aggregator::handle(const taskstats::ExitRecord& record) { join_.store(record); }
 
 void Aggregator::on_fork(const Event& event) {
-  rates_.count(RateEvent::kFork);
   if (event.is_thread()) {
     // For CLONE_THREAD the kernel reports the process's parent as "parent": the creator is tgid.
-    groups_.count(group_of(event.tgid), [](GroupCounters& c) { ++c.forks_thread; });
+    const GroupId group = group_of(event.tgid);
+    count_rate(RateEvent::kFork, group);
+    groups_.count(group, [](GroupCounters& c) { ++c.forks_thread; });
     return;
   }
   const GroupId parent = group_of(event.parent_tgid);
+  count_rate(RateEvent::kFork, parent);
   groups_.count(parent, [](GroupCounters& c) { ++c.forks_process; });
   track(event.tgid, parent, event.timestamp_ns, event.parent_tgid);  // the child keeps its parent's identity until exec
 }
 
 void Aggregator::on_exec(const Event& event) {
-  rates_.count(RateEvent::kExec);
   // Identification never changes the table's layout (it moves entries between groups at most), so
   // the entry found here stays valid.
   ProcessEntry* entry = table_.find(event.tgid);
@@ -216,6 +241,7 @@ void Aggregator::on_exec(const Event& event) {
     const taskstats::ExitRecord* record = join_.waiting(event.tgid);
     if (!record) {
       join_.hold(*entry);
+      count_rate(RateEvent::kExec, entry->group);
       return;
     }
     id.group = join_.group_from_record(*record, entry->group);
@@ -225,6 +251,7 @@ void Aggregator::on_exec(const Event& event) {
   }
   const GroupId target = id.group.value_or(entry ? entry->group : groups_.named(GroupRegistry::kUnknown));
   if (entry) groups_.move(*entry, target);
+  count_rate(RateEvent::kExec, target);
   groups_.count(target, [](GroupCounters& c) { ++c.execs; });
 }
 
@@ -237,11 +264,12 @@ void Aggregator::on_comm(const Event& event) {
 }
 
 void Aggregator::on_exit(const Event& event) {
-  rates_.count(RateEvent::kExit);
   const std::optional<taskstats::ExitRecord> record = join_.claim(event.pid);
   if (event.is_thread()) {
     // A thread's exit is not a process exit, but what it cost belongs to its process.
-    if (record) join_.charge(group_of(event.tgid), *record);
+    const GroupId group = group_of(event.tgid);
+    count_rate(RateEvent::kExit, group);
+    if (record) join_.charge(group, *record);
     return;
   }
   ProcessEntry entry;
@@ -254,6 +282,7 @@ void Aggregator::on_exit(const Event& event) {
     entry = {};
     group = group_of_unseen(event, record);
   }
+  count_rate(RateEvent::kExit, group);
   count_exit(group, event, entry.start_ns);
   if (record) join_.charge(group, *record);
 }
@@ -292,6 +321,7 @@ void Aggregator::tick(std::chrono::steady_clock::time_point now) {
 std::optional<std::chrono::steady_clock::time_point> Aggregator::next_tick_due() const {
   // The self-audit's next pass: every audit_interval, or a second later to confirm a difference.
   std::optional<std::chrono::steady_clock::time_point> due = audit_.next_due();
+  if (const auto recheck = scope_watch_.next_due(); recheck && (!due || *recheck < *due)) due = recheck;
   if (const std::optional<std::uint64_t> expiry_ns = join_.next_expiry_ns()) {
     const std::chrono::steady_clock::time_point expiry{std::chrono::nanoseconds(*expiry_ns)};
     if (!due || expiry < *due) due = expiry;

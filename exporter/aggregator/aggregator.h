@@ -35,6 +35,7 @@
 #include "aggregator/group_registry.h"
 #include "aggregator/process_identifier.h"
 #include "aggregator/process_table.h"
+#include "aggregator/scope_watch.h"
 #include "aggregator/snapshot.h"
 #include "aggregator/table_audit.h"
 #include "config/config.h"
@@ -73,6 +74,12 @@ struct AggregatorOptions {
   bool read_cgroup = false;  // also on for cgroup attribution labels or names (ProcessIdentifier::set_namer)
   /// Time between self-audits of the table against /proc (audit()); 0 turns them off.
   std::chrono::milliseconds audit_interval{30000};
+  /// Only processes in this cgroup subtree are counted (config `scope`); by default the whole host.
+  attribution::CgroupScope scope;
+  /// The scope's cgroup directory (attribution::scope_directory), re-checked for processes moved
+  /// in or out every scope_recheck_interval (see ScopeWatch); empty: no re-check.
+  std::string scope_directory;
+  std::chrono::milliseconds scope_recheck_interval{5000};
 };
 
 class Aggregator {
@@ -87,8 +94,8 @@ class Aggregator {
   void seed();
   /// After lost events: adds live processes the table misses and drops those that are gone.
   void resync();
-  /// Self-audit of the table against /proc (see TableAudit), at most once per `audit_interval`;
-  /// call it when the ring is drained.
+  /// Self-audit of the table against /proc (see TableAudit), at most once per `audit_interval`,
+  /// and the scope's re-check (see ScopeWatch); call it when the ring is drained.
   void audit(std::chrono::steady_clock::time_point now);
   static constexpr std::chrono::seconds kAuditConfirmDelay = TableAudit::kConfirmDelay;
   void handle(const connector::Event& event);
@@ -138,6 +145,12 @@ class Aggregator {
   /// Accounts for a tracked process found gone without its exit event (resync, audit): its group's
   /// live count and any exec it held. The caller removes it from the table.
   void forget_gone(const ProcessEntry& entry);
+  /// Moves those of `pids` that crossed the scope's border in or out (ScopeWatch), tracking new ones.
+  void recheck_scope(const std::vector<std::int32_t>& pids);
+  /// Rates count the processes in the scope only, like every process family.
+  void count_rate(RateEvent event, GroupId group) noexcept {
+    if (group != kOutOfScopeGroup) rates_.count(event);
+  }
   void on_fork(const connector::Event& event);
   void on_exec(const connector::Event& event);
   void on_comm(const connector::Event& event);
@@ -152,6 +165,7 @@ class Aggregator {
   ExitJoin join_;
   EventRates rates_;
   TableAudit audit_;
+  ScopeWatch scope_watch_;
   std::vector<std::int32_t> pid_scratch_;
   std::vector<std::int32_t> orphan_scratch_;  // adopt_live(): unmatched processes whose parent may name them
   std::uint64_t events_processed_ = 0;

@@ -58,6 +58,7 @@ void ExitJoin::hold(ProcessEntry& entry) {
   if (const attribution::CgroupIdentity* cgroup = identifier_.read_cgroup(entry.ppid)) {
     relabel_parent(entry.ppid, *cgroup);
     groups_.relabel(entry, *cgroup);
+    groups_.move(entry, identifier_.scoped(entry.group, *cgroup));
   }
   ++entry.pending_execs;
   ++stats_.pending_execs;

@@ -48,7 +48,7 @@ void ProcessIdentifier::set_namer(std::shared_ptr<const naming::GroupNamer> name
   // reload keeps the cache). Names want what the namer uses; the user label wants the uid. The
   // binary's identity serves only exe rules, for processes named from their exit record. Without
   // a namer, names are comm.
-  const bool cgroup = read_cgroup_forced_ || uses_label_from(groups_, attribution::LabelSource::kCgroup) ||
+  const bool cgroup = read_cgroup_forced_ || !scope_.whole_host() || uses_label_from(groups_, attribution::LabelSource::kCgroup) ||
                       (namer_ && namer_->uses_cgroup());
   if (cgroup && !cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
   read_parts_.cmdline = namer_ && namer_->uses_cmdline();
@@ -56,6 +56,20 @@ void ProcessIdentifier::set_namer(std::shared_ptr<const naming::GroupNamer> name
   read_parts_.exe_identity = read_parts_.exe;
   read_parts_.uids = uses_label_from(groups_, attribution::LabelSource::kUser) || (namer_ && namer_->uses_username());
   inspector_.set_parts(read_parts_);
+}
+
+void ProcessIdentifier::set_scope(attribution::CgroupScope scope) {
+  scope_ = std::move(scope);
+  if (!scope_.whole_host() && !cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
+}
+
+bool ProcessIdentifier::outside_scope(const attribution::CgroupIdentity* cgroup) const noexcept {
+  return cgroup && !scope_.contains(cgroup->path);
+}
+
+GroupId ProcessIdentifier::scoped(GroupId group, const attribution::CgroupIdentity& parent_cgroup) {
+  if (outside_scope(&parent_cgroup)) return kOutOfScopeGroup;
+  return group == kOutOfScopeGroup ? groups_.named(GroupRegistry::kUnknown) : group;
 }
 
 bool ProcessIdentifier::unmatched_join_parent() const noexcept { return namer_ && namer_->unmatched_join_parent(); }
@@ -71,11 +85,31 @@ bool ProcessIdentifier::reused(std::uint64_t expected_start_ns) const {
   return started - expected > 1.0;
 }
 
+bool ProcessIdentifier::read_scope_first(std::int32_t pid, Identification& id, std::string_view& cgroup_path) {
+  if (const procfs::ReadError error = inspector_.inspect_cgroup(pid, cgroup_scratch_); error != procfs::ReadError::kNone) {
+    id.failure = failure_of(error);
+    return false;
+  }
+  const std::string_view path = attribution::select_cgroup_path(cgroup_scratch_);
+  // "/" is an exiting process's (its parent's cgroup tells, below) or one of the host's root.
+  if (path == "/") return true;
+  if (!scope_.contains(path)) {
+    id.read = true;
+    id.out_of_scope = true;
+    return false;
+  }
+  cgroup_path = path;
+  return true;
+}
+
 Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_start_ns,
                                        std::string_view comm_override) {
   Identification id;
-  if (const procfs::ReadError error = inspector_.inspect(pid, cgroups_ != nullptr, scratch_);
-      error != procfs::ReadError::kNone) {
+  // With a scope the cgroup decides first: a process outside it costs that one read, no more.
+  std::string_view scoped_cgroup;  // the cgroup read first, inside the scope (in cgroup_scratch_)
+  if (!scope_.whole_host() && !read_scope_first(pid, id, scoped_cgroup)) return id;
+  const bool with_cgroup = cgroups_ != nullptr && scoped_cgroup.empty();
+  if (const procfs::ReadError error = inspector_.inspect(pid, with_cgroup, scratch_); error != procfs::ReadError::kNone) {
     id.failure = failure_of(error);
     return id;
   }
@@ -101,13 +135,18 @@ Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_
     }
     id.relabel_parent = parent;
   } else if (cgroups_) {
-    id.cgroup = &cgroups_->classify(attribution::select_cgroup_path(scratch_.cgroup));
+    id.cgroup = &cgroups_->classify(scoped_cgroup.empty() ? attribution::select_cgroup_path(scratch_.cgroup) : scoped_cgroup);
   }
+  id.out_of_scope = outside_scope(id.cgroup);
   id.read = true;
   return id;
 }
 
 void ProcessIdentifier::name(std::int32_t pid, Identification& id) {
+  if (id.out_of_scope) {
+    id.group = kOutOfScopeGroup;
+    return;
+  }
   naming::ProcessIdentity identity;
   identity.comm = scratch_.comm;
   identity.cmdline = scratch_.cmdline;
@@ -149,6 +188,8 @@ GroupId ProcessIdentifier::group_for(const naming::ProcessIdentity& identity, Pa
 
 GroupId ProcessIdentifier::name_from_record(const taskstats::ExitRecord& record, GroupId inherited,
                                             const attribution::CgroupIdentity* parent_cgroup) {
+  // Placed by its parent's cgroup now, else by what it inherited at fork.
+  if (outside_scope(parent_cgroup) || (!parent_cgroup && inherited == kOutOfScopeGroup)) return kOutOfScopeGroup;
   naming::ProcessIdentity identity;
   identity.comm = record.comm_view();
   if (read_parts_.uids) identity.username = inspector_.user_name(record.uid);  // the real uid: the record has no euid

@@ -20,6 +20,7 @@
 #include "aggregator/group_registry.h"
 #include "aggregator/process_table.h"
 #include "aggregator/snapshot.h"
+#include "attribution/cgroup_scope.h"
 #include "procfs/procfs.h"
 #include "procfs/procfs_inspector.h"
 #include "taskstats/exit_record.h"
@@ -49,6 +50,7 @@ struct Identification {
   /// The parent whose cgroup was read (an exiting process), else 0: the caller moves the parent's
   /// table entry to `cgroup`, as the parent may have moved since we last read it.
   std::int32_t relabel_parent = 0;
+  bool out_of_scope = false;  // name() gives kOutOfScopeGroup; nothing else may have been read
 };
 
 class ProcessIdentifier {
@@ -64,6 +66,14 @@ class ProcessIdentifier {
   void set_namer(std::shared_ptr<const naming::GroupNamer> namer);
   const naming::GroupNamer* namer() const noexcept { return namer_.get(); }
   bool reads_cgroup() const noexcept { return cgroups_ != nullptr; }
+  /// Counts only processes inside `scope` (the others are named kOutOfScopeGroup); a scope other
+  /// than the whole host turns cgroup reads on, and read() reads the cgroup first.
+  void set_scope(attribution::CgroupScope scope);
+  /// Whether a process in `cgroup` lies outside the scope (never when the cgroup is unknown).
+  bool outside_scope(const attribution::CgroupIdentity* cgroup) const noexcept;
+  /// `group` for a process whose parent is in `parent_cgroup` now: out of scope with it, and back
+  /// in ("unknown" until named) when it moved in.
+  GroupId scoped(GroupId group, const attribution::CgroupIdentity& parent_cgroup);
   /// Whether a process no entry names joins its parent's group `parent` (process-exporter's
   /// -children; `parent` a group an entry named).
   bool takes_unmatched_child(std::optional<GroupId> parent) const noexcept;
@@ -91,6 +101,10 @@ class ProcessIdentifier {
   /// The parent of the process just read (late in an exit the kernel reports none: then the one its
   /// fork event named, in the table).
   std::int32_t parent_of(std::int32_t pid) const noexcept;
+  /// With a scope: reads only the cgroup of `pid`, which tells a process outside it (then
+  /// `id.out_of_scope`) or, unless it is "/" (exiting, or the host's root), gives `cgroup_path`.
+  /// False when the process is out of scope or could not be read (`id.failure`).
+  bool read_scope_first(std::int32_t pid, Identification& id, std::string_view& cgroup_path);
   /// Whether the pid read names a process started after `expected_start_ns`.
   bool reused(std::uint64_t expected_start_ns) const;
   /// A command line of argv[0] alone (the exe path, else comm), for processes whose argv is gone.
@@ -107,6 +121,7 @@ class ProcessIdentifier {
   std::shared_ptr<const naming::GroupNamer> namer_;
   bool read_cgroup_forced_;
   std::unique_ptr<attribution::CgroupCache> cgroups_;  // present while cgroups are read
+  attribution::CgroupScope scope_;
   procfs::ReadParts read_parts_;
   procfs::ProcessInfo scratch_;  // the last read(); reused: keeps string capacity
   double tick_ = 0;              // seconds per clock tick, as of the last read()

@@ -19,6 +19,9 @@ namespace procevents::aggregator {
 using GroupId = std::uint32_t;
 /// The group of a process that matched no naming entry under `unmatched: ignore`: counted in none.
 inline constexpr GroupId kIgnoredGroup = 0xffffffffu;
+/// The group of a process outside the scope (`scope:`): counted in none, and what it forks stays
+/// out until an exec or the scope's re-check reads it in.
+inline constexpr GroupId kOutOfScopeGroup = 0xfffffffeu;
 
 struct ProcessEntry {
   std::int32_t pid = 0;           // 0 marks an empty slot (pid 0 is never a user process)

@@ -13,6 +13,7 @@
 #include "app/build_info.h"
 #include "app/config_files.h"
 #include "app/log.h"
+#include "app/scope.h"
 #include "app/self_check.h"
 #include "app/version.h"
 #include "app/watches.h"
@@ -32,8 +33,10 @@ namespace {
 
 constexpr auto kSelfCheckTimeout = std::chrono::milliseconds(5000);
 
-aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records) {
+aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records, ResolvedScope scope) {
   aggregator::AggregatorOptions options;
+  options.scope = std::move(scope.scope);
+  options.scope_directory = std::move(scope.directory);
   options.max_processes = cfg.max_processes;
   options.max_groups = cfg.max_groups;
   options.lifetime_bounds = cfg.lifetime_buckets;
@@ -305,6 +308,8 @@ int run_exporter(const Flags& flags) {
   const std::optional<config::Config> cfg = load_config(flags.config_file);
   if (!cfg) return 2;
   log_config(*cfg);
+  std::optional<ResolvedScope> scope = resolve_scope(*cfg, flags.proc_root);
+  if (!scope) return 2;
   const std::optional<http::WebConfig> web = load_web_config(flags.web_config_file);
   if (!web) return 2;
   const sigset_t signals = block_signals();
@@ -332,7 +337,7 @@ int run_exporter(const Flags& flags) {
                               receiver::WakePolicy{.is_urgent = &aggregator::Aggregator::is_urgent});
   procfs::ProcfsInspector inspector(flags.proc_root);
   aggregator::AggregatorWorker worker(
-      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records),
+      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records, std::move(*scope)),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
 

@@ -4,4 +4,5 @@
 
 #include "attribution/cgroup_cache.h"
 #include "attribution/cgroup_identity.h"
+#include "attribution/cgroup_scope.h"
 #include "attribution/label_limiter.h"

@@ -266,6 +266,19 @@ void parse_per_group(Diagnostics& diag, const Entry& entry, Config& cfg) {
   cfg.per_group = details;
 }
 
+void parse_scope(Diagnostics& diag, const Entry& entry, Config& cfg) {
+  std::string text;
+  if (!detail::read_string(diag, entry.value, entry.mark, "scope", text)) return;
+  const bool path = text.starts_with('/') && text.find("/../") == std::string::npos && !text.ends_with("/..") &&
+                    text.find('\n') == std::string::npos;
+  if (text != kScopeHost && text != kScopeOwnPod && !path) {
+    diag.error(entry.mark, "scope: must be \"host\", \"own_pod\" or a cgroup path starting with '/' "
+                           "(e.g. /system.slice/nginx.service), not \"" + text + "\"");
+    return;
+  }
+  cfg.scope = text;
+}
+
 void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
   const std::vector<Entry> all = detail::entries(diag, root, "top level");
   // `unmatched` first: the process_names warning mentions it.
@@ -323,6 +336,8 @@ void parse_root(Diagnostics& diag, const YAML::Node& root, Config& cfg) {
       detail::read_bool(diag, entry.value, entry.mark, key, cfg.children);
     } else if (key == "per_group") {
       parse_per_group(diag, entry, cfg);
+    } else if (key == "scope") {
+      parse_scope(diag, entry, cfg);
     } else {
       diag.warn(entry.key_node, "unknown key \"" + key + "\" ignored");
     }
@@ -435,7 +450,7 @@ std::string describe(const Config& cfg) {
   if (const std::string per_host = group_detail_names(cfg.per_group, false); !per_host.empty()) {
     out << "   # per host: " << per_host;
   }
-  out << '\n';
+  out << "\nscope: " << cfg.scope << '\n';
   return out.str();
 }
 

@@ -23,6 +23,7 @@
 //   read_cgroup: false              # forced on by attribution or cgroup template variables
 //   audit_interval_seconds: 30      # self-audit of the process table against /proc; 0 = off (0..86400)
 //   per_group: []                   # families per group instead of per host (group_detail.h), or [all]
+//   scope: host                     # or own_pod, or a cgroup path ("/system.slice/nginx.service"): count only its subtree
 #pragma once
 
 #include <array>
@@ -44,6 +45,10 @@ inline constexpr std::array<double, 9> kDefaultLifetimeBuckets = {0.001, 0.01, 0
 inline constexpr std::array<double, 6> kDefaultPeakMemoryBuckets = {4 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30,
                                                                      4.0 * (1 << 30)};
 
+/// `scope:` values besides a cgroup path.
+inline constexpr std::string_view kScopeHost = "host";
+inline constexpr std::string_view kScopeOwnPod = "own_pod";
+
 /// Every attribution label's default cap (attribution/labels.h).
 std::map<std::string, std::size_t> default_attribution_limits();
 
@@ -64,6 +69,7 @@ struct Config : naming::NamingRules {
   bool read_cgroup = false;
   std::size_t audit_interval_seconds = 30;
   GroupDetails per_group;  // default: none, the series budget of the README
+  std::string scope = std::string(kScopeHost);  // kScopeHost, kScopeOwnPod or a cgroup path ("/...")
 };
 
 struct LoadResult {
