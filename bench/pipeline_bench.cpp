@@ -9,6 +9,9 @@
 //              costs included: series per group and per host, bytes plain and gzipped, render time
 //   memory     resident memory with 100k tracked processes, 1000 groups and a full ring
 //   attribution  /proc identification cost per exec, with and without cgroup classification
+//   scope      identification per exec (the real ProcessIdentifier on this process) for the whole host,
+//              with cgroup reads, and scoped with the process outside and inside the scope; and one
+//              pass of the scope's re-check (cgroup.procs walk, table scan)
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/taskstats.h>
@@ -366,6 +369,50 @@ void attribution_cost() {
               " (+%.1f us)\n", without * 1e6, with * 1e6, (with - without) * 1e6);
 }
 
+double identify_cost(const attribution::CgroupScope& scope, bool read_cgroup) {
+  procfs::ProcfsInspector inspector;
+  aggregator::GroupRegistry groups({.max_groups = 500});
+  aggregator::ProcessTable table(16);
+  aggregator::ProcessIdentifier identifier(inspector, groups, table, nullptr, read_cgroup);
+  identifier.set_scope(scope);
+  constexpr int kRounds = 20000;
+  const auto start = Clock::now();
+  for (int i = 0; i < kRounds; ++i) {
+    aggregator::Identification id = identifier.read(getpid(), 0, {});
+    if (id.read) identifier.name(getpid(), id);
+  }
+  return std::chrono::duration<double>(Clock::now() - start).count() / kRounds * 1e6;
+}
+
+void scope_cost() {
+  procfs::ProcReader reader;
+  procfs::ProcessInfo info;
+  (void)reader.read_process(getpid(), true, info);
+  const std::string own = std::string(attribution::select_cgroup_path(info.cgroup));
+  std::printf("scope     identification per exec (own cgroup %s): host %.1f us, host reading cgroups %.1f us, "
+              "scoped + outside %.1f us, scoped + inside %.1f us\n", own.c_str(),
+              identify_cost({}, false), identify_cost({}, true),
+              identify_cost(attribution::CgroupScope("/procevents-bench-elsewhere"), false),
+              identify_cost(attribution::CgroupScope(own), false));
+  // The re-check: walk a cgroup tree's cgroup.procs files, scan a default-sized table (200k).
+  aggregator::ProcessTable table(200000);
+  for (std::int32_t pid = 1; pid <= 5000; ++pid) table.upsert({pid, 0, 0, 0, 0});
+  std::vector<std::int32_t> pids;
+  for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    pids.clear();
+    const auto start = Clock::now();
+    if (!attribution::list_cgroup_tree_pids(root, pids)) continue;
+    const double walk = std::chrono::duration<double>(Clock::now() - start).count() * 1e3;
+    const auto scan_start = Clock::now();
+    std::size_t outside = 0;
+    table.for_each([&](const aggregator::ProcessEntry& e) { outside += e.group == aggregator::kOutOfScopeGroup; });
+    const double scan = std::chrono::duration<double>(Clock::now() - scan_start).count() * 1e3;
+    std::printf("scope     re-check pass: walk of %s (%zu pids) %.2f ms; scan of a 200k table (5k live, %zu out) %.2f ms\n",
+                root, pids.size(), walk, outside, scan);
+    break;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,5 +430,6 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only == "memory") memory(100000, 1000);
   if (only.empty() || only == "attribution") attribution_cost();
+  if (only.empty() || only == "scope") scope_cost();
   return 0;
 }

@@ -52,7 +52,7 @@ def test_scope_counts_the_pod_only(config_file, workloads):
     config = config_file('scope: /%s\n' % POD)
     with scratch_cgroups(CONTAINER_A, CONTAINER_B, OUTSIDE) as (procs_a, procs_b, procs_out):
         # Started outside the pod before the exporter: moved in later.
-        late = subprocess.Popen([mover.path, 'sleep', 60000])
+        late = subprocess.Popen([mover.path, 'sleep', '60000'])
         # Started inside before the exporter: found at start, moved out later.
         leaving = spawn_in(procs_a, leaver, 'sleep', 60000)
         with Exporter(BINARY, '--config.file=' + config) as exporter:
