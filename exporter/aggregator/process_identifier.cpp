@@ -86,7 +86,10 @@ bool ProcessIdentifier::reused(std::uint64_t expected_start_ns) const {
 }
 
 bool ProcessIdentifier::read_scope_first(std::int32_t pid, Identification& id, std::string_view& cgroup_path) {
-  if (const procfs::ReadError error = inspector_.inspect_cgroup(pid, cgroup_scratch_); error != procfs::ReadError::kNone) {
+  // kGone also says "exiting" (its cgroup reads "/"): the full read then takes its parent's cgroup.
+  if (const procfs::ReadError error = inspector_.inspect_cgroup(pid, cgroup_scratch_); error == procfs::ReadError::kGone) {
+    return true;
+  } else if (error != procfs::ReadError::kNone) {
     id.failure = failure_of(error);
     return false;
   }
