@@ -83,11 +83,16 @@ Identification Aggregator::identify(std::int32_t pid, std::uint64_t expected_sta
   return id;
 }
 
+GroupId Aggregator::unplaced() {
+  // With a scope, a process nothing places may be another tenant's: it is counted nowhere.
+  return options_.scope.whole_host() ? groups_.named(GroupRegistry::kUnknown) : kOutOfScopeGroup;
+}
+
 GroupId Aggregator::group_of(std::int32_t tgid) {
-  if (tgid <= 0) return groups_.named(GroupRegistry::kUnknown);
+  if (tgid <= 0) return unplaced();
   if (const ProcessEntry* entry = table_.find(tgid)) return entry->group;
   const Identification id = identify(tgid, 0);
-  if (!id.group) return groups_.named(GroupRegistry::kUnknown);
+  if (!id.group) return unplaced();
   // An exiting process is not adopted: its exit event has been handled or is on its way (a thread's
   // exit after its leader's finds the leader a zombie), and counting it live would count it forever.
   if (!id.exiting) track(tgid, *id.group, 0);
@@ -293,7 +298,7 @@ GroupId Aggregator::group_of_unseen(const Event& exit, const std::optional<tasks
   if (exit.parent_tgid > 0) {
     if (const std::optional<GroupId> parent = tracked_group(table_, exit.parent_tgid)) return *parent;
   }
-  return groups_.named(GroupRegistry::kUnknown);
+  return unplaced();
 }
 
 void Aggregator::count_exit(GroupId group, const Event& event, std::uint64_t start_ns) {

@@ -135,6 +135,9 @@ class Aggregator {
   /// Identifies and tracks (start unknown) those of `pids` the table lacks, leaving out exiting
   /// ones; then unmatched children join their parents' groups.
   void adopt_live(const std::vector<std::int32_t>& pids);
+  /// Where a process goes that /proc, its record and its parent cannot place: "unknown", or with a
+  /// scope nowhere.
+  GroupId unplaced();
   /// The group of a live process, identifying (and tracking, start unknown) it if the table lacks it.
   GroupId group_of(std::int32_t tgid);
   /// The group of a process whose exit is the first we hear of it (started before a loss, or
