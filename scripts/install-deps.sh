@@ -7,6 +7,8 @@ set -euo pipefail
 build=(
   cmake g++ make pkg-config git ca-certificates
   prometheus-cpp-dev libboost-dev libyaml-cpp-dev libre2-dev libcrypt-dev zlib1g-dev libssl-dev
+  # the protobuf exposition: the library, protoc, and Prometheus' metrics.proto to generate from
+  libprotobuf-dev protobuf-compiler golang-github-prometheus-client-model-dev
 )
 test=(
   catch2 prometheus prometheus-process-exporter yamllint jq curl python3 python3-yaml python3-pytest procps systemd openssl

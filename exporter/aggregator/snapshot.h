@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aggregator/native_histogram.h"
 #include "attribution/labels.h"
 
 namespace procevents::aggregator {
@@ -40,17 +41,20 @@ inline constexpr std::array<const char*, 4> kEnrichmentFailureNames = {"gone", "
 inline constexpr std::size_t kEnrichmentFailureCount = kEnrichmentFailureNames.size();
 static_assert(static_cast<std::size_t>(EnrichmentFailure::kOther) + 1 == kEnrichmentFailureCount);
 
-/// Per-bucket (non-cumulative) counts against a shared list of upper bounds; last entry = +Inf.
+/// Per-bucket (non-cumulative) counts against a shared list of upper bounds; last entry = +Inf. The same
+/// samples in native (exponential) buckets ride along for scrapers that negotiate protobuf.
 struct Histogram {
   std::vector<std::uint64_t> buckets;
   double sum = 0;
   std::uint64_t count = 0;
+  NativeHistogram native;
 
   void observe(const std::vector<double>& bounds, double value) {
     const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin();
     ++buckets[static_cast<std::size_t>(bucket)];
     sum += value;
     ++count;
+    native.observe(value);
   }
   /// Adds another histogram over the same bounds (bucket by bucket).
   void add(const Histogram& other) {
@@ -58,6 +62,7 @@ struct Histogram {
     for (std::size_t b = 0; b < other.buckets.size(); ++b) buckets[b] += other.buckets[b];
     sum += other.sum;
     count += other.count;
+    native.add(other.native);
   }
 };
 

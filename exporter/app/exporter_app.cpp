@@ -238,12 +238,17 @@ metrics::PipelineStatus pipeline_status(const receiver::Receiver& receiver, cons
   return status;
 }
 
-/// The /metrics text: the exporter's families, then this process's process_* families.
+/// The /metrics body in the negotiated format: the exporter's families, then this process's process_*
+/// families. A protobuf scrape also gets the groups' native histograms.
 std::string render_metrics(const aggregator::Snapshot& snapshot, const metrics::PipelineStatus& status,
-                           const metrics::BuildInfo& build, const config::GroupDetails& per_group) {
-  std::vector<prometheus::MetricFamily> families = metrics::exporter_families(snapshot, status, build, per_group);
+                           const metrics::BuildInfo& build, const config::GroupDetails& per_group,
+                           http::ExpositionFormat format) {
+  const bool protobuf = format == http::ExpositionFormat::kProtobuf;
+  metrics::NativeSamples native;
+  std::vector<prometheus::MetricFamily> families =
+      metrics::exporter_families(snapshot, status, build, per_group, protobuf ? &native : nullptr);
   for (auto& family : metrics::process_self_families(procfs::read_self_usage())) families.push_back(std::move(family));
-  return metrics::render_text(families);
+  return protobuf ? metrics::render_protobuf(families, native) : metrics::render_text(families);
 }
 
 /// /healthz: subscribed, and events arrive (HealthState).
@@ -344,10 +349,10 @@ int run_exporter(const Flags& flags) {
   // 5. Metrics -> HTTP.
   KernelForksReader kernel_forks(flags.proc_root);
   const metrics::BuildInfo build = build_info();
-  auto scrape = [&]() {
+  auto scrape = [&](http::ExpositionFormat format) {
     const aggregator::Snapshot snapshot = worker.snapshot();  // first: the status then counts at least as much
     return render_metrics(snapshot, pipeline_status(receiver, *ring, self_check_drops, kernel_forks), build,
-                          cfg->per_group);
+                          cfg->per_group, format);
   };
   HealthState health;
   auto healthz = [&] { return health_report(receiver, health, taskstats_problem); };

@@ -2,8 +2,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <system_error>
 
 namespace procevents::http {
 
@@ -41,7 +44,62 @@ bool refuses(std::string_view params) {
   return false;
 }
 
+/// One media range of an Accept header: is it the delimited MetricFamily stream, and its q (1 unless given;
+/// a malformed q counts as 1, like a malformed q in Accept-Encoding).
+struct MediaRange {
+  bool protobuf = false;
+  double q = 1;
+};
+
+MediaRange parse_media_range(std::string_view item) {
+  auto semicolon = item.find(';');
+  const std::string_view type = trim(item.substr(0, semicolon));
+  bool proto = false, delimited = false;
+  MediaRange range;
+  while (semicolon != std::string_view::npos) {
+    item = item.substr(semicolon + 1);
+    semicolon = item.find(';');
+    const std::string_view param = trim(item.substr(0, semicolon));
+    const auto equals = param.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string_view name = trim(param.substr(0, equals));
+    std::string_view value = trim(param.substr(equals + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    if (iequals(name, "proto")) proto = value == "io.prometheus.client.MetricFamily";
+    if (iequals(name, "encoding")) delimited = value == "delimited";
+    if (iequals(name, "q")) {
+      double q = 1;
+      const auto result = std::from_chars(value.data(), value.data() + value.size(), q);
+      if (result.ec == std::errc() && result.ptr == value.data() + value.size() && q >= 0 && q <= 1) range.q = q;
+    }
+  }
+  range.protobuf = iequals(type, "application/vnd.google.protobuf") && proto && delimited;
+  return range;
+}
+
 }  // namespace
+
+bool prefers_protobuf(std::string_view accept) {
+  double protobuf_q = 0;
+  double best_before = 0;  // of the ranges before the protobuf one
+  double best_after = 0;
+  bool found = false;
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    const std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    if (trim(item).empty()) continue;
+    const MediaRange range = parse_media_range(item);
+    if (range.protobuf && !found) {
+      found = true;
+      protobuf_q = range.q;
+    } else {
+      double& best = found ? best_after : best_before;
+      best = std::max(best, range.q);
+    }
+  }
+  return found && protobuf_q > 0 && protobuf_q > best_before && protobuf_q >= best_after;
+}
 
 bool accepts_gzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {

@@ -112,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     const std::string_view method = request.method_string();
     Response response = context_.endpoints->handle(
         {method, request.target(), request[beast::http::field::authorization],
-         request[beast::http::field::accept_encoding]},
+         request[beast::http::field::accept_encoding], request[beast::http::field::accept]},
         *web);
     // A request body is never read: the connection ends after the answer, so it cannot pass for a request.
     if (!request.keep_alive() || !parser_->is_done()) response.close = true;

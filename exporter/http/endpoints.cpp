@@ -11,6 +11,8 @@ namespace procevents::http {
 namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kProtobufContentType[] =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 constexpr char kTextContentType[] = "text/plain; charset=utf-8";
 constexpr char kHealthPath[] = "/healthz";
 constexpr std::size_t kMaxErrorText = 200;  // of an exception message echoed in a 500
@@ -123,16 +125,17 @@ Response Endpoints::handle(const Request& request, const WebState& web) const {
     response.headers.emplace_back("Allow", "GET, HEAD");
     return response;
   }
-  if (metrics) return serve_metrics(request.accept_encoding);
+  if (metrics) return serve_metrics(request.accept, request.accept_encoding);
   if (path == kHealthPath) return serve_health();
   return {200, "text/html; charset=utf-8", landing_, {}, false};
 }
 
-Response Endpoints::serve_metrics(std::string_view accept_encoding) const {
+Response Endpoints::serve_metrics(std::string_view accept, std::string_view accept_encoding) const {
+  const ExpositionFormat format = prefers_protobuf(accept) ? ExpositionFormat::kProtobuf : ExpositionFormat::kText;
   std::string body;
   std::optional<std::string> failure;
   try {
-    body = scrape_();
+    body = scrape_(format);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
@@ -142,13 +145,13 @@ Response Endpoints::serve_metrics(std::string_view accept_encoding) const {
     if (failure->size() > kMaxErrorText) failure->resize(kMaxErrorText);
     return text(500, "scrape failed: " + *failure + "\n");
   }
-  Response response{200, kMetricsContentType, {}, {}, false};
+  Response response{200, format == ExpositionFormat::kProtobuf ? kProtobufContentType : kMetricsContentType, {}, {}, false};
   if (accepts_gzip(accept_encoding) && gzip_compress(body, &response.body)) {
     response.headers.emplace_back("Content-Encoding", "gzip");
   } else {
     response.body = std::move(body);
   }
-  response.headers.emplace_back("Vary", "Accept-Encoding");
+  response.headers.emplace_back("Vary", "Accept, Accept-Encoding");
   return response;
 }
 

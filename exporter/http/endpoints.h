@@ -20,6 +20,7 @@ struct Request {
   std::string_view target;
   std::string_view authorization;    // the Authorization header, "" if absent
   std::string_view accept_encoding;  // the Accept-Encoding header, "" if absent
+  std::string_view accept = {};      // the Accept header, "" if absent
 };
 
 struct Response {
@@ -46,7 +47,7 @@ class Endpoints {
   Response handle(const Request& request, const WebState& web) const;
 
  private:
-  Response serve_metrics(std::string_view accept_encoding) const;
+  Response serve_metrics(std::string_view accept, std::string_view accept_encoding) const;
   Response serve_health() const;
 
   const std::string telemetry_path_;

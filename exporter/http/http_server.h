@@ -1,7 +1,8 @@
 // The exporter's HTTP endpoints, on Boost.Asio with Boost.Beast's request parser and OpenSSL (private
 // dependencies of this layer).
 //
-//   GET <telemetry path>   the scrape: text format 0.0.4, gzip when the client accepts it
+//   GET <telemetry path>   the scrape: text format 0.0.4, or delimited protobuf when the Accept header prefers
+//                          it (a Prometheus with native histograms); gzip when the client accepts it
 //   GET /                  landing page: name, version, links, the active configuration
 //   GET /healthz           200 "ok" or 503 with the reason
 // HEAD works wherever GET does; other methods get 405 (Allow: GET, HEAD), other paths 404. With
@@ -66,12 +67,16 @@ struct ServerOptions {
   int response_timeout_ms = 30000;          // writing one response, however slowly it is read
 };
 
+/// What a scrape asks for (the Accept header): text format 0.0.4, or length-delimited
+/// io.prometheus.client.MetricFamily messages, the one format with native histograms.
+enum class ExpositionFormat { kText, kProtobuf };
+
 /// Not copyable or movable. Thread-safe: listening_ports() may be called from any thread.
 class HttpServer {
  public:
-  /// The exposition text (format 0.0.4). Called for every GET/HEAD of the telemetry path, concurrently
-  /// from several server threads, so it must be thread-safe. An exception becomes a 500.
-  using ScrapeFn = std::function<std::string()>;
+  /// The exposition in the format the client negotiated. Called for every GET/HEAD of the telemetry path,
+  /// concurrently from several server threads, so it must be thread-safe. An exception becomes a 500.
+  using ScrapeFn = std::function<std::string(ExpositionFormat)>;
   /// Called for every /healthz request, concurrently like ScrapeFn. An exception becomes a 503.
   using HealthFn = std::function<Health()>;
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "metrics/family_builder.h"
+#include "metrics/protobuf_writer.h"
 #include "metrics/text_writer.h"
 
 namespace procevents::metrics {
@@ -251,10 +252,11 @@ constexpr Descriptor kProcessMaxFds{"process_max_fds", MetricType::Gauge, "Maxim
 }  // namespace
 
 std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const PipelineStatus& status,
-                                            const BuildInfo& build, const config::GroupDetails& per_group) {
+                                            const BuildInfo& build, const config::GroupDetails& per_group,
+                                            NativeSamples* native) {
   std::vector<MetricFamily> out;
   out.reserve(40);
-  detail::group_families(snapshot, status.taskstats.has_value(), per_group, out);
+  detail::group_families(snapshot, status.taskstats.has_value(), per_group, out, native);
   rate_families(snapshot, out);
   event_flow_families(snapshot, status, out);
   ring_families(status, out);
@@ -286,6 +288,13 @@ std::string render_text(const std::vector<MetricFamily>& families) {
   std::string out;
   out.reserve(1 << 16);
   write_text(families, out);
+  return out;
+}
+
+std::string render_protobuf(const std::vector<MetricFamily>& families, const NativeSamples& native) {
+  std::string out;
+  out.reserve(1 << 16);
+  write_protobuf(families, native, out);
   return out;
 }
 

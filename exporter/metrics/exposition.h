@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -52,11 +53,23 @@ struct BuildInfo {
   std::string arch;
 };
 
+/// The native histogram of one histogram sample, which prometheus-cpp's ClientMetric has no field for:
+/// sample `metric` of the family named `family` (a descriptor's name, static storage).
+struct NativeSample {
+  std::string_view family;
+  std::size_t metric = 0;
+  aggregator::NativeHistogram histogram;
+};
+using NativeSamples = std::vector<NativeSample>;
+
 /// The exporter's own families (everything except process_*). `per_group`: the families exported
-/// per group that are per host by default (config/group_detail.h).
+/// per group that are per host by default (config/group_detail.h). With `native` (a protobuf scrape),
+/// every histogram family is per group, each sample's native histogram goes to `native`, and classic
+/// buckets stay only where `per_group` asks for them: a group's distribution costs one series.
 std::vector<prometheus::MetricFamily> exporter_families(const aggregator::Snapshot& snapshot,
                                                         const PipelineStatus& status, const BuildInfo& build,
-                                                        const config::GroupDetails& per_group = {});
+                                                        const config::GroupDetails& per_group = {},
+                                                        NativeSamples* native = nullptr);
 
 /// The standard process_* families of this process from its usage (procfs::read_self_usage);
 /// a part that could not be read is omitted.
@@ -64,5 +77,9 @@ std::vector<prometheus::MetricFamily> process_self_families(const procfs::SelfUs
 
 /// Prometheus text exposition format 0.0.4 (see text_writer.h).
 std::string render_text(const std::vector<prometheus::MetricFamily>& families);
+
+/// The same families as length-delimited io.prometheus.client.MetricFamily messages (protobuf_writer.h),
+/// with `native`'s histograms in their samples.
+std::string render_protobuf(const std::vector<prometheus::MetricFamily>& families, const NativeSamples& native = {});
 
 }  // namespace procevents::metrics

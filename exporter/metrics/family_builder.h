@@ -11,6 +11,7 @@
 
 #include "aggregator/snapshot.h"
 #include "config/group_detail.h"
+#include "metrics/exposition.h"
 
 namespace procevents::metrics::detail {
 
@@ -33,8 +34,9 @@ prometheus::MetricFamily single(const Descriptor& d, double value);
 /// One histogram sample from per-bucket counts (the serializer appends le="+Inf" = sample_count).
 prometheus::ClientMetric histogram(Labels labels, const aggregator::Histogram& h, const std::vector<double>& bounds);
 
-/// The families with groupname (group_families.cpp), appended to `out` in exposition order.
+/// The families with groupname (group_families.cpp), appended to `out` in exposition order; `native` as
+/// in exporter_families.
 void group_families(const aggregator::Snapshot& snapshot, bool exit_records, const config::GroupDetails& per_group,
-                    std::vector<prometheus::MetricFamily>& out);
+                    std::vector<prometheus::MetricFamily>& out, NativeSamples* native = nullptr);
 
 }  // namespace procevents::metrics::detail

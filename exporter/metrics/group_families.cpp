@@ -4,6 +4,7 @@
 // budget they add up to is the README's "Series budget".
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "connector/event.h"
 #include "metrics/family_builder.h"
@@ -35,6 +36,12 @@ class SeriesOut {
  public:
   SeriesOut(MetricFamily& family, const Labels& labels, bool skip_zero)
       : family_(family), labels_(labels), skip_zero_(skip_zero) {}
+  /// For a protobuf scrape: histograms also give their native histogram to `native` under
+  /// `family_name`, with their classic buckets only when `classic_buckets`.
+  SeriesOut(MetricFamily& family, const Labels& labels, bool skip_zero, NativeSamples* native,
+            std::string_view family_name, bool classic_buckets)
+      : family_(family), labels_(labels), skip_zero_(skip_zero), native_(native), native_family_(family_name),
+        classic_buckets_(classic_buckets) {}
 
   void value(double v) {
     if (!skip_zero_ || v != 0) family_.metric.push_back(with_value(family_.type, v, labels_));
@@ -46,7 +53,10 @@ class SeriesOut {
     family_.metric.push_back(with_value(family_.type, v, std::move(labels)));
   }
   void histogram(const aggregator::Histogram& h, const std::vector<double>& bounds) {
-    if (!skip_zero_ || h.count != 0) family_.metric.push_back(detail::histogram(labels_, h, bounds));
+    if (skip_zero_ && h.count == 0) return;
+    static const std::vector<double> kNoBounds;
+    family_.metric.push_back(detail::histogram(labels_, h, classic_buckets_ ? bounds : kNoBounds));
+    if (native_ != nullptr) native_->push_back({native_family_, family_.metric.size() - 1, h.native});
   }
   /// From now on zeros count as something to say when `measured` (a cost that was measured as 0).
   void keep_zeros_if(bool measured) {
@@ -66,6 +76,9 @@ class SeriesOut {
   MetricFamily& family_;
   const Labels& labels_;
   bool skip_zero_;
+  NativeSamples* native_ = nullptr;
+  std::string_view native_family_;
+  bool classic_buckets_ = true;
 };
 
 /// A row without a name adds more series to the family of the row above (forks by kind).
@@ -210,7 +223,7 @@ const GroupFamily kGroupFamilies[] = {
 
 /// Each row per group or, for the host, once over the sum of all groups.
 void group_families(const Snapshot& snapshot, bool exit_records, const config::GroupDetails& per_group,
-                    std::vector<MetricFamily>& out) {
+                    std::vector<MetricFamily>& out, NativeSamples* native) {
   std::vector<Labels> label_sets;  // built once: every row labels every group the same way
   label_sets.reserve(snapshot.groups.size());
   GroupSnapshot host;
@@ -225,13 +238,17 @@ void group_families(const Snapshot& snapshot, bool exit_records, const config::G
     if (row.from_exit_records && !exit_records) continue;
     if (row.descriptor.name != nullptr) families.push_back(family(row.descriptor));
     MetricFamily& f = families.back();
-    if (row.per_host_unless && !per_group.has(*row.per_host_unless)) {
+    const bool per_host = row.per_host_unless && !per_group.has(*row.per_host_unless);
+    // A native histogram costs one series whatever its buckets: per group for protobuf scrapers.
+    const bool native_row = native != nullptr && f.type == MetricType::Histogram;
+    if (per_host && !native_row) {
       SeriesOut series(f, no_labels, row.only_nonzero);
       row.series(host, snapshot, series);
       continue;
     }
     for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
-      SeriesOut series(f, label_sets[g], !row.every_group);
+      SeriesOut series = native_row ? SeriesOut(f, label_sets[g], !row.every_group, native, row.descriptor.name, !per_host)
+                                    : SeriesOut(f, label_sets[g], !row.every_group);
       row.series(snapshot.groups[g], snapshot, series);
     }
   }

@@ -56,6 +56,27 @@ TEST_CASE("Accept-Encoding negotiation finds gzip and honours q=0", "[http]") {
   CHECK_FALSE(accepts_gzip(",,,;;;q="));
 }
 
+TEST_CASE("Accept negotiation picks protobuf only when the client prefers it", "[http]") {
+  constexpr const char* kPrometheusNative =  // Prometheus 2.42 with --enable-feature=native-histograms
+      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+      "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
+      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+  CHECK(prefers_protobuf(kPrometheusNative));
+  CHECK(prefers_protobuf("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"));
+  CHECK(prefers_protobuf("Application/Vnd.Google.Protobuf;encoding=\"delimited\";proto=io.prometheus.client.MetricFamily;q=0.9, text/plain;q=0.5"));
+  CHECK(prefers_protobuf("text/plain;q=0.5,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"));
+  CHECK_FALSE(prefers_protobuf(""));
+  CHECK_FALSE(prefers_protobuf("*/*"));
+  CHECK_FALSE(prefers_protobuf("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+  CHECK_FALSE(prefers_protobuf("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"));
+  CHECK_FALSE(prefers_protobuf("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"));
+  CHECK_FALSE(prefers_protobuf("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"));
+  // A tie goes to the range listed first; a higher q anywhere wins.
+  CHECK_FALSE(prefers_protobuf("text/plain,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"));
+  CHECK_FALSE(prefers_protobuf("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,text/plain"));
+  CHECK_FALSE(prefers_protobuf(",,;;q=,application/vnd.google.protobuf;;;=;q"));
+}
+
 TEST_CASE("gzip_compress output inflates back, for empty and large inputs", "[http]") {
   for (const std::string& input : {std::string(), std::string("a"), sample_exposition(), std::string(3 << 20, 'z')}) {
     std::string compressed;

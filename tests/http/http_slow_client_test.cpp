@@ -55,7 +55,7 @@ std::string read_slowly(int port, const std::string& request, std::size_t slice,
 
 TEST_CASE("a 34,000-series gzip scrape read slowly for ~8 s arrives whole with the default timeouts", "[http]") {
   const std::string text = large_exposition();
-  const RunningServer running = start_server(exporter_like_options(), [&] { return text; }, always_healthy());
+  const RunningServer running = start_server(exporter_like_options(), [&](ExpositionFormat) { return text; }, always_healthy());
   REQUIRE(running.server);
   const auto probe = fetch(running.port, "GET", "/metrics", "Accept-Encoding: gzip\r\n");
   REQUIRE(probe);

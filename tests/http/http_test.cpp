@@ -28,7 +28,7 @@ TEST_CASE("GET /metrics returns the scrape text with the 0.0.4 content type and 
 TEST_CASE("the scrape callback runs once per request and sees no query string effect", "[http]") {
   std::atomic<int> calls{0};
   const RunningServer running =
-      start_server(local_options(), [&] { return "up " + std::to_string(++calls) + "\n"; }, always_healthy());
+      start_server(local_options(), [&](ExpositionFormat) { return "up " + std::to_string(++calls) + "\n"; }, always_healthy());
   REQUIRE(running.server);
   CHECK(fetch(running.port, "GET", "/metrics")->body == "up 1\n");
   CHECK(fetch(running.port, "GET", "/metrics?name[]=up")->body == "up 2\n");
@@ -94,7 +94,7 @@ TEST_CASE("a throwing scrape is a short 500 and the server keeps serving", "[htt
   std::atomic<int> mode{0};
   const RunningServer running = start_server(
       local_options(),
-      [&]() -> std::string {
+      [&](ExpositionFormat) -> std::string {
         if (mode == 1) throw std::runtime_error("snapshot unavailable");
         if (mode == 2) throw 42;
         if (mode == 3) throw std::runtime_error(std::string(10000, 'x'));

@@ -35,7 +35,7 @@ TEST_CASE("TLS: a scrape larger than a TLS record arrives whole, compressed or n
   REQUIRE(tls.pki.ok);
   std::string large;
   while (large.size() < 256 * 1024) large += sample_exposition();
-  const RunningServer running = start_server(tls.options(), [&] { return large; }, always_healthy());
+  const RunningServer running = start_server(tls.options(), [&](ExpositionFormat) { return large; }, always_healthy());
   REQUIRE(running.server);
   const TlsClientOptions client;
   const auto plain = fetch(running.port, "GET", "/metrics", "", &client);

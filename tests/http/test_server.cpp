@@ -56,7 +56,7 @@ std::string sample_exposition() {
 }
 
 HttpServer::ScrapeFn fixed_scrape() {
-  return [] { return sample_exposition(); };
+  return [](ExpositionFormat) { return sample_exposition(); };
 }
 
 HttpServer::HealthFn always_healthy() {

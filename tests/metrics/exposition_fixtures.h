@@ -44,6 +44,11 @@ inline aggregator::GroupSnapshot full_group(const std::string& name, std::uint64
   c.peak_rss.buckets = {base + 29, 1, 0};
   c.peak_rss.count = base + 30;
   c.peak_rss.sum = 5e6 + static_cast<double>(base);
+  // The native buckets hold as many samples as the classic ones: lifetimes over 30 doublings (wider than
+  // kMaxBuckets at the initial schema, so it reduces), one of them 0; peak memory in whole pages.
+  c.lifetime.native.observe(0);
+  for (std::uint64_t i = 1; i < c.lifetime.count; ++i) c.lifetime.native.observe(1e-4 * double(1u << (i % 30)) * (1 + 0.01 * double(i)));
+  for (std::uint64_t i = 0; i < c.peak_rss.count; ++i) c.peak_rss.native.observe(4096.0 * double(1 + i % 7) * double(base));
   return g;
 }
 
