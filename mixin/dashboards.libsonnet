@@ -20,11 +20,19 @@ local rateSum(metric, by=null, selector=gsel) =
   (if by == null then 'sum' else 'sum by (%s) ' % by) + '(rate(%s{%s}[%s]))' % [metric, selector, ri];
 // The ten groups with the highest rate of `metric`.
 local top10(metric) = 'topk(10, %s)' % rateSum(metric, 'groupname');
-// p50, p90 and p99 targets over the rate of a histogram's _bucket series.
-local quantiles(bucket) = [
-  target('histogram_quantile(%s, %s)' % [q.quantile, rateSum(bucket, 'le')], 'p' + q.percentile)
+// p50, p90 and p99 targets of a histogram family: its native histograms where the server ingests them (a
+// Prometheus with --enable-feature=native-histograms scrapes protobuf and gets them per group), else its
+// classic _bucket series; each server has only one of the two.
+local quantiles(histogram) = [
+  target('histogram_quantile(%s, %s) or histogram_quantile(%s, %s)'
+         % [q.quantile, rateSum(histogram), q.quantile, rateSum(histogram + '_bucket', 'le')], 'p' + q.percentile)
   for q in promql.quantiles
 ];
+// The ten groups with the highest p90 of a histogram family: native histograms, or classic buckets where
+// per_group sets them per group (groupname!=""); nothing on a classic server with per-host buckets.
+local top10p90(histogram) =
+  'topk(10, histogram_quantile(0.9, %s)) or topk(10, histogram_quantile(0.9, %s))'
+  % [rateSum(histogram, 'groupname'), rateSum(histogram + '_bucket', 'groupname, le', gsel + ',groupname!=""')];
 
 // ---- panels: sizes are hidden fields that layout() turns into gridPos ----
 local panel(title, targets, w=12, h=8, kind='timeseries', unit=null, description='', options={}) = {
@@ -142,12 +150,13 @@ local variable(name, label, query, extra={}) = {
     panel('Core dumps (10m)', [target('sum by (groupname) (increase(procevents_coredumps_total{%s}[10m]))' % gsel, '{{groupname}}')]),
 
     row('Process lifetime'),
-    panel('Lifetime distribution',
+    panel('Lifetime distribution (classic buckets)',
           [target('sum by (le) (increase(procevents_process_lifetime_seconds_bucket{%s}[%s]))' % [gsel, ri],
                   '{{le}}',
                   { format: 'heatmap' })],
           kind='heatmap',
-          description='Exited processes by how long they lived (fork to exit, kernel timestamps).',
+          description='Exited processes by how long they lived (fork to exit, kernel timestamps). Classic buckets: '
+                      + 'empty on a Prometheus with native histograms, which gets the quantile panels per group instead.',
           options={
             calculate: false,
             yAxis: { unit: 's' },
@@ -157,10 +166,16 @@ local variable(name, label, query, extra={}) = {
             tooltip: { show: true, yHistogram: true },
           }),
     panel('Lifetime quantiles',
-          quantiles('procevents_process_lifetime_seconds_bucket'),
+          quantiles('procevents_process_lifetime_seconds'),
           unit='s',
-          description="Interpolated within the histogram's buckets (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400 s by default). "
-                      + "The histogram is the host's unless per_group: [lifetime_buckets] is set; then choosing groups narrows it."),
+          description='From native histograms (per group, ~4 % error) on a Prometheus with native histograms; else interpolated '
+                      + "within the classic buckets (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400 s by default), which are the host's "
+                      + 'unless per_group: [lifetime_buckets] is set. Where the histogram is per group, choosing groups narrows it.'),
+    panel('Lifetime p90 by group (native histograms)',
+          [target(top10p90('procevents_process_lifetime_seconds'), '{{groupname}}')],
+          unit='s',
+          description='Needs a Prometheus with native histograms (--enable-feature=native-histograms), or '
+                      + 'per_group: [lifetime_buckets]; empty otherwise.'),
     panel('Mean lifetime (top 10 groups)', [target(
       'topk(10, %s / %s)' % [
         rateSum('procevents_group_process_lifetime_seconds_sum', 'groupname'),
@@ -168,7 +183,8 @@ local variable(name, label, query, extra={}) = {
       ], '{{groupname}}'
     )], unit='s', description="How long each group's exiting processes lived on average (always per group, as sum and count)."),
     panel('Short-lived share (< 1 s)', [target(
-      rateSum('procevents_process_lifetime_seconds_bucket', selector=gsel + ',le="1"') + ' / '
+      'histogram_fraction(0, 1, %s) or ' % rateSum('procevents_process_lifetime_seconds')
+      + rateSum('procevents_process_lifetime_seconds_bucket', selector=gsel + ',le="1"') + ' / '
       + rateSum('procevents_process_lifetime_seconds_count'), 'share'
     )], unit='percentunit', description='Fraction of exiting processes that lived less than a second: the ones /proc polling never sees.'),
     panel("Identity changes (the host's unless per_group: [identity])", [
@@ -189,10 +205,16 @@ local variable(name, label, query, extra={}) = {
           unit='percentunit',
           description='User and system CPU of tasks that have exited (100 % = one core).'),
     panel('Peak memory of exited processes',
-          quantiles('procevents_exited_peak_resident_memory_bytes_bucket'),
+          quantiles('procevents_exited_peak_resident_memory_bytes'),
           unit='bytes',
-          description='High-water resident memory of the processes that exited, interpolated within the '
-                      + "histogram's buckets (peak_memory_buckets: 4 MiB to 4 GiB by default)."),
+          description='High-water resident memory of the processes that exited: from native histograms (per group) on a '
+                      + 'Prometheus with native histograms, else interpolated within the classic buckets (peak_memory_buckets: '
+                      + '4 MiB to 4 GiB by default).'),
+    panel('Peak memory p90 by group (native histograms)',
+          [target(top10p90('procevents_exited_peak_resident_memory_bytes'), '{{groupname}}')],
+          unit='bytes',
+          description='Needs a Prometheus with native histograms (--enable-feature=native-histograms), or '
+                      + 'per_group: [peak_memory]; empty otherwise.'),
     panel('Storage I/O of exited processes (top 10 groups)', [
       target(top10('procevents_exited_storage_read_bytes_total'), 'read {{groupname}}'),
       target(top10('procevents_exited_storage_written_bytes_total'), 'written {{groupname}}'),

@@ -25,19 +25,35 @@
           |||,
         },
       ] + [
-        // Lifetimes of the processes that exited in the last 5 minutes (the histogram is per host unless
-        // per_group: [lifetime_buckets]; summed by instance it is the same either way).
+        // Lifetimes of the processes that exited in the last 5 minutes. A server with native histograms
+        // gets them per group (the first leg); a classic one gets buckets per host unless per_group:
+        // [lifetime_buckets] (the second); summed by instance it is the same either way.
         {
           record: 'procevents:process_lifetime_seconds:p%s_5m' % q.percentile,
-          expr: 'histogram_quantile(%s, sum by (instance, le) (rate(procevents_process_lifetime_seconds_bucket[5m])))' % q.quantile,
+          expr: |||
+            histogram_quantile(%(q)s, sum by (instance) (rate(procevents_process_lifetime_seconds[5m])))
+              or histogram_quantile(%(q)s, sum by (instance, le) (rate(procevents_process_lifetime_seconds_bucket[5m])))
+          ||| % { q: q.quantile },
         }
         for q in (import 'lib/promql.libsonnet').quantiles
+      ] + [
+        // Per group: native histograms (one series per group), or classic buckets where per_group makes
+        // them per group; no series from a classic server with the default per-host buckets.
+        {
+          record: 'procevents:group_%s:p90_5m' % std.strReplace(family, 'procevents_', ''),
+          expr: |||
+            histogram_quantile(0.9, sum by (instance, groupname) (rate(%(f)s[5m])))
+              or histogram_quantile(0.9, sum by (instance, groupname, le) (rate(%(f)s_bucket{groupname!=""}[5m])))
+          ||| % { f: family },
+        }
+        for family in ['procevents_process_lifetime_seconds', 'procevents_exited_peak_resident_memory_bytes']
       ] + [
         // Share of exiting processes that lived less than a second (the ones /proc polling never sees).
         {
           record: 'procevents:short_lived:ratio5m',
           expr: |||
-            sum by (instance) (rate(procevents_process_lifetime_seconds_bucket{le="1"}[5m]))
+            histogram_fraction(0, 1, sum by (instance) (rate(procevents_process_lifetime_seconds[5m])))
+              or sum by (instance) (rate(procevents_process_lifetime_seconds_bucket{le="1"}[5m]))
               / sum by (instance) (rate(procevents_process_lifetime_seconds_count[5m]))
           |||,
         },
@@ -63,7 +79,10 @@
         // Peak resident memory of the processes that exited in the last 5 minutes.
         {
           record: 'procevents:exited_peak_resident_memory_bytes:p90_5m',
-          expr: 'histogram_quantile(0.9, sum by (instance, le) (rate(procevents_exited_peak_resident_memory_bytes_bucket[5m])))',
+          expr: |||
+            histogram_quantile(0.9, sum by (instance) (rate(procevents_exited_peak_resident_memory_bytes[5m])))
+              or histogram_quantile(0.9, sum by (instance, le) (rate(procevents_exited_peak_resident_memory_bytes_bucket[5m])))
+          |||,
         },
       ],
     }],

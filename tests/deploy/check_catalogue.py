@@ -204,10 +204,12 @@ def check_expr(item, catalogue, recorded, errors):
                 if v not in allowed:
                     errors.append('%s: %s{%s} never takes the value %r' % (where, name, label, v))
         direct = next((f for f in reversed(functions) if f), None)
-        if direct in COUNTER_FUNCTIONS and kind != 'counter':
+        # A histogram family's own name is its native histogram (protobuf scrapes): rated like a counter,
+        # and what histogram_quantile() reads besides the classic _bucket series.
+        if direct in COUNTER_FUNCTIONS and kind not in ('counter', 'histogram'):
             errors.append('%s: %s() over %s, a %s' % (where, direct, name, kind))
-        if 'histogram_quantile' in functions and not name.endswith('_bucket'):
-            errors.append('%s: histogram_quantile() over %s, not a _bucket series' % (where, name))
+        if 'histogram_quantile' in functions and not name.endswith('_bucket') and kind != 'histogram':
+            errors.append('%s: histogram_quantile() over %s, neither a _bucket series nor a native histogram' % (where, name))
     if not uses_recorded:
         for label in grouping:
             if label not in available:

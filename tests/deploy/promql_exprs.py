@@ -2,7 +2,7 @@
 """Every PromQL expression the project ships, one JSON object per line, for tests that evaluate them
 against a real Prometheus (tests/e2e) or check them offline (check_dashboard.sh, check_rules.sh).
 
-  python3 tests/deploy/promql_exprs.py [--dashboard FILE] [--rules FILE] [--detailed]
+  python3 tests/deploy/promql_exprs.py [--dashboard FILE] [--rules FILE] [--detailed] [--native]
 
 Each line: {"source": "...", "kind": "...", "expr": "...", "expect": "..."}
 
@@ -59,6 +59,13 @@ DETAILED_HOST_DEPENDENT = {
     'procevents_exited_storage_read_bytes_total': 'storage reads that missed the page cache, by exited processes',
     'procevents_exited_storage_written_bytes_total': 'writes to disk-backed files by exited processes',
 }
+
+
+# Histogram families a server with native histograms (protobuf scrapes) stores as one native series per
+# group, without _bucket, _count or _sum series; a classic server stores only those, per host unless
+# per_group says otherwise (then with a non-empty groupname). Queries ask for both, joined by `or`.
+NATIVE_HISTOGRAMS = {'procevents_process_lifetime_seconds', 'procevents_exited_peak_resident_memory_bytes'}
+CLASSIC_SERIES = {name + suffix for name in NATIVE_HISTOGRAMS for suffix in ('_bucket', '_count', '_sum')}
 
 
 class ShapeError(Exception):
@@ -150,15 +157,31 @@ def substitute(expr, where):
     return VARIABLE.sub(replace, expr)
 
 
-def expectation(expr, detailed=False):
-    """'any' when every series the query reads is HOST_DEPENDENT (or DETAILED_HOST_DEPENDENT in the detailed
-    setting), else 'data'."""
-    names = {text for kind, text, _ in tokenize(expr) if kind == 'ident' and text.startswith(('procevents_', 'process_'))}
+def leg_can_have_data(leg, detailed, native):
+    """False when a top-level `or` leg reads a histogram form this server does not store (native histograms on a
+    classic server, classic series on a native one, classic per-group series (groupname!="") without
+    per_group), or reads only HOST_DEPENDENT series (DETAILED_HOST_DEPENDENT ones in the detailed setting)."""
+    tokens = tokenize(leg)
+    names = {text for kind, text, _ in tokens if kind == 'ident' and text.startswith(('procevents_', 'process_'))}
+    absent = CLASSIC_SERIES if native else NATIVE_HISTOGRAMS
+    if names & absent:
+        return False
+    per_group_classic = any(tokens[i][1] == 'groupname' and tokens[i + 1][1] == '!=' and tokens[i + 2][1] == '""'
+                            for i in range(len(tokens) - 2))
+    if per_group_classic and names & CLASSIC_SERIES and not detailed:
+        return False
     sparse = set(HOST_DEPENDENT) | (set(DETAILED_HOST_DEPENDENT) if detailed else set())
-    return 'any' if names and names <= sparse else 'data'
+    return not (names and names <= sparse)
 
 
-def dashboard_exprs(path=DASHBOARD, detailed=False):
+def expectation(expr, detailed=False, native=False):
+    """'data' when some top-level `or` leg can return data in this setting (leg_can_have_data), else 'any'.
+    `native`: the server ingests native histograms (it scrapes protobuf)."""
+    legs = split_top_level(expr, 'or')
+    return 'data' if any(leg_can_have_data(leg, detailed, native) for leg in legs) else 'any'
+
+
+def dashboard_exprs(path=DASHBOARD, detailed=False, native=False):
     with open(path) as f:
         dashboard = json.load(f)
     out = []
@@ -184,11 +207,11 @@ def dashboard_exprs(path=DASHBOARD, detailed=False):
                 continue
             where = 'dashboard panel %s "%s" target %s' % (panel.get('id'), panel.get('title'), target.get('refId'))
             expr = substitute(target['expr'], where)
-            out.append({'source': where, 'kind': 'panel', 'expr': expr, 'expect': expectation(expr, detailed)})
+            out.append({'source': where, 'kind': 'panel', 'expr': expr, 'expect': expectation(expr, detailed, native)})
     return out
 
 
-def rule_exprs(path=RULES, detailed=False):
+def rule_exprs(path=RULES, detailed=False, native=False):
     import yaml  # python3-yaml
     with open(path) as f:
         rules = yaml.safe_load(f)
@@ -198,9 +221,9 @@ def rule_exprs(path=RULES, detailed=False):
             expr = rule['expr'].strip()
             if 'record' in rule:
                 where = 'rule record %s' % rule['record']
-                out.append({'source': where, 'kind': 'record', 'expr': expr, 'expect': expectation(expr, detailed)})
+                out.append({'source': where, 'kind': 'record', 'expr': expr, 'expect': expectation(expr, detailed, native)})
                 out.append({'source': 'recorded series %s' % rule['record'], 'kind': 'recorded',
-                            'expr': rule['record'], 'expect': expectation(expr, detailed)})
+                            'expr': rule['record'], 'expect': expectation(expr, detailed, native)})
                 continue
             where = 'rule alert %s' % rule['alert']
             out.append({'source': where, 'kind': 'alert', 'expr': expr, 'expect': 'any'})
@@ -224,9 +247,11 @@ def main():
     parser.add_argument('--dashboard', default=DASHBOARD)
     parser.add_argument('--rules', default=RULES)
     parser.add_argument('--detailed', action='store_true', help='expectations for per_group: [all]')
+    parser.add_argument('--native', action='store_true', help='expectations for a server with native histograms')
     args = parser.parse_args()
     try:
-        exprs = dashboard_exprs(args.dashboard, args.detailed) + rule_exprs(args.rules, args.detailed)
+        exprs = (dashboard_exprs(args.dashboard, args.detailed, args.native) +
+                 rule_exprs(args.rules, args.detailed, args.native))
     except ShapeError as error:
         print('promql_exprs.py: %s' % error, file=sys.stderr)
         return 1

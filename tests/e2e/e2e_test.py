@@ -1,11 +1,13 @@
 """End to end: the exporter and a real Prometheus server (Debian's) on 127.0.0.1, once with the default
-series budget and once with every family per group (per_group: [all]).
+series budget, once with every family per group (per_group: [all]), and once with the server's native
+histograms on (--enable-feature=native-histograms: it scrapes the protobuf exposition).
 
 A workload runs; then, through Prometheus's HTTP API, every PromQL expression of the dashboard and
 of the rules is evaluated (tests/deploy/promql_exprs.py lists them, with what each must return: alert
 legs are checked without their threshold since a healthy test host fires none, absent() legs must be
 empty), the rules must load healthy, and the workload's exec count must
-arrive in Prometheus exactly.
+arrive in Prometheus exactly. With native histograms, 40 runs of one more program must show as a count of 40
+in its group's lifetime and peak-memory histograms, with a 0.9 quantile where those runs put it.
 
 Run by ctest through pytest with PROCEVENTS_BINARY and PROCEVENTS_WORKLOAD set.
 """
@@ -47,7 +49,36 @@ def query(port, expr):
     return body['data']['result']
 
 
-SETTINGS = {'default': '', 'detailed': 'per_group: [all]\n'}
+# name: (exporter configuration, Prometheus with native histograms)
+SETTINGS = {'default': ('', False), 'detailed': ('per_group: [all]\n', False), 'native': ('', True)}
+NATIVE_RUNS = 40
+NATIVE_SLEEP_MS = 30
+
+
+def check_native_histograms(prom_port, group):
+    """histogram_count() of the group's lifetime and peak memory reach NATIVE_RUNS; their p90 is in range."""
+    failures = []
+    checks = [('procevents_process_lifetime_seconds', 0.8 * NATIVE_SLEEP_MS / 1000, 1.0),
+              ('procevents_exited_peak_resident_memory_bytes', 64 * 1024, 256 * 1024 * 1024)]
+    for family, low, high in checks:
+        selector = '%s{groupname="%s"}' % (family, group)
+        deadline = time.time() + 30
+        count = None
+        while time.time() < deadline:
+            result = query(prom_port, 'histogram_count(%s)' % selector)
+            count = float(result[0]['value'][1]) if result else None
+            if count == NATIVE_RUNS:
+                break
+            time.sleep(0.5)
+        if count != NATIVE_RUNS:
+            failures.append('histogram_count(%s) = %s, expected %d' % (selector, count, NATIVE_RUNS))
+            continue
+        result = query(prom_port, 'histogram_quantile(0.9, %s)' % selector)
+        p90 = float(result[0]['value'][1]) if result else None
+        if p90 is None or not low <= p90 <= high:
+            failures.append('histogram_quantile(0.9, %s) = %s, expected within [%g, %g]' % (selector, p90, low, high))
+        print('native histograms: %s count %d, p90 %s' % (selector, count, p90))
+    return failures
 
 
 @pytest.mark.parametrize('setting', sorted(SETTINGS))
@@ -60,10 +91,11 @@ def test_prometheus(setting):
         program = os.path.join(work, name)
         shutil.copy(WORKLOAD, program)
         args = []
-        if SETTINGS[setting]:
+        exporter_config, native = SETTINGS[setting]
+        if exporter_config:
             args.append('--config.file=' + os.path.join(work, 'procevents.yml'))
             with open(args[-1].split('=', 1)[1], 'w') as f:
-                f.write(SETTINGS[setting])
+                f.write(exporter_config)
         with Exporter(BINARY, *args) as exporter:
             prom_port = free_port()
             config = os.path.join(work, 'prometheus.yml')
@@ -74,7 +106,8 @@ def test_prometheus(setting):
                         '      - targets: ["127.0.0.1:%d"]\n' % (json.dumps(RULES), exporter.port))
             prometheus = subprocess.Popen(
                 ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + os.path.join(work, 'data'),
-                 '--web.listen-address=127.0.0.1:%d' % prom_port, '--log.level=warn'],
+                 '--web.listen-address=127.0.0.1:%d' % prom_port, '--log.level=warn'] +
+                (['--enable-feature=native-histograms'] if native else []),
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, 'prometheus.log'), 'w'))
             deadline = time.time() + 30
             while time.time() < deadline:
@@ -95,6 +128,11 @@ def test_prometheus(setting):
             for args in workload:
                 subprocess.run([program] + list(args))
                 runs += 1
+            native_program = program + 'n'
+            if native:  # one more program, NATIVE_RUNS times: its group's distributions in one series each
+                shutil.copy(WORKLOAD, native_program)
+                for _ in range(NATIVE_RUNS):
+                    subprocess.run([native_program, 'sleep', str(NATIVE_SLEEP_MS)])
 
             deadline = time.time() + 30
             got = None
@@ -107,9 +145,10 @@ def test_prometheus(setting):
             assert got == runs, 'exec count in Prometheus: %s, expected %d' % (got, runs)
             time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
 
-            failures = []
+            failures = check_native_histograms(prom_port, os.path.basename(native_program)) if native else []
             detailed = setting == 'detailed'
-            exprs = promql_exprs.dashboard_exprs(detailed=detailed) + promql_exprs.rule_exprs(RULES, detailed)
+            exprs = (promql_exprs.dashboard_exprs(detailed=detailed, native=native) +
+                     promql_exprs.rule_exprs(RULES, detailed, native))
             for item in exprs:
                 try:
                     result = query(prom_port, item['expr'])
