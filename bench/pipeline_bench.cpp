@@ -6,7 +6,9 @@
 //              is preceded by its task's exit record, as the receiver orders them, so every record
 //              is joined and charged.
 //   scrape     /metrics for 10, 500 and 1000 groups, default and detailed (per_group: [all]), exit
-//              costs included: series per group and per host, bytes plain and gzipped, render time
+//              costs included: series per group and per host, bytes plain and gzipped, render time; then
+//              the protobuf exposition of the same snapshots (every group's lifetime and peak memory as
+//              native histograms): series, bytes, render time and ns per series beside the text's
 //   memory     resident memory with 100k tracked processes, 1000 groups and a full ring
 //   attribution  /proc identification cost per exec, with and without cgroup classification
 //   scope      identification per exec (the real ProcessIdentifier on this process) for the whole host,
@@ -278,6 +280,23 @@ std::size_t gzip_size(const std::string& text) {
   return size;
 }
 
+/// The series a Prometheus server with native histograms stores from a protobuf scrape: a histogram sample
+/// (every one has its native histogram) is one, everything else as in text.
+std::size_t protobuf_series(const std::vector<prometheus::MetricFamily>& families, const metrics::NativeSamples& native) {
+  std::size_t series = native.size();
+  for (const auto& family : families) {
+    if (family.type == prometheus::MetricType::Histogram) continue;
+    for (const auto& metric : family.metric) {
+      if (family.type == prometheus::MetricType::Summary) {
+        series += 2 + metric.summary.quantile.size();
+      } else {
+        ++series;
+      }
+    }
+  }
+  return series;
+}
+
 /// The series budget and the scrape cost, for the default and the detailed setting (per_group: [all]):
 /// every group's processes fork threads and children that exec and exit, each with its exit record.
 void scrape(std::size_t groups, const config::GroupDetails& per_group, const char* setting) {
@@ -300,20 +319,27 @@ void scrape(std::size_t groups, const config::GroupDetails& per_group, const cha
   metrics::PipelineStatus status;
   status.taskstats = taskstats::SourceStats{};  // taskstats up: the exit-cost families are exported
   const metrics::BuildInfo build{"bench", "bench", "bench", "bench", "linux", "bench"};
-  std::string text;
+  std::string text, protobuf;
   constexpr int kRounds = 31;
-  std::vector<double> totals, copies;
+  std::vector<double> totals, copies, text_renders, protobuf_renders;
+  metrics::NativeSamples native;
+  std::vector<prometheus::MetricFamily> native_families;
   for (int i = 0; i < kRounds; ++i) {
     const auto start = Clock::now();
     aggregator::Snapshot snapshot;
     aggregator.fill_snapshot(snapshot);  // the only part done under the aggregator's lock
     const auto copied = Clock::now();
     text = metrics::render_text(metrics::exporter_families(snapshot, status, build, per_group));
-    totals.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    const auto text_done = Clock::now();
+    native.clear();
+    native_families = metrics::exporter_families(snapshot, status, build, per_group, &native);
+    protobuf = metrics::render_protobuf(native_families, native);
+    protobuf_renders.push_back(std::chrono::duration<double>(Clock::now() - text_done).count());
+    text_renders.push_back(std::chrono::duration<double>(text_done - copied).count());
+    totals.push_back(std::chrono::duration<double>(text_done - start).count());
     copies.push_back(std::chrono::duration<double>(copied - start).count());
   }
-  std::sort(totals.begin(), totals.end());
-  std::sort(copies.begin(), copies.end());
+  for (auto* sorted : {&totals, &copies, &text_renders, &protobuf_renders}) std::sort(sorted->begin(), sorted->end());
   std::size_t series = 0, group_series = 0;
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t end = text.find('\n', at);
@@ -329,6 +355,14 @@ void scrape(std::size_t groups, const config::GroupDetails& per_group, const cha
               setting, groups, series, static_cast<double>(group_series) / static_cast<double>(groups),
               series - group_series, text.size(), gzip_size(text), totals.front() * 1e3, totals[kRounds / 2] * 1e3,
               copies[kRounds / 2] * 1e3);
+  // A native histogram is one series; everything else as in text.
+  const std::size_t pb_series = protobuf_series(native_families, native);
+  const double text_ns = text_renders[kRounds / 2] * 1e9 / static_cast<double>(series);
+  const double protobuf_ns = protobuf_renders[kRounds / 2] * 1e9 / static_cast<double>(pb_series);
+  std::printf("protobuf  %-8s groups=%-5zu series=%-6zu native histograms=%-5zu bytes=%-8zu gzip=%-7zu"
+              " render=%.2f ms median (text %.2f ms): %.0f ns/series (text %.0f ns/series)  (target: <= text per series)\n",
+              setting, groups, pb_series, native.size(), protobuf.size(), gzip_size(protobuf),
+              protobuf_renders[kRounds / 2] * 1e3, text_renders[kRounds / 2] * 1e3, protobuf_ns, text_ns);
 }
 
 void memory(std::int32_t live, std::size_t groups) {

@@ -292,8 +292,12 @@ std::string render_text(const std::vector<MetricFamily>& families) {
 }
 
 std::string render_protobuf(const std::vector<MetricFamily>& families, const NativeSamples& native) {
+  // Sized up front: a sample takes some 40 bytes (labels, value and framing), a native histogram a few
+  // dozen more; growing by doubling would copy the body several times.
+  std::size_t estimate = 64 * native.size();
+  for (const MetricFamily& family : families) estimate += 128 + 48 * family.metric.size();
   std::string out;
-  out.reserve(1 << 16);
+  out.reserve(estimate);
   write_protobuf(families, native, out);
   return out;
 }

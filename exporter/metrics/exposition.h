@@ -54,11 +54,12 @@ struct BuildInfo {
 };
 
 /// The native histogram of one histogram sample, which prometheus-cpp's ClientMetric has no field for:
-/// sample `metric` of the family named `family` (a descriptor's name, static storage).
+/// sample `metric` of the family named `family` (a descriptor's name, static storage). `histogram` points
+/// into the snapshot the families were built from: render before that snapshot goes.
 struct NativeSample {
   std::string_view family;
   std::size_t metric = 0;
-  aggregator::NativeHistogram histogram;
+  const aggregator::NativeHistogram* histogram = nullptr;
 };
 using NativeSamples = std::vector<NativeSample>;
 

@@ -56,7 +56,7 @@ class SeriesOut {
     if (skip_zero_ && h.count == 0) return;
     static const std::vector<double> kNoBounds;
     family_.metric.push_back(detail::histogram(labels_, h, classic_buckets_ ? bounds : kNoBounds));
-    if (native_ != nullptr) native_->push_back({native_family_, family_.metric.size() - 1, h.native});
+    if (native_ != nullptr) native_->push_back({native_family_, family_.metric.size() - 1, &h.native});
   }
   /// From now on zeros count as something to say when `measured` (a cost that was measured as 0).
   void keep_zeros_if(bool measured) {

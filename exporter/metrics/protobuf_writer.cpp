@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 
 #include "io/prometheus/client/metrics.pb.h"
@@ -114,7 +115,10 @@ void append_delimited(const pb::MetricFamily& message, std::string& out) {
 }  // namespace
 
 void write_protobuf(const std::vector<MetricFamily>& families, const NativeSamples& native, std::string& out) {
-  pb::MetricFamily message;  // reused: Clear() keeps the sub-messages for the next family
+  // One message on an arena, reused: Clear() keeps the sub-messages and strings for the next family, and
+  // nothing is freed piecemeal at the end.
+  google::protobuf::Arena arena;
+  pb::MetricFamily& message = *google::protobuf::Arena::CreateMessage<pb::MetricFamily>(&arena);
   auto next_native = native.begin();
   for (const MetricFamily& family : families) {
     message.Clear();
@@ -125,7 +129,7 @@ void write_protobuf(const std::vector<MetricFamily>& families, const NativeSampl
       pb::Metric* metric = message.add_metric();
       fill_metric(family.type, family.metric[i], *metric);
       if (next_native != native.end() && next_native->metric == i && next_native->family == family.name) {
-        native_histogram(next_native->histogram, *metric->mutable_histogram());
+        native_histogram(*next_native->histogram, *metric->mutable_histogram());
         ++next_native;
       }
     }

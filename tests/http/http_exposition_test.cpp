@@ -28,10 +28,10 @@ constexpr char kProtobufType[] =
 HttpServer::ScrapeFn fixture_scrape() {
   return [](ExpositionFormat format) {
     const metrics::BuildInfo build{"1.2.3", "abcdef0", "main", "GNU 12.2.0", "linux", "amd64"};
-    metrics::NativeSamples native;
+    metrics::NativeSamples native;  // points into `snapshot`
     const bool protobuf = format == ExpositionFormat::kProtobuf;
-    const auto families = metrics::exporter_families(procevents::testing::full_snapshot(true),
-                                                     procevents::testing::full_status(true), build, {},
+    const aggregator::Snapshot snapshot = procevents::testing::full_snapshot(true);
+    const auto families = metrics::exporter_families(snapshot, procevents::testing::full_status(true), build, {},
                                                      protobuf ? &native : nullptr);
     return protobuf ? metrics::render_protobuf(families, native) : metrics::render_text(families);
   };
@@ -66,8 +66,8 @@ TEST_CASE("a native-histogram scrape gets delimited protobuf equal to the text o
     }
     CHECK(native == 4);  // two groups, lifetime and peak memory
     metrics::NativeSamples samples;
-    const auto families = metrics::exporter_families(procevents::testing::full_snapshot(true),
-                                                     procevents::testing::full_status(true),
+    const aggregator::Snapshot snapshot = procevents::testing::full_snapshot(true);
+    const auto families = metrics::exporter_families(snapshot, procevents::testing::full_status(true),
                                                      {"1.2.3", "abcdef0", "main", "GNU 12.2.0", "linux", "amd64"}, {},
                                                      &samples);
     CHECK(metrics::render_text(procevents::testing::to_families(decoded)) == metrics::render_text(families));

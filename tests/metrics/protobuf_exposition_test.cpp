@@ -92,6 +92,7 @@ TEST_CASE("a protobuf scrape gets each group's native histograms in one series",
                                              : group.counters.peak_rss;
         const auto& got = metric.histogram();
         CHECK(got.schema() == h.native.schema);
+        CHECK(h.native.counts.size() <= aggregator::NativeHistogram::kMaxBuckets);
         CHECK(got.schema() <= aggregator::NativeHistogram::kInitialSchema);
         CHECK(got.zero_threshold() == aggregator::NativeHistogram::kZeroThreshold);
         CHECK(got.zero_count() == h.native.zero_count);
