@@ -55,6 +55,19 @@ NATIVE_RUNS = 40
 NATIVE_SLEEP_MS = 30
 
 
+def wait_for_value(port, expr, want, timeout=30):
+    """The first series' value of `expr` once it equals `want`, else the last seen (None: no series)."""
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        result = query(port, expr)
+        got = float(result[0]['value'][1]) if result else None
+        if got == want:
+            break
+        time.sleep(0.5)
+    return got
+
+
 def check_native_histograms(prom_port, group):
     """histogram_count() of the group's lifetime and peak memory reach NATIVE_RUNS; their p90 is in range."""
     failures = []
@@ -62,14 +75,7 @@ def check_native_histograms(prom_port, group):
               ('procevents_exited_peak_resident_memory_bytes', 64 * 1024, 256 * 1024 * 1024)]
     for family, low, high in checks:
         selector = '%s{groupname="%s"}' % (family, group)
-        deadline = time.time() + 30
-        count = None
-        while time.time() < deadline:
-            result = query(prom_port, 'histogram_count(%s)' % selector)
-            count = float(result[0]['value'][1]) if result else None
-            if count == NATIVE_RUNS:
-                break
-            time.sleep(0.5)
+        count = wait_for_value(prom_port, 'histogram_count(%s)' % selector, NATIVE_RUNS)
         if count != NATIVE_RUNS:
             failures.append('histogram_count(%s) = %s, expected %d' % (selector, count, NATIVE_RUNS))
             continue
@@ -134,14 +140,7 @@ def test_prometheus(setting):
                 for _ in range(NATIVE_RUNS):
                     subprocess.run([native_program, 'sleep', str(NATIVE_SLEEP_MS)])
 
-            deadline = time.time() + 30
-            got = None
-            while time.time() < deadline:
-                result = query(prom_port, 'procevents_execs_total{groupname="%s"}' % name)
-                got = float(result[0]['value'][1]) if result else None
-                if got == runs:
-                    break
-                time.sleep(0.5)
+            got = wait_for_value(prom_port, 'procevents_execs_total{groupname="%s"}' % name, runs)
             assert got == runs, 'exec count in Prometheus: %s, expected %d' % (got, runs)
             time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
 
