@@ -14,8 +14,16 @@
 #include <span>
 
 #include "common/unique_fd.h"
+#include "procfs/proc_text.h"
 
 namespace procevents::procfs {
+
+using detail::all_digits;
+using detail::Dir;
+using detail::error_from_errno;
+using detail::for_each_stat_field;
+using detail::parse_number;
+using detail::read_up_to;
 
 namespace {
 
@@ -23,80 +31,6 @@ namespace {
 constexpr std::size_t kBufferBytes = 65536;
 constexpr std::size_t kMaxStatBytes = 4096;    // stat is ~300 bytes; comm is at most 64
 constexpr std::size_t kMaxStatusBytes = 4096;  // "Uid:" is in the first dozen lines
-
-ReadError error_from_errno(int error) {
-  switch (error) {
-    case ENOENT:
-    case ESRCH: return ReadError::kGone;
-    case EACCES:
-    case EPERM: return ReadError::kPermission;
-    default: return ReadError::kOther;
-  }
-}
-
-/// RAII for a DIR*.
-class Dir {
- public:
-  explicit Dir(const char* path) : dir_(::opendir(path)) {}
-  ~Dir() {
-    if (dir_) ::closedir(dir_);
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-  DIR* get() const { return dir_; }
-
- private:
-  DIR* dir_;
-};
-
-template <class T>
-bool parse_number(std::string_view text, T& out) {
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
-}
-
-bool all_digits(const char* name) {
-  if (*name == '\0') return false;
-  for (; *name != '\0'; ++name) {
-    if (*name < '0' || *name > '9') return false;
-  }
-  return true;
-}
-
-/// Reads fd until EOF or `want` bytes; returns the count or -errno. EINTR is retried.
-ssize_t read_up_to(int fd, char* buffer, std::size_t want) {
-  std::size_t used = 0;
-  while (used < want) {
-    const ssize_t got = ::read(fd, buffer + used, want - used);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (got == 0) break;
-    used += static_cast<std::size_t>(got);
-  }
-  return static_cast<ssize_t>(used);
-}
-
-/// Splits /proc/<pid>/stat text "pid (comm) state ppid ...": `comm` is everything between the first
-/// '(' and the LAST ')' (it may hold ')', spaces or newlines); fn(number, token) is called for each
-/// field after it, from 3 (state) up to `last`. False when there is no "(comm)".
-template <class Fn>
-bool for_each_stat_field(std::string_view text, std::string_view& comm, int last, Fn&& fn) {
-  const auto open = text.find('(');
-  const auto close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
-  comm = text.substr(open + 1, close - open - 1);
-  std::string_view rest = text.substr(close + 1);
-  for (int field = 3; !rest.empty() && field <= last; ++field) {
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n')) rest.remove_prefix(1);
-    if (rest.empty()) break;
-    const auto end = rest.find_first_of(" \n");
-    fn(field, rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-  }
-  return true;
-}
 
 /// The value of the "<key> <number>" line of /proc/stat at `path`, read in chunks of `buffer` (the
 /// "intr" line before it can be longer than any fixed buffer on machines with many interrupts).
@@ -183,6 +117,13 @@ std::optional<StatUsage> parse_stat_usage(std::string_view text) {
   const bool split = for_each_stat_field(text, comm, 24, [&](int field, std::string_view token) {
     bool good = false;
     switch (field) {
+      case 3:
+        good = token.size() == 1;
+        usage.state = token.front();
+        break;
+      case 10: good = parse_number(token, usage.minor_faults); break;
+      case 12: good = parse_number(token, usage.major_faults); break;
+      case 20: good = parse_number(token, usage.threads); break;
       case 14: good = parse_number(token, usage.utime_ticks); break;
       case 15: good = parse_number(token, usage.stime_ticks); break;
       case 22: good = parse_number(token, usage.start_time_ticks); break;
@@ -192,7 +133,7 @@ std::optional<StatUsage> parse_stat_usage(std::string_view text) {
     }
     if (good) ++parsed;
   });
-  if (!split || parsed != 5) return std::nullopt;
+  if (!split || parsed != 9) return std::nullopt;
   return usage;
 }
 

@@ -161,9 +161,14 @@ bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int
                 bool* exiting = nullptr, bool* kernel_thread = nullptr);
 
 /// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
+/// Counts cover the whole process: its live threads and those that have exited.
 struct StatUsage {
+  char state = '?';                    // field 3: R, S, D, Z, T, t, X, I, ...
+  std::uint64_t minor_faults = 0;      // field 10
+  std::uint64_t major_faults = 0;      // field 12
   std::uint64_t utime_ticks = 0;       // field 14
   std::uint64_t stime_ticks = 0;       // field 15
+  std::uint64_t threads = 0;           // field 20
   std::uint64_t start_time_ticks = 0;  // field 22
   std::uint64_t vsize_bytes = 0;       // field 23
   std::int64_t rss_pages = 0;          // field 24

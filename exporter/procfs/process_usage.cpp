@@ -1,0 +1,191 @@
+#include "procfs/process_usage.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include "common/unique_fd.h"
+#include "procfs/proc_text.h"
+
+namespace procevents::procfs {
+
+namespace {
+
+using detail::error_from_errno;
+using detail::parse_number;
+
+constexpr std::size_t kInitialBufferBytes = 8192;  // status is ~1.5 KiB
+constexpr std::size_t kMaxBufferBytes = 1 << 20;   // status grows with the CPU count (Cpus_allowed)
+
+/// The text after `key` on the line that starts with it ("VmSwap:\t    12 kB" -> "12 kB"), trimmed.
+std::optional<std::string_view> line_value(std::string_view text, std::string_view key) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    if (line.starts_with(key)) {
+      std::string_view value = line.substr(key.size());
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      return value;
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+template <class T>
+bool line_number(std::string_view text, std::string_view key, T& out) {
+  const std::optional<std::string_view> value = line_value(text, key);
+  return value && parse_number(*value, out);
+}
+
+}  // namespace
+
+ProcessState process_state(char stat_state) noexcept {
+  switch (stat_state) {
+    case 'R': return ProcessState::kRunning;
+    case 'S': return ProcessState::kSleeping;
+    case 'D': return ProcessState::kWaiting;
+    case 'Z': return ProcessState::kZombie;
+    default: return ProcessState::kOther;
+  }
+}
+
+std::optional<ProcessUsage::Status> parse_status_usage(std::string_view text) {
+  ProcessUsage::Status status;
+  if (!line_number(text, "voluntary_ctxt_switches:", status.voluntary_switches) ||
+      !line_number(text, "nonvoluntary_ctxt_switches:", status.involuntary_switches)) {
+    return std::nullopt;
+  }
+  if (const std::optional<std::string_view> swap = line_value(text, "VmSwap:")) {
+    std::uint64_t kib = 0;
+    if (!swap->ends_with(" kB") || !parse_number(swap->substr(0, swap->size() - 3), kib)) return std::nullopt;
+    status.swapped_bytes = kib * 1024;
+  }
+  return status;
+}
+
+std::optional<ProcessUsage::Io> parse_io(std::string_view text) {
+  ProcessUsage::Io io;
+  if (!line_number(text, "read_bytes:", io.read_bytes) || !line_number(text, "write_bytes:", io.write_bytes)) {
+    return std::nullopt;
+  }
+  return io;
+}
+
+std::optional<std::uint64_t> parse_open_files_limit(std::string_view text) {
+  // "Max open files            1024                 524288               files     "
+  std::optional<std::string_view> value = line_value(text, "Max open files");
+  if (!value) return std::nullopt;
+  const std::string_view soft = value->substr(0, value->find_first_of(" \t"));
+  if (soft == "unlimited") return 0;
+  std::uint64_t limit = 0;
+  if (!parse_number(soft, limit)) return std::nullopt;
+  return limit;
+}
+
+UsageReader::UsageReader(std::string proc_root) : root_(std::move(proc_root)), buffer_(kInitialBufferBytes) {
+  path_.reserve(root_.size() + 16);
+  struct statfs filesystem {};
+  fd_count_in_size_ = ::statfs(root_.c_str(), &filesystem) == 0 && filesystem.f_type == PROC_SUPER_MAGIC;
+}
+
+ReadError UsageReader::slurp(int dir_fd, const char* name) {
+  used_ = 0;
+  const UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return error_from_errno(errno);
+  // These files are generated whole on the first read (seq_file): a full buffer means a longer file.
+  for (;;) {
+    const ssize_t got = detail::read_up_to(fd.get(), buffer_.data() + used_, buffer_.size() - used_);
+    if (got < 0) return error_from_errno(static_cast<int>(-got));
+    used_ += static_cast<std::size_t>(got);
+    if (used_ < buffer_.size() || buffer_.size() >= kMaxBufferBytes) return ReadError::kNone;
+    buffer_.resize(buffer_.size() * 2);
+  }
+}
+
+ReadError UsageReader::read_fds(int dir_fd, ProcessUsage::Fds& out) {
+  // Since Linux 6.2 the fd directory's size is the number of open descriptors: one fstatat, no
+  // listing. Older kernels (and a process with none) report 0: then count the entries.
+  out.open = 0;
+  if (fd_count_in_size_) {
+    struct stat info {};
+    if (::fstatat(dir_fd, "fd", &info, 0) != 0) return error_from_errno(errno);
+    out.open = static_cast<std::uint64_t>(info.st_size);
+  }
+  if (out.open == 0) {
+    const int fd = ::openat(dir_fd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return error_from_errno(errno);
+    DIR* listing = ::fdopendir(fd);
+    if (listing == nullptr) {
+      ::close(fd);
+      return error_from_errno(errno);
+    }
+    while (const dirent* entry = ::readdir(listing)) {
+      if (entry->d_name[0] != '.') ++out.open;
+    }
+    ::closedir(listing);
+  }
+  if (const ReadError error = slurp(dir_fd, "limits"); error != ReadError::kNone) return error;
+  const std::optional<std::uint64_t> limit = parse_open_files_limit(std::string_view(buffer_.data(), used_));
+  if (!limit) return ReadError::kOther;
+  out.limit = *limit;
+  return ReadError::kNone;
+}
+
+ReadError UsageReader::read(std::int32_t pid, std::uint64_t start_time_ticks, UsageParts parts, ProcessUsage& out) {
+  if (pid <= 0) return ReadError::kGone;
+  char digits[16];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
+  path_.assign(root_).append("/").append(digits, ec == std::errc() ? end : digits);
+  // One directory for every part: if the pid is reused meanwhile, the reads fail instead of mixing.
+  const UniqueFd dir(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return error_from_errno(errno);
+
+  if (const ReadError error = slurp(dir.get(), "stat"); error != ReadError::kNone) return error;
+  const std::optional<StatUsage> stat = parse_stat_usage(std::string_view(buffer_.data(), used_));
+  if (!stat) return ReadError::kOther;
+  if (start_time_ticks != 0 && stat->start_time_ticks != start_time_ticks) return ReadError::kGone;
+  out.stat = *stat;
+  out.status.reset();
+  out.io.reset();
+  out.fds.reset();
+  out.unreadable = 0;
+
+  // A part gone means the process went away meanwhile; one refused (or malformed) is unreadable.
+  const auto part = [&](ReadError error, std::uint8_t unreadable_bit) {
+    if (error != ReadError::kNone && error != ReadError::kGone) out.unreadable |= unreadable_bit;
+    return error != ReadError::kGone;
+  };
+  if (parts.status) {
+    const ReadError error = slurp(dir.get(), "status");
+    if (!part(error, ProcessUsage::kUnreadableStatus)) return ReadError::kGone;
+    if (error == ReadError::kNone) {
+      out.status = parse_status_usage(std::string_view(buffer_.data(), used_));
+      if (!out.status) out.unreadable |= ProcessUsage::kUnreadableStatus;
+    }
+  }
+  if (parts.io) {
+    const ReadError error = slurp(dir.get(), "io");
+    if (!part(error, ProcessUsage::kUnreadableIo)) return ReadError::kGone;
+    if (error == ReadError::kNone) {
+      out.io = parse_io(std::string_view(buffer_.data(), used_));
+      if (!out.io) out.unreadable |= ProcessUsage::kUnreadableIo;
+    }
+  }
+  if (parts.fds) {
+    ProcessUsage::Fds fds;
+    const ReadError error = read_fds(dir.get(), fds);
+    if (!part(error, ProcessUsage::kUnreadableFds)) return ReadError::kGone;
+    if (error == ReadError::kNone) out.fds = fds;
+  }
+  return ReadError::kNone;
+}
+
+}  // namespace procevents::procfs

@@ -1,0 +1,88 @@
+// What a live process uses now, read at scrape time for the live per-group families: stat always
+// (CPU, faults, threads, memory, state), and status, io and the fd table only where the
+// configuration asks (each costs system calls per process per scrape).
+//
+// Counts cover the whole process, its exited threads included, except context switches: status
+// shows the thread-group leader's alone (as process-exporter reports them).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "procfs/procfs.h"
+
+namespace procevents::procfs {
+
+/// process-exporter's five states (namedprocess_namegroup_states): R, S, D, Z, and the rest.
+enum class ProcessState : std::uint8_t { kRunning, kSleeping, kWaiting, kZombie, kOther };
+inline constexpr std::array<const char*, 5> kProcessStateNames = {"Running", "Sleeping", "Waiting", "Zombie", "Other"};
+inline constexpr std::size_t kProcessStateCount = kProcessStateNames.size();
+static_assert(static_cast<std::size_t>(ProcessState::kOther) + 1 == kProcessStateCount);
+ProcessState process_state(char stat_state) noexcept;
+
+/// The optional parts of a usage read; stat is always read.
+struct UsageParts {
+  bool status = false;  // swapped memory, context switches
+  bool io = false;      // storage bytes (needs ptrace rights over the process)
+  bool fds = false;     // open descriptors (needs ptrace rights) and the soft limit
+  bool operator==(const UsageParts&) const = default;
+};
+
+struct ProcessUsage {
+  StatUsage stat;
+  struct Status {
+    std::uint64_t swapped_bytes = 0;  // VmSwap (absent for kernel threads: 0)
+    std::uint64_t voluntary_switches = 0;
+    std::uint64_t involuntary_switches = 0;
+  };
+  struct Io {
+    std::uint64_t read_bytes = 0;   // storage, as the block layer counts it
+    std::uint64_t write_bytes = 0;
+  };
+  struct Fds {
+    std::uint64_t open = 0;
+    std::uint64_t limit = 0;  // the soft RLIMIT_NOFILE; 0 = unlimited
+  };
+  // nullopt when not asked for, or when it could not be read (see `unreadable`).
+  std::optional<Status> status;
+  std::optional<Io> io;
+  std::optional<Fds> fds;
+  /// Parts asked for that /proc refused (EACCES/EPERM without ptrace rights) or that were
+  /// malformed: the caller counts them, so a family never under-reports in silence.
+  std::uint8_t unreadable = 0;
+  static constexpr std::uint8_t kUnreadableStatus = 1, kUnreadableIo = 2, kUnreadableFds = 4;
+};
+
+/// Reads ProcessUsage through one open /proc/<pid> directory. Single-threaded: it owns its buffer.
+class UsageReader {
+ public:
+  explicit UsageReader(std::string proc_root = "/proc");
+  /// kGone when the process has gone, or when `start_time_ticks` (0: not checked) is not its start
+  /// time (the pid names a later process); kPermission or kOther when stat could not be read.
+  ReadError read(std::int32_t pid, std::uint64_t start_time_ticks, UsageParts parts, ProcessUsage& out);
+
+ private:
+  ReadError slurp(int dir_fd, const char* name);
+  ReadError read_fds(int dir_fd, ProcessUsage::Fds& out);
+
+  std::string root_;
+  std::string path_;
+  std::vector<char> buffer_;
+  std::size_t used_ = 0;
+  bool fd_count_in_size_ = false;  // the root is a procfs, whose fd directories have their count as size
+};
+
+// Pure parsers, public for tests.
+
+/// VmSwap and the leader's context switches from /proc/<pid>/status text; nullopt without the
+/// switch lines (VmSwap is absent for kernel threads and zombies: 0).
+std::optional<ProcessUsage::Status> parse_status_usage(std::string_view text);
+/// read_bytes and write_bytes from /proc/<pid>/io text.
+std::optional<ProcessUsage::Io> parse_io(std::string_view text);
+/// The soft limit of the "Max open files" line of /proc/<pid>/limits (0 = unlimited).
+std::optional<std::uint64_t> parse_open_files_limit(std::string_view text);
+
+}  // namespace procevents::procfs
