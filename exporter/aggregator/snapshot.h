@@ -11,6 +11,7 @@
 
 #include "aggregator/native_histogram.h"
 #include "attribution/labels.h"
+#include "procfs/process_usage.h"
 
 namespace procevents::aggregator {
 
@@ -94,6 +95,12 @@ struct GroupCounters {
   std::uint64_t blkio_delay_ns = 0;  // waiting for block I/O (delay accounting)
   Histogram peak_rss;                // bytes, one observation per exited process
 
+  // The finished part of the live + finished usage counters (procfs::UsageCounter): what the group's
+  // processes used up to their exit or their exec into another group, since counting began for
+  // them. Signed: an exit record of a thread alive at start-up carries CPU from before, which the
+  // process's live part (reading - counted) gives back until the process exits.
+  std::array<std::int64_t, procfs::kUsageCounterCount> usage{};
+
   /// Adds another group's counters (the host's totals are the sum over groups).
   void add(const GroupCounters& other) {
     forks_process += other.forks_process;
@@ -119,6 +126,7 @@ struct GroupCounters {
     cpu_delay_ns += other.cpu_delay_ns;
     blkio_delay_ns += other.blkio_delay_ns;
     peak_rss.add(other.peak_rss);
+    for (std::size_t u = 0; u < procfs::kUsageCounterCount; ++u) usage[u] += other.usage[u];
   }
 };
 
@@ -153,11 +161,22 @@ struct TableAuditStats {
   std::uint64_t corrected = 0;                       // of those, entries put right (removed or added)
 };
 
+/// A live process for the scrape to read (live::LiveCollector): where its usage counts, and how much
+/// of it is counted already (in its group's `usage`, or from before counting began for it).
+struct LiveProcess {
+  std::int32_t pid = 0;
+  std::uint32_t group = 0;  // index into Snapshot::groups
+  /// It started no later than this (clock ticks after boot): a later start means the pid was reused.
+  std::uint64_t started_by_ticks = procfs::UsageReader::kAnyStart;
+  procfs::UsageVector counted{};
+};
+
 struct Snapshot {
   std::vector<double> lifetime_bounds;  // upper bounds (seconds), strictly increasing, without +Inf
   std::vector<double> peak_rss_bounds;  // upper bounds (bytes)
   std::array<bool, kAttributionLabelCount> attribution_enabled{};
   std::vector<GroupSnapshot> groups;
+  std::vector<LiveProcess> live;  // every tracked process, in no particular order
   std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates{};  // events/s
   std::uint64_t events_processed = 0;
   std::uint64_t exit_records_processed = 0;

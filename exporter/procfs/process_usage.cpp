@@ -57,6 +57,23 @@ ProcessState process_state(char stat_state) noexcept {
   }
 }
 
+UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io) {
+  static const std::uint64_t kMicrosPerTick = [] {
+    const long ticks = ProcReader::clock_ticks_per_second();
+    return ticks > 0 ? static_cast<std::uint64_t>(1'000'000 / ticks) : 10'000;
+  }();
+  UsageVector usage{};
+  usage[index(UsageCounter::kCpuUser)] = stat.utime_ticks * kMicrosPerTick;
+  usage[index(UsageCounter::kCpuSystem)] = stat.stime_ticks * kMicrosPerTick;
+  usage[index(UsageCounter::kMinorFaults)] = stat.minor_faults;
+  usage[index(UsageCounter::kMajorFaults)] = stat.major_faults;
+  if (io) {
+    usage[index(UsageCounter::kReadBytes)] = io->read_bytes;
+    usage[index(UsageCounter::kWriteBytes)] = io->write_bytes;
+  }
+  return usage;
+}
+
 std::optional<ProcessUsage::Status> parse_status_usage(std::string_view text) {
   ProcessUsage::Status status;
   if (!line_number(text, "voluntary_ctxt_switches:", status.voluntary_switches) ||
@@ -139,7 +156,7 @@ ReadError UsageReader::read_fds(int dir_fd, ProcessUsage::Fds& out) {
   return ReadError::kNone;
 }
 
-ReadError UsageReader::read(std::int32_t pid, std::uint64_t start_time_ticks, UsageParts parts, ProcessUsage& out) {
+ReadError UsageReader::read(std::int32_t pid, std::uint64_t started_by_ticks, UsageParts parts, ProcessUsage& out) {
   if (pid <= 0) return ReadError::kGone;
   char digits[16];
   const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
@@ -151,7 +168,7 @@ ReadError UsageReader::read(std::int32_t pid, std::uint64_t start_time_ticks, Us
   if (const ReadError error = slurp(dir.get(), "stat"); error != ReadError::kNone) return error;
   const std::optional<StatUsage> stat = parse_stat_usage(std::string_view(buffer_.data(), used_));
   if (!stat) return ReadError::kOther;
-  if (start_time_ticks != 0 && stat->start_time_ticks != start_time_ticks) return ReadError::kGone;
+  if (stat->start_time_ticks > started_by_ticks) return ReadError::kGone;
   out.stat = *stat;
   out.status.reset();
   out.io.reset();

@@ -23,6 +23,15 @@ inline constexpr std::size_t kProcessStateCount = kProcessStateNames.size();
 static_assert(static_cast<std::size_t>(ProcessState::kOther) + 1 == kProcessStateCount);
 ProcessState process_state(char stat_state) noexcept;
 
+/// The cumulative counters of a process that are counted "live + finished" (what a live process
+/// has used, read from /proc, plus what its finished tasks used, from their exit records): one
+/// definition for both sources, whole-process (exited threads included). CPU in microseconds.
+enum class UsageCounter : std::uint8_t { kCpuUser, kCpuSystem, kMinorFaults, kMajorFaults, kReadBytes, kWriteBytes };
+inline constexpr std::size_t kUsageCounterCount = 6;
+static_assert(static_cast<std::size_t>(UsageCounter::kWriteBytes) + 1 == kUsageCounterCount);
+using UsageVector = std::array<std::uint64_t, kUsageCounterCount>;
+constexpr std::size_t index(UsageCounter counter) { return static_cast<std::size_t>(counter); }
+
 /// The optional parts of a usage read; stat is always read.
 struct UsageParts {
   bool status = false;  // swapped memory, context switches
@@ -56,13 +65,18 @@ struct ProcessUsage {
   static constexpr std::uint8_t kUnreadableStatus = 1, kUnreadableIo = 2, kUnreadableFds = 4;
 };
 
+/// The usage counters of a stat reading (CPU converted from clock ticks) and, when read, its io.
+/// Without io, the storage counters are 0.
+UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io = std::nullopt);
+
 /// Reads ProcessUsage through one open /proc/<pid> directory. Single-threaded: it owns its buffer.
 class UsageReader {
  public:
   explicit UsageReader(std::string proc_root = "/proc");
-  /// kGone when the process has gone, or when `start_time_ticks` (0: not checked) is not its start
-  /// time (the pid names a later process); kPermission or kOther when stat could not be read.
-  ReadError read(std::int32_t pid, std::uint64_t start_time_ticks, UsageParts parts, ProcessUsage& out);
+  /// kGone when the process has gone, or when it started after `started_by_ticks` (clock ticks after
+  /// boot: the pid names a later process); kPermission or kOther when stat could not be read.
+  ReadError read(std::int32_t pid, std::uint64_t started_by_ticks, UsageParts parts, ProcessUsage& out);
+  static constexpr std::uint64_t kAnyStart = ~std::uint64_t{0};
 
  private:
   ReadError slurp(int dir_fd, const char* name);

@@ -96,7 +96,7 @@ TEST_CASE("parse_open_files_limit reads the soft limit", "[procfs]") {
 TEST_CASE("UsageReader reads this process: threads, memory, fds, its limit", "[procfs]") {
   UsageReader reader;
   ProcessUsage before;
-  REQUIRE(reader.read(::getpid(), 0, UsageParts{.status = true, .io = true, .fds = true}, before) == ReadError::kNone);
+  REQUIRE(reader.read(::getpid(), UsageReader::kAnyStart, UsageParts{.status = true, .io = true, .fds = true}, before) == ReadError::kNone);
 
   // 16 MiB touched, 3 more threads and 20 more descriptors, all held while reading again.
   constexpr std::size_t kBytes = 16u << 20;
@@ -132,13 +132,15 @@ TEST_CASE("UsageReader reads this process: threads, memory, fds, its limit", "[p
   REQUIRE(after.io);
 }
 
-TEST_CASE("UsageReader says gone for a pid whose start time is not the expected one", "[procfs]") {
+TEST_CASE("UsageReader says gone for a pid that started later than the process it should name", "[procfs]") {
   UsageReader reader;
   ProcessUsage usage;
-  REQUIRE(reader.read(::getpid(), 0, {}, usage) == ReadError::kNone);
-  CHECK(reader.read(::getpid(), usage.stat.start_time_ticks + 1, {}, usage) == ReadError::kGone);
-  CHECK(reader.read(0, 0, {}, usage) == ReadError::kGone);
-  CHECK(reader.read(-5, 0, {}, usage) == ReadError::kGone);
+  REQUIRE(reader.read(::getpid(), UsageReader::kAnyStart, {}, usage) == ReadError::kNone);
+  const std::uint64_t started = usage.stat.start_time_ticks;
+  CHECK(reader.read(::getpid(), started, {}, usage) == ReadError::kNone);
+  CHECK(reader.read(::getpid(), started - 1, {}, usage) == ReadError::kGone);
+  CHECK(reader.read(0, UsageReader::kAnyStart, {}, usage) == ReadError::kGone);
+  CHECK(reader.read(-5, UsageReader::kAnyStart, {}, usage) == ReadError::kGone);
 }
 
 TEST_CASE("UsageReader reads a fixture tree and refuses malformed stat", "[procfs]") {
@@ -170,10 +172,10 @@ TEST_CASE("UsageReader reads a fixture tree and refuses malformed stat", "[procf
   CHECK(usage.unreadable == ProcessUsage::kUnreadableStatus);
 
   write("/42/stat", "42 (w) S 1 42 42\n");
-  CHECK(reader.read(42, 0, {}, usage) == ReadError::kOther);
-  CHECK(reader.read(43, 0, {}, usage) == ReadError::kGone);
+  CHECK(reader.read(42, UsageReader::kAnyStart, {}, usage) == ReadError::kOther);
+  CHECK(reader.read(43, UsageReader::kAnyStart, {}, usage) == ReadError::kGone);
   write("/42/stat", "42 (w) S 1 42 42 0 -1 0 10 0 2 0 300 100 0 0 20 0 4 0 777 4096 3\n");
   ::unlink((root + "/42/io").c_str());  // a part gone means the process went away meanwhile
-  CHECK(reader.read(42, 0, UsageParts{.io = true}, usage) == ReadError::kGone);
+  CHECK(reader.read(42, UsageReader::kAnyStart, UsageParts{.io = true}, usage) == ReadError::kGone);
   std::system(("rm -rf " + root).c_str());
 }
