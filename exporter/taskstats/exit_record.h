@@ -48,6 +48,8 @@ struct ExitRecord {
   std::uint64_t elapsed_us = 0;      // ac_etime: wall time from start to exit
   std::uint64_t user_cpu_us = 0;     // ac_utime
   std::uint64_t system_cpu_us = 0;   // ac_stime
+  std::uint64_t minor_faults = 0;    // ac_minflt
+  std::uint64_t major_faults = 0;    // ac_majflt
   std::uint64_t peak_rss_kib = 0;    // hiwater_rss (per address space)
   std::uint64_t read_bytes = 0;      // storage bytes read (block layer)
   std::uint64_t write_bytes = 0;     // storage bytes written

@@ -97,6 +97,9 @@ bool parse_stats(std::span<const std::byte> stats, ExitRecord& out) noexcept {
   load_if_present(stats, offsetof(TS, ac_etime), out.elapsed_us);
   load_if_present(stats, offsetof(TS, ac_utime), out.user_cpu_us);
   load_if_present(stats, offsetof(TS, ac_stime), out.system_cpu_us);
+  // Version 1 has the fault counts right after the CPU times: every record but a cut one has them.
+  load_if_present(stats, offsetof(TS, ac_minflt), out.minor_faults);
+  load_if_present(stats, offsetof(TS, ac_majflt), out.major_faults);
 
   // Each optional part is all or nothing: a field of a part the struct holds only half of stays 0.
   if (load_if_present(stats, offsetof(TS, hiwater_rss), out.peak_rss_kib)) out.present |= present::kMemory;

@@ -160,6 +160,10 @@ TEST_CASE("every struct taskstats length reads exactly the fields inside it", "[
         REQUIRE(items[0].kind == ItemKind::kRecord);
         CHECK(items[0].record.pid == 77);
         check_fields(items[0].record, stats, row.parts);
+        // The fault counts follow the core: read where the struct holds them whole, else 0.
+        const bool faults = row.size >= offsetof(TS, ac_majflt) + sizeof stats.ac_majflt;
+        CHECK(items[0].record.minor_faults == (faults ? stats.ac_minflt : 0));
+        CHECK(items[0].record.major_faults == (faults ? stats.ac_majflt : 0));
       }
       // parse_stats on its own agrees.
       ExitRecord direct;
