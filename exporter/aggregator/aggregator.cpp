@@ -40,9 +40,10 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
     : options_(std::move(options)),
       inspector_(inspector),
       table_(options_.max_processes),
+      usage_(options_.max_processes),
       groups_(registry_options(options_)),
       identifier_(inspector, groups_, table_, namer, options_.read_cgroup),
-      join_(join_options(options_), table_, groups_, identifier_),
+      join_(join_options(options_), table_, groups_, identifier_, usage_),
       audit_(options_.audit_interval, inspector,
              {.forget_gone = [this](const ProcessEntry& entry) { forget_gone(entry); },
               .adopt_live = [this](const std::vector<std::int32_t>& pids) { adopt_live(pids); }}),
@@ -52,6 +53,7 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
   if (namer) {
     for (const std::string& name : namer->predeclared_groups()) groups_.named(name);
   }
+  inspector_.set_usage_parts(options_.first_sight_parts);
 }
 
 Aggregator::~Aggregator() = default;
@@ -95,31 +97,56 @@ GroupId Aggregator::group_of(std::int32_t tgid) {
   if (!id.group) return unplaced();
   // An exiting process is not adopted: its exit event has been handled or is on its way (a thread's
   // exit after its leader's finds the leader a zombie), and counting it live would count it forever.
-  if (!id.exiting) track(tgid, *id.group, 0);
+  if (!id.exiting) track_seen(tgid, id);
   return *id.group;
 }
 
 // ---- the process table -----------------------------------------------------------------------
 
-void Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid) {
+ProcessEntry* Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid,
+                                const procfs::UsageVector* seen, const procfs::UsageVector* exited_tasks) {
   if (ProcessEntry* existing = table_.find(pid)) {
     // The pid was reused while we missed the old process's exit: forget the old one.
     groups_.drop_live(existing->group);
-    const ProcessEntry old_entry = *existing;
+    ProcessEntry old_entry = *existing;
     table_.erase(pid);
+    usage_.close(old_entry);
     if (old_entry.pending_execs > 0) join_.settle_execs(old_entry, nullptr);
   }
   ProcessEntry evicted;
   if (table_.upsert({pid, group, start_ns, 0, ppid}, &evicted)) {
     ++table_evictions_;
     groups_.drop_live(evicted.group);
+    usage_.close(evicted);
     if (evicted.pending_execs > 0) join_.settle_execs(evicted, nullptr);
   }
   groups_.add_live(group);
+  ProcessEntry* entry = table_.find(pid);
+  if (entry) usage_.open(*entry, seen, exited_tasks);
+  return entry;
+}
+
+ProcessEntry* Aggregator::track_seen(std::int32_t pid, const Identification& id) {
+  procfs::UsageVector seen{}, exited_tasks{};
+  const bool read = inspector_.first_sight_usage(pid, seen, exited_tasks);
+  ProcessEntry* entry = track(pid, *id.group, 0, id.ppid, read ? &seen : nullptr, read ? &exited_tasks : nullptr);
+  if (entry) usage_.set_start_ticks(*entry, id.usage.start_time_ticks);
+  return entry;
+}
+
+void Aggregator::move_after_read(ProcessEntry& entry, GroupId to, const Identification& id) {
+  if (entry.group == to) return;
+  if (id.read) {
+    usage_.settle(entry, id.usage, groups_.counters(entry.group));
+    usage_.set_start_ticks(entry, id.usage.start_time_ticks);
+  }
+  groups_.move(entry, to);
 }
 
 void Aggregator::forget_gone(const ProcessEntry& entry) {
   groups_.drop_live(entry.group);
+  ProcessEntry gone = entry;
+  usage_.process_exited(gone, nullptr, groups_.counters(entry.group));
   join_.settle_gone(entry);
 }
 
@@ -136,7 +163,7 @@ void Aggregator::adopt_live(const std::vector<std::int32_t>& pids) {
     // A zombie, or a process already exiting, has sent (or is sending) its exit event: counting it
     // live would count it forever.
     if (!id.group || id.exiting) continue;
-    track(pid, *id.group, 0, id.ppid);
+    track_seen(pid, id);
     if (!groups_.is_named(*id.group) && *id.group != kOutOfScopeGroup) orphan_scratch_.push_back(pid);
   }
   // Children that no entry names join a named parent's group (process-exporter's -children); a
@@ -255,7 +282,7 @@ void Aggregator::on_exec(const Event& event) {
     identifier_.count_failure(id.failure);
   }
   const GroupId target = id.group.value_or(entry ? entry->group : groups_.named(GroupRegistry::kUnknown));
-  if (entry) groups_.move(*entry, target);
+  if (entry) move_after_read(*entry, target, id);
   count_rate(RateEvent::kExec, target);
   groups_.count(target, [](GroupCounters& c) { ++c.execs; });
 }
@@ -265,7 +292,7 @@ void Aggregator::on_comm(const Event& event) {
   if (event.is_thread()) return;  // a thread's name does not name its process
   ProcessEntry* entry = table_.find(event.tgid);
   const Identification id = identify(event.tgid, entry ? entry->start_ns : 0, event.comm_view());
-  if (id.group && entry) groups_.move(*entry, *id.group);
+  if (id.group && entry) move_after_read(*entry, *id.group, id);
 }
 
 void Aggregator::on_exit(const Event& event) {
@@ -274,7 +301,13 @@ void Aggregator::on_exit(const Event& event) {
     // A thread's exit is not a process exit, but what it cost belongs to its process.
     const GroupId group = group_of(event.tgid);
     count_rate(RateEvent::kExit, group);
-    if (record) join_.charge(group, *record);
+    if (!record) return;
+    join_.charge(group, *record);
+    if (const ProcessEntry* process = table_.find(event.tgid)) {
+      usage_.thread_exited(*process, *record);
+    } else {
+      UsageLedger::charge_untracked(*record, groups_.counters(group));
+    }
     return;
   }
   ProcessEntry entry;
@@ -290,6 +323,8 @@ void Aggregator::on_exit(const Event& event) {
   count_rate(RateEvent::kExit, group);
   count_exit(group, event, entry.start_ns);
   if (record) join_.charge(group, *record);
+  // Untracked (entry without books): its record alone.
+  usage_.process_exited(entry, record ? &*record : nullptr, groups_.counters(group));
 }
 
 GroupId Aggregator::group_of_unseen(const Event& exit, const std::optional<taskstats::ExitRecord>& record) {
@@ -348,6 +383,15 @@ void Aggregator::fill_snapshot(Snapshot& out) const {
   out.audit = audit_.stats();
   out.exit_records_processed = join_.records_processed();
   out.exit_join = join_.stats();
+  // A start time /proc gave, else the fork's (monotonic, to boot time and ticks), with the second of
+  // slack the identification's pid-reuse check allows.
+  const double tick = inspector_.seconds_per_tick();
+  const double boot_offset = inspector_.boot_offset_seconds();
+  usage_.fill(table_, [&](const ProcessEntry& entry, std::uint64_t start_ticks) {
+    if (start_ticks != 0) return start_ticks;
+    if (entry.start_ns == 0 || tick <= 0) return procfs::UsageReader::kAnyStart;
+    return static_cast<std::uint64_t>((static_cast<double>(entry.start_ns) / 1e9 + boot_offset + 1.0) / tick);
+  }, out.live);
 }
 
 }  // namespace procevents::aggregator

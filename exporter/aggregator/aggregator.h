@@ -38,6 +38,7 @@
 #include "aggregator/scope_watch.h"
 #include "aggregator/snapshot.h"
 #include "aggregator/table_audit.h"
+#include "aggregator/usage_ledger.h"
 #include "config/config.h"
 #include "connector/event.h"
 #include "procfs/procfs.h"
@@ -80,6 +81,9 @@ struct AggregatorOptions {
   /// in or out every scope_recheck_interval (see ScopeWatch); empty: no re-check.
   std::string scope_directory;
   std::chrono::milliseconds scope_recheck_interval{5000};
+  /// What a process first seen alive is read for besides stat (the live families' usage counters):
+  /// storage needs io, the context switches status.
+  procfs::UsageParts first_sight_parts;
 };
 
 class Aggregator {
@@ -143,8 +147,14 @@ class Aggregator {
   /// The group of a process whose exit is the first we hear of it (started before a loss, or
   /// evicted): a zombie may still be readable, else its exit record names it, else its parent.
   GroupId group_of_unseen(const connector::Event& exit, const std::optional<taskstats::ExitRecord>& record);
-  /// Tracks `pid` in `group` (the pid's earlier process, if tracked, is forgotten).
-  void track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid = 0);
+  /// Tracks `pid` in `group`; returns its entry (null for pid 0). Its usage counts from `seen` (what
+  /// it had used when first seen alive, less `exited_tasks`), or from 0 for a process forked while we run.
+  ProcessEntry* track(std::int32_t pid, GroupId group, std::uint64_t start_ns, std::int32_t ppid = 0,
+                      const procfs::UsageVector* seen = nullptr, const procfs::UsageVector* exited_tasks = nullptr);
+  /// Tracks `pid`, first seen alive with identification `id`: its usage counts from now.
+  ProcessEntry* track_seen(std::int32_t pid, const Identification& id);
+  /// Before a process moves to another group after a /proc read: its usage so far stays behind.
+  void move_after_read(ProcessEntry& entry, GroupId to, const Identification& id);
   /// Accounts for a tracked process found gone without its exit event (resync, audit): its group's
   /// live count and any exec it held. The caller removes it from the table.
   void forget_gone(const ProcessEntry& entry);
@@ -163,6 +173,7 @@ class Aggregator {
   AggregatorOptions options_;
   procfs::ProcessInspector& inspector_;
   ProcessTable table_;
+  UsageLedger usage_;  // per process beside table_: both hold every tracked process
   GroupRegistry groups_;
   ProcessIdentifier identifier_;
   ExitJoin join_;

@@ -4,11 +4,13 @@
 
 namespace procevents::aggregator {
 
-ExitJoin::ExitJoin(ExitJoinOptions options, ProcessTable& table, GroupRegistry& groups, ProcessIdentifier& identifier)
+ExitJoin::ExitJoin(ExitJoinOptions options, ProcessTable& table, GroupRegistry& groups, ProcessIdentifier& identifier,
+                   UsageLedger& usage)
     : options_(std::move(options)),
       table_(table),
       groups_(groups),
       identifier_(identifier),
+      usage_(usage),
       records_(options_.max_waiting_records),
       held_(options_.max_held_execs) {}
 
@@ -128,7 +130,14 @@ void ExitJoin::charge(GroupId group, const taskstats::ExitRecord& record) {
 void ExitJoin::settle_unclaimed(const taskstats::ExitRecord& record) {
   if (options_.records_expected) ++stats_.records_without_exit;
   const ProcessEntry* entry = table_.find(record.tgid > 0 ? record.tgid : record.pid);
-  charge(entry ? entry->group : group_from_record(record, groups_.named(GroupRegistry::kUnknown)), record);
+  const GroupId group = entry ? entry->group : group_from_record(record, groups_.named(GroupRegistry::kUnknown));
+  charge(group, record);
+  // A tracked process keeps it on its books (its exit, or the audit finding it gone, settles them).
+  if (entry) {
+    usage_.thread_exited(*entry, record);
+  } else {
+    UsageLedger::charge_untracked(record, groups_.counters(group));
+  }
 }
 
 void ExitJoin::expire(std::uint64_t now_ns) {

@@ -18,6 +18,7 @@
 #include "aggregator/process_identifier.h"
 #include "aggregator/process_table.h"
 #include "aggregator/snapshot.h"
+#include "aggregator/usage_ledger.h"
 #include "taskstats/exit_record.h"
 
 namespace procevents::aggregator {
@@ -35,7 +36,8 @@ class ExitJoin {
  public:
   static constexpr std::uint64_t kExpiryIntervalNs = 1'000'000'000;
 
-  ExitJoin(ExitJoinOptions options, ProcessTable& table, GroupRegistry& groups, ProcessIdentifier& identifier);
+  ExitJoin(ExitJoinOptions options, ProcessTable& table, GroupRegistry& groups, ProcessIdentifier& identifier,
+           UsageLedger& usage);
 
   /// Stores an exit record until its connector exit claims it.
   void store(const taskstats::ExitRecord& record);
@@ -89,6 +91,7 @@ class ExitJoin {
   ProcessTable& table_;
   GroupRegistry& groups_;
   ProcessIdentifier& identifier_;
+  UsageLedger& usage_;
   PidTable<WaitingRecord> records_;
   HeldExecs held_;
   std::uint64_t now_ns_ = 0;  // steady clock at the last expire()

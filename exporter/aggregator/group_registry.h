@@ -57,6 +57,11 @@ class GroupRegistry {
   Group* at(GroupId group) noexcept { return group < groups_.size() ? &groups_[group] : nullptr; }
   const Group* at(GroupId group) const noexcept { return group < groups_.size() ? &groups_[group] : nullptr; }
   std::size_t size() const noexcept { return groups_.size(); }
+  /// The counters of `group`; null for kIgnoredGroup.
+  GroupCounters* counters(GroupId group) noexcept {
+    Group* g = at(group);
+    return g ? &g->counters : nullptr;
+  }
   /// Applies `fn` to the counters of `group`, if it is one.
   template <class Fn>
   void count(GroupId group, Fn&& fn) {

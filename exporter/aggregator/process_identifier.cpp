@@ -141,6 +141,7 @@ Identification ProcessIdentifier::read(std::int32_t pid, std::uint64_t expected_
     id.cgroup = &cgroups_->classify(scoped_cgroup.empty() ? attribution::select_cgroup_path(scratch_.cgroup) : scoped_cgroup);
   }
   id.out_of_scope = outside_scope(id.cgroup);
+  id.usage = scratch_.usage;
   id.read = true;
   return id;
 }

@@ -51,6 +51,8 @@ struct Identification {
   /// table entry to `cgroup`, as the parent may have moved since we last read it.
   std::int32_t relabel_parent = 0;
   bool out_of_scope = false;  // name() gives kOutOfScopeGroup; nothing else may have been read
+  /// What the process had used when read (with `read`): where its usage is settled at exec.
+  procfs::StatUsage usage;
 };
 
 class ProcessIdentifier {

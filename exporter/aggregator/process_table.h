@@ -22,6 +22,8 @@ inline constexpr GroupId kIgnoredGroup = 0xffffffffu;
 /// The group of a process outside the scope (`scope:`): counted in none, and what it forks stays
 /// out until an exec or the scope's re-check reads it in.
 inline constexpr GroupId kOutOfScopeGroup = 0xfffffffeu;
+/// A process without books in the UsageLedger.
+inline constexpr std::uint32_t kNoUsageSlot = 0xffffffffu;
 
 struct ProcessEntry {
   std::int32_t pid = 0;           // 0 marks an empty slot (pid 0 is never a user process)
@@ -31,6 +33,7 @@ struct ProcessEntry {
   // exit record when that arrives (or, failing that, counted in `group` as a fallback).
   std::uint32_t pending_execs = 0;
   std::int32_t ppid = 0;  // the parent at fork (0 = unknown): where a vanished child's cgroup is looked up
+  std::uint32_t usage_slot = kNoUsageSlot;  // its books in the UsageLedger
 };
 
 /// `Entry` has an `std::int32_t pid` member; pid 0 marks an empty slot.

@@ -57,7 +57,8 @@ ProcessState process_state(char stat_state) noexcept {
   }
 }
 
-UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io) {
+UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io,
+                         const std::optional<ProcessUsage::Status>& status) {
   static const std::uint64_t kMicrosPerTick = [] {
     const long ticks = ProcReader::clock_ticks_per_second();
     return ticks > 0 ? static_cast<std::uint64_t>(1'000'000 / ticks) : 10'000;
@@ -70,6 +71,10 @@ UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage
   if (io) {
     usage[index(UsageCounter::kReadBytes)] = io->read_bytes;
     usage[index(UsageCounter::kWriteBytes)] = io->write_bytes;
+  }
+  if (status) {
+    usage[index(UsageCounter::kVoluntarySwitches)] = status->voluntary_switches;
+    usage[index(UsageCounter::kInvoluntarySwitches)] = status->involuntary_switches;
   }
   return usage;
 }
@@ -203,6 +208,57 @@ ReadError UsageReader::read(std::int32_t pid, std::uint64_t started_by_ticks, Us
     if (error == ReadError::kNone) out.fds = fds;
   }
   return ReadError::kNone;
+}
+
+}  // namespace procevents::procfs
+
+namespace procevents::procfs {
+
+bool UsageReader::read_live_tasks(int dir_fd, bool with_io, UsageVector& sum) {
+  sum = {};
+  const int tasks_fd = ::openat(dir_fd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tasks_fd < 0) return false;
+  DIR* tasks = ::fdopendir(tasks_fd);
+  if (tasks == nullptr) {
+    ::close(tasks_fd);
+    return false;
+  }
+  bool complete = true;
+  while (const dirent* task = ::readdir(tasks)) {
+    if (!detail::all_digits(task->d_name)) continue;
+    const UniqueFd task_dir(::openat(::dirfd(tasks), task->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (task_dir.get() < 0) continue;  // exited since the listing: its exit record counts it
+    if (slurp(task_dir.get(), "stat") != ReadError::kNone) continue;
+    const std::optional<StatUsage> stat = parse_stat_usage(std::string_view(buffer_.data(), used_));
+    if (!stat) {
+      complete = false;
+      continue;
+    }
+    std::optional<ProcessUsage::Io> io;
+    if (with_io && slurp(task_dir.get(), "io") == ReadError::kNone) io = parse_io(std::string_view(buffer_.data(), used_));
+    const UsageVector task_usage = usage_vector(*stat, io);
+    for (std::size_t u = 0; u < kUsageCounterCount; ++u) sum[u] += task_usage[u];
+  }
+  ::closedir(tasks);
+  return complete;
+}
+
+bool UsageReader::read_first_sight(std::int32_t pid, UsageParts parts, UsageVector& whole, UsageVector& exited_tasks) {
+  whole = {};
+  exited_tasks = {};
+  if (read(pid, kAnyStart, parts, scratch_) != ReadError::kNone) return false;
+  whole = usage_vector(scratch_.stat, scratch_.io, scratch_.status);
+  // The directory again, for the tasks: a reused pid in between reads a younger process's tasks,
+  // whose sum is then larger than `whole`: nothing is taken for exited threads.
+  const UniqueFd dir(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UsageVector live{};
+  if (dir.get() < 0 || !read_live_tasks(dir.get(), scratch_.io.has_value(), live)) return true;
+  for (const UsageCounter counter : {UsageCounter::kCpuUser, UsageCounter::kCpuSystem, UsageCounter::kMinorFaults,
+                                     UsageCounter::kMajorFaults, UsageCounter::kReadBytes, UsageCounter::kWriteBytes}) {
+    const std::size_t u = index(counter);
+    exited_tasks[u] = whole[u] > live[u] ? whole[u] - live[u] : 0;
+  }
+  return true;
 }
 
 }  // namespace procevents::procfs

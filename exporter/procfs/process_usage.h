@@ -25,10 +25,20 @@ ProcessState process_state(char stat_state) noexcept;
 
 /// The cumulative counters of a process that are counted "live + finished" (what a live process
 /// has used, read from /proc, plus what its finished tasks used, from their exit records): one
-/// definition for both sources, whole-process (exited threads included). CPU in microseconds.
-enum class UsageCounter : std::uint8_t { kCpuUser, kCpuSystem, kMinorFaults, kMajorFaults, kReadBytes, kWriteBytes };
-inline constexpr std::size_t kUsageCounterCount = 6;
-static_assert(static_cast<std::size_t>(UsageCounter::kWriteBytes) + 1 == kUsageCounterCount);
+/// definition for both sources, whole-process (exited threads included), except the context
+/// switches, whose live reading (status) is the thread-group leader's alone. CPU in microseconds.
+enum class UsageCounter : std::uint8_t {
+  kCpuUser,
+  kCpuSystem,
+  kMinorFaults,
+  kMajorFaults,
+  kReadBytes,
+  kWriteBytes,
+  kVoluntarySwitches,
+  kInvoluntarySwitches,
+};
+inline constexpr std::size_t kUsageCounterCount = 8;
+static_assert(static_cast<std::size_t>(UsageCounter::kInvoluntarySwitches) + 1 == kUsageCounterCount);
 using UsageVector = std::array<std::uint64_t, kUsageCounterCount>;
 constexpr std::size_t index(UsageCounter counter) { return static_cast<std::size_t>(counter); }
 
@@ -65,9 +75,10 @@ struct ProcessUsage {
   static constexpr std::uint8_t kUnreadableStatus = 1, kUnreadableIo = 2, kUnreadableFds = 4;
 };
 
-/// The usage counters of a stat reading (CPU converted from clock ticks) and, when read, its io.
-/// Without io, the storage counters are 0.
-UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io = std::nullopt);
+/// The usage counters of a stat reading (CPU converted from clock ticks) and, when read, its io and
+/// status. Counters of a part not read are 0.
+UsageVector usage_vector(const StatUsage& stat, const std::optional<ProcessUsage::Io>& io = std::nullopt,
+                         const std::optional<ProcessUsage::Status>& status = std::nullopt);
 
 /// Reads ProcessUsage through one open /proc/<pid> directory. Single-threaded: it owns its buffer.
 class UsageReader {
@@ -76,16 +87,24 @@ class UsageReader {
   /// kGone when the process has gone, or when it started after `started_by_ticks` (clock ticks after
   /// boot: the pid names a later process); kPermission or kOther when stat could not be read.
   ReadError read(std::int32_t pid, std::uint64_t started_by_ticks, UsageParts parts, ProcessUsage& out);
+  /// For a process first seen alive: its usage now (`whole`, with io and status as `parts` asks)
+  /// and what its threads that have exited already used (`exited_tasks`: whole less the sum of its
+  /// live tasks' own readings, for CPU, faults and storage; 0 for the context switches, which
+  /// status gives for the leader alone). False when the process could not be read.
+  bool read_first_sight(std::int32_t pid, UsageParts parts, UsageVector& whole, UsageVector& exited_tasks);
   static constexpr std::uint64_t kAnyStart = ~std::uint64_t{0};
 
  private:
   ReadError slurp(int dir_fd, const char* name);
+  /// The sum of the usage of the live tasks of the process whose directory is `dir_fd`.
+  bool read_live_tasks(int dir_fd, bool with_io, UsageVector& sum);
   ReadError read_fds(int dir_fd, ProcessUsage::Fds& out);
 
   std::string root_;
   std::string path_;
   std::vector<char> buffer_;
   std::size_t used_ = 0;
+  ProcessUsage scratch_;  // read_first_sight()'s reading
   bool fd_count_in_size_ = false;  // the root is a procfs, whose fd directories have their count as size
 };
 

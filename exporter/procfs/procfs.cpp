@@ -304,6 +304,8 @@ ReadError ProcReader::read_process(std::int32_t pid, bool with_cgroup, ProcessIn
   }
   out.exiting = exiting;
   out.kernel_thread = kernel_thread;
+  // The same stat text still in the buffer: what the process has used so far.
+  out.usage = parse_stat_usage(std::string_view(buffer_.data(), used_)).value_or(StatUsage{});
   read_uids_at(dir.get(), out);
   return ReadError::kNone;
 }

@@ -29,6 +29,20 @@ enum class ReadError : std::uint8_t {
   kOther,       // anything else, including malformed content
 };
 
+/// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
+/// Counts cover the whole process: its live threads and those that have exited.
+struct StatUsage {
+  char state = '?';                    // field 3: R, S, D, Z, T, t, X, I, ...
+  std::uint64_t minor_faults = 0;      // field 10
+  std::uint64_t major_faults = 0;      // field 12
+  std::uint64_t utime_ticks = 0;       // field 14
+  std::uint64_t stime_ticks = 0;       // field 15
+  std::uint64_t threads = 0;           // field 20
+  std::uint64_t start_time_ticks = 0;  // field 22
+  std::uint64_t vsize_bytes = 0;       // field 23
+  std::int64_t rss_pages = 0;          // field 24
+};
+
 struct ProcessInfo {
   std::string comm;                  // the task name, as /proc/<pid>/comm without its newline (taken from stat)
   std::string exe;                   // readlink /proc/<pid>/exe without " (deleted)"; empty if unreadable
@@ -45,6 +59,7 @@ struct ProcessInfo {
   bool exiting = false;
   bool kernel_thread = false;        // PF_KTHREAD: no command line, no exe, ever
   std::string cgroup;                // raw /proc/<pid>/cgroup text, only when asked for (else empty)
+  StatUsage usage;                   // from the same stat read: CPU, faults, memory, state (see StatUsage)
 };
 
 /// This process's own resource use, for the standard process_* metrics. A part that could not be
@@ -160,19 +175,6 @@ SelfUsage read_self_usage(const std::string& proc_root = "/proc");
 bool parse_stat(std::string_view text, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm,
                 bool* exiting = nullptr, bool* kernel_thread = nullptr);
 
-/// The fields of /proc/<pid>/stat behind a process's resource use, as the kernel writes them.
-/// Counts cover the whole process: its live threads and those that have exited.
-struct StatUsage {
-  char state = '?';                    // field 3: R, S, D, Z, T, t, X, I, ...
-  std::uint64_t minor_faults = 0;      // field 10
-  std::uint64_t major_faults = 0;      // field 12
-  std::uint64_t utime_ticks = 0;       // field 14
-  std::uint64_t stime_ticks = 0;       // field 15
-  std::uint64_t threads = 0;           // field 20
-  std::uint64_t start_time_ticks = 0;  // field 22
-  std::uint64_t vsize_bytes = 0;       // field 23
-  std::int64_t rss_pages = 0;          // field 24
-};
 /// Parses those fields (after the LAST ')', like parse_stat); nullopt if malformed or too short.
 std::optional<StatUsage> parse_stat_usage(std::string_view text);
 

@@ -16,7 +16,9 @@ double clock_seconds(clockid_t clock) {
 }  // namespace
 
 ProcfsInspector::ProcfsInspector(std::string proc_root)
-    : reader_(std::make_unique<ProcReader>(std::move(proc_root))), users_(std::make_unique<UserNames>()) {
+    : reader_(std::make_unique<ProcReader>(proc_root)),
+      usage_reader_(std::make_unique<UsageReader>(proc_root)),
+      users_(std::make_unique<UserNames>()) {
   const long ticks = ProcReader::clock_ticks_per_second();
   seconds_per_tick_ = ticks > 0 ? 1.0 / static_cast<double>(ticks) : 0;
   // /proc start times count from boot including suspend; kernel event stamps exclude it.
@@ -44,5 +46,9 @@ bool ProcfsInspector::exists(std::int32_t pid) {
 }
 
 std::string_view ProcfsInspector::user_name(std::uint32_t uid) { return users_->name_for(uid); }
+
+bool ProcfsInspector::first_sight_usage(std::int32_t pid, UsageVector& whole, UsageVector& exited_tasks) {
+  return usage_reader_->read_first_sight(pid, usage_parts_, whole, exited_tasks);
+}
 
 }  // namespace procevents::procfs

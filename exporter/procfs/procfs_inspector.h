@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "procfs/process_usage.h"
 #include "procfs/procfs.h"
 
 namespace procevents::procfs {
@@ -35,6 +36,15 @@ class ProcessInspector {
   virtual std::int64_t boot_time_seconds() const { return 0; }
   /// The user name for a uid ("" when names are not wanted).
   virtual std::string_view user_name(std::uint32_t uid) = 0;
+  /// What first_sight_usage() reads besides stat (what the live families count).
+  virtual void set_usage_parts(UsageParts /*parts*/) {}
+  /// A process first seen alive: its usage now and what its exited threads used (see
+  /// UsageReader::read_first_sight). False when unknown (then both are 0).
+  virtual bool first_sight_usage(std::int32_t /*pid*/, UsageVector& whole, UsageVector& exited_tasks) {
+    whole = {};
+    exited_tasks = {};
+    return false;
+  }
 };
 
 /// The production inspector: ProcReader plus cached user names.
@@ -51,9 +61,13 @@ class ProcfsInspector final : public ProcessInspector {
   double boot_offset_seconds() const override { return boot_offset_seconds_; }
   std::int64_t boot_time_seconds() const override { return boot_time_seconds_; }
   std::string_view user_name(std::uint32_t uid) override;
+  void set_usage_parts(UsageParts parts) override { usage_parts_ = parts; }
+  bool first_sight_usage(std::int32_t pid, UsageVector& whole, UsageVector& exited_tasks) override;
 
  private:
   std::unique_ptr<ProcReader> reader_;
+  std::unique_ptr<UsageReader> usage_reader_;
+  UsageParts usage_parts_;
   std::unique_ptr<UserNames> users_;
   double seconds_per_tick_ = 0;
   double boot_offset_seconds_ = 0;

@@ -57,10 +57,11 @@ struct JoinFixture {
   GroupRegistry groups{registry_options(10)};
   ProcessTable table{16};
   ProcessIdentifier identifier{inspector, groups, table, nullptr, false};
+  UsageLedger usage{16};
   ExitJoin join;
   explicit JoinFixture(bool records_expected)
       : join({.records_expected = records_expected, .timeout = std::chrono::seconds(3), .peak_rss_bounds = {1.0}},
-             table, groups, identifier) {}
+             table, groups, identifier, usage) {}
 };
 
 }  // namespace
@@ -297,7 +298,7 @@ TEST_CASE("the exit join pairs records with exits and settles the rest in time",
   for (const Case& c : cases) {
     INFO(c.what);
     JoinFixture f(c.expected);
-    auto& [inspector, groups, table, identifier, join] = f;
+    auto& [inspector, groups, table, identifier, usage, join] = f;
     const GroupId sh = groups.named("sh");
     table.upsert({20, sh});
     join.expire(10 * kSec);
@@ -329,7 +330,7 @@ TEST_CASE("a held exec is counted where its record names it, or where it is when
   for (const Case& c : cases) {
     INFO(c.what);
     JoinFixture f(true);
-    auto& [inspector, groups, table, identifier, join] = f;
+    auto& [inspector, groups, table, identifier, usage, join] = f;
     join.expire(10 * kSec);
     const GroupId sh = groups.named("sh");
     table.upsert({20, sh, 5});
