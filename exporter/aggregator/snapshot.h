@@ -1,5 +1,6 @@
-// A consistent copy of the aggregator's state, taken for one scrape. Plain data, no behaviour:
-// the metrics layer turns it into Prometheus families. Each enum's label values stand next to it.
+// A consistent copy of the aggregator's state, taken for one scrape, and what the live layer reads
+// of the live processes it lists. Plain data, no behaviour: the metrics layer turns it into
+// Prometheus families. Each enum's label values stand next to it.
 #pragma once
 
 #include <algorithm>
@@ -130,11 +131,50 @@ struct GroupCounters {
   }
 };
 
+/// What a group's live processes use now, and its usage counters live + finished: filled at scrape
+/// time by the live layer (live::LiveCollector), which reads the processes `Snapshot::live` lists.
+struct LiveFigures {
+  std::array<double, procfs::kUsageCounterCount> usage{};  // CPU in seconds, the rest as counted
+  std::uint64_t processes_read = 0;
+  std::uint64_t threads = 0;
+  std::uint64_t resident_bytes = 0;
+  std::uint64_t virtual_bytes = 0;
+  std::uint64_t swapped_bytes = 0;  // read with status
+  std::uint64_t open_fds = 0;       // read with the fd table
+  double worst_fd_ratio = 0;        // the highest open/limit of its processes
+  double oldest_start_seconds = 0;  // since the epoch; 0 without live processes
+  std::array<std::uint64_t, procfs::kProcessStateCount> states{};
+
+  /// Adds another group's figures (the host's are over all groups).
+  void add(const LiveFigures& other) {
+    for (std::size_t u = 0; u < usage.size(); ++u) usage[u] += other.usage[u];
+    processes_read += other.processes_read;
+    threads += other.threads;
+    resident_bytes += other.resident_bytes;
+    virtual_bytes += other.virtual_bytes;
+    swapped_bytes += other.swapped_bytes;
+    open_fds += other.open_fds;
+    worst_fd_ratio = std::max(worst_fd_ratio, other.worst_fd_ratio);
+    if (other.oldest_start_seconds != 0 && (oldest_start_seconds == 0 || other.oldest_start_seconds < oldest_start_seconds)) {
+      oldest_start_seconds = other.oldest_start_seconds;
+    }
+    for (std::size_t s = 0; s < states.size(); ++s) states[s] += other.states[s];
+  }
+};
+
+/// Why a live process's figures could not be read (cumulative, like process-exporter's
+/// namedprocess_scrape_procread_errors and _partial_errors).
+enum class LiveReadFailure : std::uint8_t { kProcess, kStatus, kIo, kFds };
+inline constexpr std::array<const char*, 4> kLiveReadFailureNames = {"process", "status", "io", "fds"};
+inline constexpr std::size_t kLiveReadFailureCount = kLiveReadFailureNames.size();
+static_assert(static_cast<std::size_t>(LiveReadFailure::kFds) + 1 == kLiveReadFailureCount);
+
 struct GroupSnapshot {
   std::string name;
   std::array<std::string, kAttributionLabelCount> attribution;  // empty = label not enabled
   std::int64_t live_processes = 0;
   GroupCounters counters;
+  LiveFigures live;  // with a live layer (else zeros)
 };
 
 /// How the two sources met: taskstats exit records and the connector's exit events.
@@ -177,6 +217,8 @@ struct Snapshot {
   std::array<bool, kAttributionLabelCount> attribution_enabled{};
   std::vector<GroupSnapshot> groups;
   std::vector<LiveProcess> live;  // every tracked process, in no particular order
+  bool live_read = false;         // the live layer read them: GroupSnapshot::live is filled
+  std::array<std::uint64_t, kLiveReadFailureCount> live_read_failures{};
   std::array<std::array<double, kRateWindowCount>, kRateEventCount> rates{};  // events/s
   std::uint64_t events_processed = 0;
   std::uint64_t exit_records_processed = 0;

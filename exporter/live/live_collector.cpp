@@ -33,48 +33,46 @@ LiveCollector::LiveCollector(LiveOptions options)
       }()),
       reader_(options_.proc_root) {}
 
-LiveUsage LiveCollector::collect(const aggregator::Snapshot& snapshot) {
+void LiveCollector::collect(aggregator::Snapshot& snapshot) {
   std::lock_guard lock(mutex_);
-  LiveUsage out;
-  out.groups.resize(snapshot.groups.size());
   // The finished part first, then each live process's part on top.
+  for (aggregator::GroupSnapshot& group : snapshot.groups) {
+    group.live = {};
+    for (std::size_t u = 0; u < kUsageCounterCount; ++u) group.live.usage[u] = static_cast<double>(group.counters.usage[u]);
+  }
+  for (const aggregator::LiveProcess& process : snapshot.live) read_one(process, snapshot);
+
+  if (reported_.size() < snapshot.groups.size()) reported_.resize(snapshot.groups.size());
   for (std::size_t g = 0; g < snapshot.groups.size(); ++g) {
     for (std::size_t u = 0; u < kUsageCounterCount; ++u) {
-      out.groups[g].usage[u] = static_cast<double>(snapshot.groups[g].counters.usage[u]);
-    }
-  }
-  for (const aggregator::LiveProcess& process : snapshot.live) read_one(process, out);
-
-  if (reported_.size() < out.groups.size()) reported_.resize(out.groups.size());
-  for (std::size_t g = 0; g < out.groups.size(); ++g) {
-    for (std::size_t u = 0; u < kUsageCounterCount; ++u) {
       double& reported = reported_[g][u];
-      reported = std::max(reported, exported(u, out.groups[g].usage[u]));
-      out.groups[g].usage[u] = reported;
+      reported = std::max(reported, exported(u, snapshot.groups[g].live.usage[u]));
+      snapshot.groups[g].live.usage[u] = reported;
     }
   }
-  out.read_failures = read_failures_;
-  return out;
+  snapshot.live_read = true;
+  snapshot.live_read_failures = read_failures_;
 }
 
-void LiveCollector::read_one(const aggregator::LiveProcess& process, LiveUsage& out) {
-  if (process.group >= out.groups.size()) return;
+void LiveCollector::read_one(const aggregator::LiveProcess& process, aggregator::Snapshot& snapshot) {
+  using aggregator::LiveReadFailure;
+  if (process.group >= snapshot.groups.size()) return;
   const ReadError error = reader_.read(process.pid, process.started_by_ticks, options_.parts, usage_);
   // Gone since the snapshot: its exit record brings the rest. Anything else is a failure to say.
   if (error == ReadError::kGone) return;
   if (error != ReadError::kNone) {
-    ++read_failures_[static_cast<std::size_t>(ReadFailure::kProcess)];
+    count_failure(LiveReadFailure::kProcess);
     return;
   }
-  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableStatus) ++read_failures_[static_cast<std::size_t>(ReadFailure::kStatus)];
-  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableIo) ++read_failures_[static_cast<std::size_t>(ReadFailure::kIo)];
-  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableFds) ++read_failures_[static_cast<std::size_t>(ReadFailure::kFds)];
+  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableStatus) count_failure(LiveReadFailure::kStatus);
+  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableIo) count_failure(LiveReadFailure::kIo);
+  if (usage_.unreadable & procfs::ProcessUsage::kUnreadableFds) count_failure(LiveReadFailure::kFds);
 
-  GroupLive& group = out.groups[process.group];
-  const procfs::UsageVector now = procfs::usage_vector(usage_.stat, usage_.io);
+  aggregator::LiveFigures& group = snapshot.groups[process.group].live;
+  const procfs::UsageVector now = procfs::usage_vector(usage_.stat, usage_.io, usage_.status);
   for (std::size_t u = 0; u < kUsageCounterCount; ++u) {
-    // Storage bytes unread (no ptrace rights) stay as counted; a reading below what is counted (a
-    // tick's rounding) adds nothing.
+    // A part not read (or unreadable) stays as counted; a reading below what is counted (a tick's
+    // rounding) adds nothing.
     if (now[u] > process.counted[u]) group.usage[u] += static_cast<double>(now[u] - process.counted[u]);
   }
   ++group.processes_read;
@@ -85,7 +83,8 @@ void LiveCollector::read_one(const aggregator::LiveProcess& process, LiveUsage& 
   if (usage_.fds) {
     group.open_fds += usage_.fds->open;
     if (usage_.fds->limit > 0) {
-      group.worst_fd_ratio = std::max(group.worst_fd_ratio, static_cast<double>(usage_.fds->open) / static_cast<double>(usage_.fds->limit));
+      group.worst_fd_ratio =
+          std::max(group.worst_fd_ratio, static_cast<double>(usage_.fds->open) / static_cast<double>(usage_.fds->limit));
     }
   }
   const double started = options_.boot_time_seconds + static_cast<double>(usage_.stat.start_time_ticks) * seconds_per_tick_;

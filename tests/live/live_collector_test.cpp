@@ -78,9 +78,9 @@ TEST_CASE("LiveCollector sums each group's live processes over what is counted a
       {.pid = 20, .group = 1},
   };
   live::LiveCollector collector({.proc_root = proc.root(), .parts = {.io = true, .fds = true}, .boot_time_seconds = 1000});
-  const live::LiveUsage usage = collector.collect(snapshot);
-  REQUIRE(usage.groups.size() == 2);
-  const live::GroupLive& web = usage.groups[0];
+  collector.collect(snapshot);
+  CHECK(snapshot.live_read);
+  const aggregator::LiveFigures& web = snapshot.groups[0].live;
   CHECK(web.usage[procfs::index(UsageCounter::kCpuUser)] == Approx(1.5 + ticks_to_seconds(300) + ticks_to_seconds(100)));
   CHECK(web.usage[procfs::index(UsageCounter::kCpuSystem)] == Approx(ticks_to_seconds(100)));
   CHECK(web.usage[procfs::index(UsageCounter::kReadBytes)] == 4096);
@@ -94,8 +94,8 @@ TEST_CASE("LiveCollector sums each group's live processes over what is counted a
   CHECK(web.oldest_start_seconds == Approx(1000 + ticks_to_seconds(50)));
   CHECK(web.states[static_cast<std::size_t>(procfs::ProcessState::kSleeping)] == 1);
   CHECK(web.states[static_cast<std::size_t>(procfs::ProcessState::kRunning)] == 1);
-  CHECK(usage.groups[1].states[static_cast<std::size_t>(procfs::ProcessState::kZombie)] == 1);
-  CHECK(usage.read_failures == std::array<std::uint64_t, live::kReadFailureCount>{});
+  CHECK(snapshot.groups[1].live.states[static_cast<std::size_t>(procfs::ProcessState::kZombie)] == 1);
+  CHECK(snapshot.live_read_failures == std::array<std::uint64_t, aggregator::kLiveReadFailureCount>{});
 }
 
 TEST_CASE("LiveCollector's counters never go down, whatever the readings do", "[live]") {
@@ -104,18 +104,22 @@ TEST_CASE("LiveCollector's counters never go down, whatever the readings do", "[
   aggregator::Snapshot snapshot = two_groups();
   snapshot.live = {{.pid = 10, .group = 0}};
   live::LiveCollector collector({.proc_root = proc.root(), .parts = {}});
-  const double first = collector.collect(snapshot).groups[0].usage[procfs::index(UsageCounter::kCpuUser)];
+  const auto cpu = [&] {
+    collector.collect(snapshot);
+    return snapshot.groups[0].live.usage[procfs::index(UsageCounter::kCpuUser)];
+  };
+  const double first = cpu();
   CHECK(first == Approx(ticks_to_seconds(500)));
 
   // Gone between the snapshot and the read: its live part waits for its exit record.
   proc.remove(10);
-  CHECK(collector.collect(snapshot).groups[0].usage[procfs::index(UsageCounter::kCpuUser)] == Approx(first));
+  CHECK(cpu() == Approx(first));
   // The record lands, a tick short of the last reading: still no step down, then growth again.
   snapshot.live.clear();
   snapshot.groups[0].counters.usage[procfs::index(UsageCounter::kCpuUser)] = static_cast<std::int64_t>(ticks_to_seconds(499) * 1e6);
-  CHECK(collector.collect(snapshot).groups[0].usage[procfs::index(UsageCounter::kCpuUser)] == Approx(first));
+  CHECK(cpu() == Approx(first));
   snapshot.groups[0].counters.usage[procfs::index(UsageCounter::kCpuUser)] = static_cast<std::int64_t>(ticks_to_seconds(700) * 1e6);
-  CHECK(collector.collect(snapshot).groups[0].usage[procfs::index(UsageCounter::kCpuUser)] == Approx(ticks_to_seconds(700)));
+  CHECK(cpu() == Approx(ticks_to_seconds(700)));
 }
 
 TEST_CASE("LiveCollector skips a reused pid and counts what it could not read", "[live]") {
@@ -126,14 +130,16 @@ TEST_CASE("LiveCollector skips a reused pid and counts what it could not read", 
   aggregator::Snapshot snapshot = two_groups();
   snapshot.live = {{.pid = 10, .group = 0, .started_by_ticks = 100}, {.pid = 11, .group = 1}, {.pid = 12, .group = 7}};
   live::LiveCollector collector({.proc_root = proc.root(), .parts = {.fds = true}});
-  const live::LiveUsage usage = collector.collect(snapshot);
-  CHECK(usage.groups[0].processes_read == 0);
-  CHECK(usage.groups[0].usage[procfs::index(UsageCounter::kCpuUser)] == 0);
+  collector.collect(snapshot);
+  CHECK(snapshot.groups[0].live.processes_read == 0);
+  CHECK(snapshot.groups[0].live.usage[procfs::index(UsageCounter::kCpuUser)] == 0);
   // Its fds are unreadable: counted as such, and the rest of it still read.
-  CHECK(usage.groups[1].processes_read == 1);
-  CHECK(usage.groups[1].open_fds == 0);
-  CHECK(usage.read_failures[static_cast<std::size_t>(live::ReadFailure::kFds)] == 1);
-  CHECK(usage.read_failures[static_cast<std::size_t>(live::ReadFailure::kProcess)] == 0);  // 12 is gone, not failed
+  CHECK(snapshot.groups[1].live.processes_read == 1);
+  CHECK(snapshot.groups[1].live.open_fds == 0);
+  using aggregator::LiveReadFailure;
+  CHECK(snapshot.live_read_failures[static_cast<std::size_t>(LiveReadFailure::kFds)] == 1);
+  CHECK(snapshot.live_read_failures[static_cast<std::size_t>(LiveReadFailure::kProcess)] == 0);  // 12 is gone, not failed
   // Cumulative, like process-exporter's error counters.
-  CHECK(collector.collect(snapshot).read_failures[static_cast<std::size_t>(live::ReadFailure::kFds)] == 2);
+  collector.collect(snapshot);
+  CHECK(snapshot.live_read_failures[static_cast<std::size_t>(LiveReadFailure::kFds)] == 2);
 }

@@ -7,11 +7,16 @@
 //   workload forks N       fork N children that _exit(0), reap them, exit 0
 //   workload rename NAME   prctl(PR_SET_NAME, NAME), exit 0
 //   workload spin MS       burn MS milliseconds of CPU (user time), exit 0
+//   workload hold-memory MIB  touch MIB MiB of private memory, then wait until killed
+//   workload hold-threads N   start N threads that block, then wait until killed
+//   workload hold-fds N       open N more descriptors (/dev/null), then wait until killed
 //   workload identity UID  (as root) a child is ptrace-attached and detached by us, then calls setsid,
 //                          renames itself to its own comm, sets its gid and euid to UID, its euid back
 //                          to 0 and its uid to UID; exit 0 (every identity event once, in our group)
 #include <pthread.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -25,11 +30,22 @@
 
 namespace {
 void* thread_body(void* arg) { return arg; }
+void* blocked_thread(void* arg) {
+  for (;;) pause();
+  return arg;
+}
+/// Says it is ready (a line on stdout, for tests that read /proc only once it is), then waits.
+[[noreturn]] void wait_until_killed() {
+  std::printf("ready\n");
+  std::fflush(stdout);
+  for (;;) pause();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename|spin|identity ARG\n", argv[0]);
+    std::fprintf(stderr, "usage: %s exit|signal|sleep|threads|forks|rename|spin|hold-memory|hold-threads|hold-fds|identity ARG\n",
+                 argv[0]);
     return 64;
   }
   const char* mode = argv[1];
@@ -94,6 +110,26 @@ int main(int argc, char** argv) {
     if (write(go[1], "g", 1) != 1) return 74;
     waitpid(child, &status, 0);
     return traced && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 75;
+  }
+  if (!std::strcmp(mode, "hold-memory")) {
+    const std::size_t bytes = static_cast<std::size_t>(n) << 20;
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return 76;
+    std::memset(memory, 1, bytes);
+    wait_until_killed();
+  }
+  if (!std::strcmp(mode, "hold-threads")) {
+    for (long i = 0; i < n; ++i) {
+      pthread_t thread;
+      if (pthread_create(&thread, nullptr, blocked_thread, nullptr) != 0) return 77;
+    }
+    wait_until_killed();
+  }
+  if (!std::strcmp(mode, "hold-fds")) {
+    for (long i = 0; i < n; ++i) {
+      if (open("/dev/null", O_RDONLY) < 0) return 78;
+    }
+    wait_until_killed();
   }
   if (!std::strcmp(mode, "rename")) {
     prctl(PR_SET_NAME, argv[2], 0, 0, 0);
