@@ -1,5 +1,6 @@
 // The per-group detail options (config key `per_group`): families that are exported once per host
-// by default and once per group on request. One row per option, read by the config loader (names),
+// by default and once per group on request. A live family that needs a /proc read beyond stat
+// (status, io, the fd table) is read, and exported per group, only when its option is on. One row per option, read by the config loader (names),
 // the metrics layer (which families each moves) and the landing page. The series budget this buys
 // is in the README ("Series budget").
 //
@@ -17,14 +18,18 @@
 namespace procevents::config {
 
 enum class GroupDetail : std::uint8_t {
-  kThreads,          // procevents_forks_total{kind="thread"}
+  kThreads,          // procevents_forks_total{kind="thread"}, procevents_threads
   kIdentity,         // procevents_{comm,uid,gid,sid}_changes_total, procevents_ptrace_total
   kCoredumps,        // procevents_coredumps_total
   kLifetimeBuckets,  // procevents_process_lifetime_seconds (the histogram; sum and count are always per group)
   kPeakMemory,       // procevents_exited_peak_resident_memory_bytes
-  kStorage,          // procevents_exited_storage_{read,written}_bytes_total
-  kContextSwitches,  // procevents_exited_context_switches_total
+  kStorage,          // procevents_exited_storage_{read,written}_bytes_total; procevents_storage_* (reads io)
+  kContextSwitches,  // procevents_exited_context_switches_total; procevents_context_switches_total (reads status)
   kDelays,           // procevents_exited_{cpu,blkio}_delay_seconds_total
+  kMemory,           // procevents_memory_bytes{memtype="virtual"}; {memtype="swapped"} (reads status)
+  kFaults,           // procevents_page_faults_total
+  kStates,           // procevents_process_states, procevents_oldest_start_time_seconds
+  kFds,              // procevents_open_fds, procevents_worst_fd_ratio (reads the fd table and limits)
 };
 
 struct GroupDetailOption {
@@ -32,7 +37,7 @@ struct GroupDetailOption {
   const char* name;  // as written in `per_group:`
 };
 
-inline constexpr std::array<GroupDetailOption, 8> kGroupDetails = {{
+inline constexpr std::array<GroupDetailOption, 12> kGroupDetails = {{
     {GroupDetail::kThreads, "threads"},
     {GroupDetail::kIdentity, "identity"},
     {GroupDetail::kCoredumps, "coredumps"},
@@ -41,6 +46,10 @@ inline constexpr std::array<GroupDetailOption, 8> kGroupDetails = {{
     {GroupDetail::kStorage, "storage"},
     {GroupDetail::kContextSwitches, "context_switches"},
     {GroupDetail::kDelays, "delays"},
+    {GroupDetail::kMemory, "memory"},
+    {GroupDetail::kFaults, "faults"},
+    {GroupDetail::kStates, "states"},
+    {GroupDetail::kFds, "fds"},
 }};
 inline constexpr std::size_t kGroupDetailCount = kGroupDetails.size();
 static_assert([] {

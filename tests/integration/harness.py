@@ -7,6 +7,8 @@ import contextlib
 import gzip
 import os
 import re
+import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +20,7 @@ import pytest
 BINARY = os.environ.get('PROCEVENTS_BINARY', 'build/exporter/app/procevents_exporter')
 WORKLOAD = os.environ.get('PROCEVENTS_WORKLOAD', 'build/tests/support/procevents_workload')
 EXIT_NOW = os.environ.get('PROCEVENTS_EXIT_NOW', 'build/tests/support/procevents_exit_now')
+PE_BINARY = shutil.which('prometheus-process-exporter')
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -217,3 +220,56 @@ def inside_cgroup(procs_file):
         if home is not None:
             with open(os.path.join(CGROUP_ROOT, home.lstrip('/'), 'cgroup.procs'), 'w') as f:
                 f.write(str(os.getpid()))
+
+
+@pytest.fixture(scope='module', autouse=True)
+def process_exporter_installed():
+    if not PE_BINARY:
+        message = 'prometheus-process-exporter is not installed (scripts/install-deps.sh installs it)'
+        if os.environ.get('CI'):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class ProcessExporter:
+    """Debian's prometheus-process-exporter on 127.0.0.1:<free port>."""
+
+    def __init__(self, config_path, children=True, extra=('-threads=false', '-gather-smaps=false')):
+        self.port = free_port()
+        self.args = [PE_BINARY, '-config.path', config_path, '-web.listen-address', '127.0.0.1:%d' % self.port,
+                     '-children=%s' % ('true' if children else 'false'),
+                     # It names a process when first seen, even between fork and exec; we name it at exec.
+                     '-recheck'] + list(extra)
+
+    def __enter__(self):
+        self.log = tempfile.TemporaryFile(mode='w+')
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise AssertionError('process-exporter exited with %s:\n%s' % (self.proc.returncode, self.log.read()))
+            with contextlib.suppress(OSError):
+                self.scrape()
+                return self
+            time.sleep(0.1)
+        raise AssertionError('process-exporter did not start')
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+        return False
+
+    def scrape(self):
+        with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % self.port, timeout=10) as response:
+            return response.read().decode()
+
+    def samples(self):
+        return parse_metrics(self.scrape())

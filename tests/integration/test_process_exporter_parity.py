@@ -20,18 +20,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import pytest
 
-from harness import BINARY, Exporter, parse_metrics, settled, value
+from harness import ProcessExporter, process_exporter_installed, settled, value  # noqa: F401 (an autouse fixture)
 
-PE_BINARY = shutil.which('prometheus-process-exporter')
 EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'examples')
 
 # What the built-in grouping is, written as a file process-exporter can read.
@@ -89,59 +86,6 @@ time.sleep(600)  # never reaps it
 """
 
 
-@pytest.fixture(scope='module', autouse=True)
-def process_exporter_installed():
-    if not PE_BINARY:
-        message = 'prometheus-process-exporter is not installed (scripts/install-deps.sh installs it)'
-        if os.environ.get('CI'):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-class ProcessExporter:
-    """Debian's prometheus-process-exporter on 127.0.0.1:<free port>."""
-
-    def __init__(self, config_path, children=True):
-        self.port = free_port()
-        self.args = [PE_BINARY, '-config.path', config_path, '-web.listen-address', '127.0.0.1:%d' % self.port,
-                     '-children=%s' % ('true' if children else 'false'), '-threads=false', '-gather-smaps=false',
-                     # It names a process when first seen, even between fork and exec; we name it at exec.
-                     '-recheck']
-
-    def __enter__(self):
-        self.log = tempfile.TemporaryFile(mode='w+')
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise AssertionError('process-exporter exited with %s:\n%s' % (self.proc.returncode, self.log.read()))
-            with contextlib.suppress(OSError):
-                self.scrape()
-                return self
-            time.sleep(0.1)
-        raise AssertionError('process-exporter did not start')
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.log.close()
-        return False
-
-    def scrape(self):
-        with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % self.port, timeout=10) as response:
-            return response.read().decode()
-
-    def counts(self):
-        return group_counts(parse_metrics(self.scrape()), 'namedprocess_namegroup_num_procs')
-
-
 def group_counts(samples, metric):
     counts = {}
     for (name, labels), v in samples.items():
@@ -149,6 +93,10 @@ def group_counts(samples, metric):
             group = dict(labels)['groupname']
             counts[group] = counts.get(group, 0) + int(v)
     return counts
+
+
+def their_counts(process_exporter):
+    return group_counts(process_exporter.samples(), 'namedprocess_namegroup_num_procs')
 
 
 def our_counts(exporter):
@@ -237,7 +185,7 @@ def compare(ours, theirs, must_compare=(), rounds=5):
     same instant: a group whose counts differ in one round may be caught mid-change. A grouping difference
     differs in every round, so that is a mismatch; the groups in must_compare must agree in every round."""
     caught_up(ours)
-    theirs.counts()  # process-exporter reads /proc when scraped: a first scrape primes it
+    their_counts(theirs)  # process-exporter reads /proc when scraped: a first scrape primes it
     samples = []
     for _ in range(rounds):
         time.sleep(0.7)
@@ -343,7 +291,7 @@ def test_zombies_present_at_startup_are_not_counted(start_exporter, tmp_path):
         with ProcessExporter(config) as theirs:
             ours = start_exporter('--config.file=' + config)
             settled(ours)
-            theirs_now, ours_now = theirs.counts(), our_counts(ours)
+            theirs_now, ours_now = their_counts(theirs), our_counts(ours)
             assert (theirs_now.get('zparent'), theirs_now.get('zchild')) == (1, 1)
             assert (ours_now.get('zparent'), ours_now.get('zchild', 0)) == (1, 0)
             # The parent dies; init reaps the zombie: nothing of either stays counted.
