@@ -296,7 +296,7 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"read_cgroup: 2\n", "expected true or false"},
       {"read_cgroup: perhaps\n", "expected true or false"},
       {"per_group: [threads, lifetime]\n", "per_group: unknown option \"lifetime\" (known: threads, identity, coredumps, "
-                                            "lifetime_buckets, peak_memory, storage, context_switches, delays, or all)"},
+                                            "lifetime_buckets, peak_memory, storage, context_switches, delays, memory, faults, states, fds, or all)"},
       {"per_group: identity\n", "expected a list"},
       {"process_names:\n  - name: [a]\n    comm: [a]\n", "process_names[0].name: expected a string"},
       {"process_names:\n  - comm: {a: b}\n", "process_names[0].comm: expected a list of strings"},
@@ -421,7 +421,7 @@ TEST_CASE("describe lists the active settings", "[config]") {
   CHECK(describe(default_config()).find("- name: \"{{.Comm}}\"  cmdline: ['.+']") != std::string::npos);
   CHECK(describe(default_config()).find("children: true") != std::string::npos);
   CHECK(describe(default_config()).find("per_group: []   # per host: threads, identity, coredumps, lifetime_buckets, "
-                                        "peak_memory, storage, context_switches, delays") != std::string::npos);
+                                        "peak_memory, storage, context_switches, delays, memory, faults, states, fds") != std::string::npos);
   CHECK(describe(load_ok("per_group: [all]\n")).find("per_group: [threads, identity, coredumps, lifetime_buckets, "
-                                                      "peak_memory, storage, context_switches, delays]\n") != std::string::npos);
+                                                      "peak_memory, storage, context_switches, delays, memory, faults, states, fds]\n") != std::string::npos);
 }
