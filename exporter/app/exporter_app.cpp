@@ -23,6 +23,7 @@
 #include "metrics/exposition.h"
 #include "naming/group_namer.h"
 #include "procfs/procfs.h"
+#include "live/live_collector.h"
 #include "procfs/procfs_inspector.h"
 #include "receiver/receiver.h"
 #include "taskstats/taskstats_source.h"
@@ -33,10 +34,12 @@ namespace {
 
 constexpr auto kSelfCheckTimeout = std::chrono::milliseconds(5000);
 
-aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records, ResolvedScope scope) {
+aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records, ResolvedScope scope,
+                                                procfs::UsageParts live_parts) {
   aggregator::AggregatorOptions options;
   options.scope = std::move(scope.scope);
   options.scope_directory = std::move(scope.directory);
+  options.first_sight_parts = live_parts;
   options.max_processes = cfg.max_processes;
   options.max_groups = cfg.max_groups;
   options.lifetime_bounds = cfg.lifetime_buckets;
@@ -242,11 +245,11 @@ metrics::PipelineStatus pipeline_status(const receiver::Receiver& receiver, cons
 /// families. A protobuf scrape also gets the groups' native histograms.
 std::string render_metrics(const aggregator::Snapshot& snapshot, const metrics::PipelineStatus& status,
                            const metrics::BuildInfo& build, const config::GroupDetails& per_group,
-                           http::ExpositionFormat format) {
+                           http::ExpositionFormat format, bool process_exporter_names) {
   const bool protobuf = format == http::ExpositionFormat::kProtobuf;
   metrics::NativeSamples native;
-  std::vector<prometheus::MetricFamily> families =
-      metrics::exporter_families(snapshot, status, build, per_group, protobuf ? &native : nullptr);
+  std::vector<prometheus::MetricFamily> families = metrics::exporter_families(
+      snapshot, status, build, per_group, protobuf ? &native : nullptr, process_exporter_names);
   for (auto& family : metrics::process_self_families(procfs::read_self_usage())) families.push_back(std::move(family));
   return protobuf ? metrics::render_protobuf(families, native) : metrics::render_text(families);
 }
@@ -341,18 +344,22 @@ int run_exporter(const Flags& flags) {
   receiver::Receiver receiver(std::move(connector), std::move(taskstats), *ring,
                               receiver::WakePolicy{.is_urgent = &aggregator::Aggregator::is_urgent});
   procfs::ProcfsInspector inspector(flags.proc_root);
+  const procfs::UsageParts live_parts = live::usage_parts(cfg->per_group, flags.process_exporter_names);
   aggregator::AggregatorWorker worker(
-      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records, std::move(*scope)),
+      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records, std::move(*scope), live_parts),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
 
   // 5. Metrics -> HTTP.
   KernelForksReader kernel_forks(flags.proc_root);
   const metrics::BuildInfo build = build_info();
+  live::LiveCollector live_collector(
+      {.proc_root = flags.proc_root, .parts = live_parts, .boot_time_seconds = double(inspector.boot_time_seconds())});
   auto scrape = [&](http::ExpositionFormat format) {
-    const aggregator::Snapshot snapshot = worker.snapshot();  // first: the status then counts at least as much
+    aggregator::Snapshot snapshot = worker.snapshot();  // first: the status then counts at least as much
+    live_collector.collect(snapshot);  // the live processes, read on this thread while events flow
     return render_metrics(snapshot, pipeline_status(receiver, *ring, self_check_drops, kernel_forks), build,
-                          cfg->per_group, format);
+                          cfg->per_group, format, flags.process_exporter_names);
   };
   HealthState health;
   auto healthz = [&] { return health_report(receiver, health, taskstats_problem); };

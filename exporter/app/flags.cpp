@@ -112,6 +112,13 @@ const FlagSpec kFlags[] = {
        f.healthcheck_url = v;
        return true;
      }},
+    {"compat.process-exporter", "",
+     "serve the live per-group families under process-exporter's names, types and labels\n"
+     "(namedprocess_namegroup_*), every group and family as it does, so its dashboards and alerts work",
+     [](Flags& f, const std::string&, std::string&) {
+       f.process_exporter_names = true;
+       return true;
+     }},
     {"version", "", "print the version and exit",
      [](Flags& f, const std::string&, std::string&) {
        f.version = true;

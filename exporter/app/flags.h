@@ -24,6 +24,7 @@ struct Flags {
   double tail_seconds = 0;
   std::string tail_events;  // comma-separated event names, empty = all
   std::string healthcheck_url;  // --healthcheck=URL: GET it, exit 0 on 200 (container HEALTHCHECK)
+  bool process_exporter_names = false;  // --compat.process-exporter: its family names for the live families
   bool version = false;
   bool help = false;
 };

@@ -25,6 +25,14 @@ std::uint64_t page_bytes() {
 
 }  // namespace
 
+procfs::UsageParts usage_parts(const config::GroupDetails& per_group, bool process_exporter_names) {
+  using config::GroupDetail;
+  const auto wanted = [&](GroupDetail detail) { return process_exporter_names || per_group.has(detail); };
+  return {.status = wanted(GroupDetail::kMemory) || wanted(GroupDetail::kContextSwitches),
+          .io = wanted(GroupDetail::kStorage),
+          .fds = wanted(GroupDetail::kFds)};
+}
+
 LiveCollector::LiveCollector(LiveOptions options)
     : options_(std::move(options)),
       seconds_per_tick_([] {

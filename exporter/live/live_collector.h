@@ -17,9 +17,16 @@
 #include <vector>
 
 #include "aggregator/snapshot.h"
+#include "config/group_detail.h"
 #include "procfs/process_usage.h"
 
 namespace procevents::live {
+
+/// What the live families of this configuration read besides stat: status for swapped memory and
+/// context switches, io for storage, the fd table for fds (all of them with process-exporter's
+/// names, which serve every family). The one place that decides it: the aggregator's first-sight
+/// reads and the scrape's reads both take it.
+procfs::UsageParts usage_parts(const config::GroupDetails& per_group, bool process_exporter_names);
 
 struct LiveOptions {
   std::string proc_root = "/proc";

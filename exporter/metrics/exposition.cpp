@@ -249,14 +249,48 @@ constexpr Descriptor kProcessStartTime{"process_start_time_seconds", MetricType:
 constexpr Descriptor kProcessOpenFds{"process_open_fds", MetricType::Gauge, "Number of open file descriptors."};
 constexpr Descriptor kProcessMaxFds{"process_max_fds", MetricType::Gauge, "Maximum number of open file descriptors."};
 
+constexpr Descriptor kLiveReadErrors{"procevents_live_read_errors_total", MetricType::Counter,
+                                     "Live processes whose /proc entry could not be read at a scrape, by part: process (stat itself), status, io and fds (refused without ptrace rights over the process, e.g. another user's under the least-privilege capability set); their figures are missing from the live families."};
+constexpr Descriptor kScrapeErrors{"namedprocess_scrape_errors", MetricType::Counter,
+                                   "general scrape errors: no proc metrics collected during a cycle"};
+constexpr Descriptor kProcreadErrors{"namedprocess_scrape_procread_errors", MetricType::Counter,
+                                     "incremented each time a proc's metrics collection fails"};
+constexpr Descriptor kPartialErrors{"namedprocess_scrape_partial_errors", MetricType::Counter,
+                                    "incremented each time a tracked proc's metrics collection fails partially, e.g. unreadable I/O stats"};
+
+/// What the live layer could not read, under our name or process-exporter's.
+void live_read_families(const Snapshot& snapshot, bool process_exporter_names, std::vector<MetricFamily>& out) {
+  if (!snapshot.live_read) return;
+  const auto failures = [&](aggregator::LiveReadFailure f) {
+    return static_cast<double>(snapshot.live_read_failures[static_cast<std::size_t>(f)]);
+  };
+  if (process_exporter_names) {
+    out.push_back(single(kScrapeErrors, 0));
+    out.push_back(single(kProcreadErrors, failures(aggregator::LiveReadFailure::kProcess)));
+    out.push_back(single(kPartialErrors, failures(aggregator::LiveReadFailure::kStatus) +
+                                             failures(aggregator::LiveReadFailure::kIo) +
+                                             failures(aggregator::LiveReadFailure::kFds)));
+    return;
+  }
+  MetricFamily errors = family(kLiveReadErrors);
+  for (std::size_t f = 0; f < aggregator::kLiveReadFailureCount; ++f) {
+    add(errors, static_cast<double>(snapshot.live_read_failures[f]), {label("part", aggregator::kLiveReadFailureNames[f])});
+  }
+  out.push_back(std::move(errors));
+}
+
 }  // namespace
 
 std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const PipelineStatus& status,
                                             const BuildInfo& build, const config::GroupDetails& per_group,
-                                            NativeSamples* native) {
+                                            NativeSamples* native, bool process_exporter_names) {
   std::vector<MetricFamily> out;
   out.reserve(40);
-  detail::group_families(snapshot, status.taskstats.has_value(), per_group, out, native);
+  detail::group_families(snapshot,
+                         {.exit_records = status.taskstats.has_value(), .per_group = per_group,
+                          .process_exporter_names = process_exporter_names, .native = native},
+                         out);
+  live_read_families(snapshot, process_exporter_names, out);
   rate_families(snapshot, out);
   event_flow_families(snapshot, status, out);
   ring_families(status, out);

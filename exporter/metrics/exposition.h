@@ -67,10 +67,13 @@ using NativeSamples = std::vector<NativeSample>;
 /// per group that are per host by default (config/group_detail.h). With `native` (a protobuf scrape),
 /// every histogram family is per group, each sample's native histogram goes to `native`, and classic
 /// buckets stay only where `per_group` asks for them: a group's distribution costs one series.
+/// `process_exporter_names` (--compat.process-exporter): the live families under process-exporter's
+/// names instead of ours.
 std::vector<prometheus::MetricFamily> exporter_families(const aggregator::Snapshot& snapshot,
                                                         const PipelineStatus& status, const BuildInfo& build,
                                                         const config::GroupDetails& per_group = {},
-                                                        NativeSamples* native = nullptr);
+                                                        NativeSamples* native = nullptr,
+                                                        bool process_exporter_names = false);
 
 /// The standard process_* families of this process from its usage (procfs::read_self_usage);
 /// a part that could not be read is omitted.

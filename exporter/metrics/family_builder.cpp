@@ -42,4 +42,13 @@ ClientMetric histogram(Labels labels, const aggregator::Histogram& h, const std:
   return metric;
 }
 
+Labels group_labels(const aggregator::Snapshot& snapshot, const aggregator::GroupSnapshot& group) {
+  Labels labels;
+  labels.push_back(label("groupname", group.name));
+  for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
+    if (snapshot.attribution_enabled[i]) labels.push_back(label(attribution::kLabels[i].name, group.attribution[i]));
+  }
+  return labels;
+}
+
 }  // namespace procevents::metrics::detail

@@ -20,67 +20,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-/// groupname plus every enabled attribution label.
-Labels group_labels(const Snapshot& snapshot, const GroupSnapshot& group) {
-  Labels labels;
-  labels.push_back(label("groupname", group.name));
-  for (std::size_t i = 0; i < aggregator::kAttributionLabelCount; ++i) {
-    if (snapshot.attribution_enabled[i]) labels.push_back(label(attribution::kLabels[i].name, group.attribution[i]));
-  }
-  return labels;
-}
-
-/// Adds one family's series for one label set (a group's, or none for the host). With `skip_zero`
-/// a series exists only once it has something to say: a counter above 0, a histogram with a sample.
-class SeriesOut {
- public:
-  SeriesOut(MetricFamily& family, const Labels& labels, bool skip_zero)
-      : family_(family), labels_(labels), skip_zero_(skip_zero) {}
-  /// For a protobuf scrape: histograms also give their native histogram to `native` under
-  /// `family_name`, with their classic buckets only when `classic_buckets`.
-  SeriesOut(MetricFamily& family, const Labels& labels, bool skip_zero, NativeSamples* native,
-            std::string_view family_name, bool classic_buckets)
-      : family_(family), labels_(labels), skip_zero_(skip_zero), native_(native), native_family_(family_name),
-        classic_buckets_(classic_buckets) {}
-
-  void value(double v) {
-    if (!skip_zero_ || v != 0) family_.metric.push_back(with_value(family_.type, v, labels_));
-  }
-  void value(double v, const char* name, std::string label_value) {
-    if (skip_zero_ && v == 0) return;
-    Labels labels = labels_;
-    labels.push_back(label(name, std::move(label_value)));
-    family_.metric.push_back(with_value(family_.type, v, std::move(labels)));
-  }
-  void histogram(const aggregator::Histogram& h, const std::vector<double>& bounds) {
-    if (skip_zero_ && h.count == 0) return;
-    static const std::vector<double> kNoBounds;
-    family_.metric.push_back(detail::histogram(labels_, h, classic_buckets_ ? bounds : kNoBounds));
-    if (native_ != nullptr) native_->push_back({native_family_, family_.metric.size() - 1, &h.native});
-  }
-  /// From now on zeros count as something to say when `measured` (a cost that was measured as 0).
-  void keep_zeros_if(bool measured) {
-    if (measured) skip_zero_ = false;
-  }
-  /// Sum and count only (a summary without quantiles).
-  void summary(const aggregator::Histogram& h) {
-    if (skip_zero_ && h.count == 0) return;
-    ClientMetric metric;
-    metric.label = labels_;
-    metric.summary.sample_count = h.count;
-    metric.summary.sample_sum = h.sum;
-    family_.metric.push_back(std::move(metric));
-  }
-
- private:
-  MetricFamily& family_;
-  const Labels& labels_;
-  bool skip_zero_;
-  NativeSamples* native_ = nullptr;
-  std::string_view native_family_;
-  bool classic_buckets_ = true;
-};
-
 /// A row without a name adds more series to the family of the row above (forks by kind).
 constexpr Descriptor kSameFamily{nullptr, MetricType::Untyped, nullptr};
 
@@ -91,8 +30,18 @@ struct GroupFamily {
   bool every_group = false;        // a series for every group, 0 included (a gauge worth reading at 0)
   bool from_exit_records = false;  // taskstats: only while that source is active
   bool only_nonzero = false;       // no series at all until one is above 0, even for the host
+  /// Read from the live processes at scrape time (GroupSnapshot::live): only when the live layer ran.
+  bool live = false;
+  /// Needs a /proc read beyond stat: exported (per group) only when its per_host_unless option is
+  /// on, never per host (which would read every process for one sum).
+  bool only_with_option = false;
+  /// process_exporter_families() serves it under process-exporter's name with --compat.process-exporter.
+  bool process_exporter_has_it = false;
   void (*series)(const GroupSnapshot&, const Snapshot&, SeriesOut&) = nullptr;
 };
+
+using procfs::UsageCounter;
+double usage(const GroupSnapshot& g, UsageCounter counter) { return g.live.usage[procfs::index(counter)]; }
 
 // In exposition order.
 const GroupFamily kGroupFamilies[] = {
@@ -167,7 +116,115 @@ const GroupFamily kGroupFamilies[] = {
     {.descriptor = {"procevents_processes", MetricType::Gauge,
                     "Live processes."},
      .every_group = true,
+     .process_exporter_has_it = true,
      .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.live_processes)); }},
+    // What the live processes use now, and the usage counters live + finished (exporter/live).
+    {.descriptor = {"procevents_cpu_seconds_total", MetricType::Counter,
+                    "CPU time used by the group's processes since the exporter started, live and finished, by mode: each CPU-second once, in the group the process was in when it used it (to the resolution of the /proc read at exec); a process alive at start-up counts from its first reading. Finished ones from their exit records, which miss the CPU of their own teardown (see the README)."},
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.keep_zeros_if(usage(g, UsageCounter::kCpuUser) + usage(g, UsageCounter::kCpuSystem) > 0);
+       out.value(usage(g, UsageCounter::kCpuUser), "mode", "user");
+       out.value(usage(g, UsageCounter::kCpuSystem), "mode", "system");
+     }},
+    {.descriptor = {"procevents_memory_bytes", MetricType::Gauge,
+                    "Memory of the group's live processes by memtype: resident; virtual (per host unless per_group: [memory]); swapped (with per_group: [memory], which reads status)."},
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.live.resident_bytes), "memtype", "resident");
+     }},
+    {.descriptor = kSameFamily,
+     .per_host_unless = GroupDetail::kMemory,
+     .live = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(double(g.live.virtual_bytes), "memtype", "virtual");
+     }},
+    {.descriptor = kSameFamily,
+     .per_host_unless = GroupDetail::kMemory,
+     .live = true,
+     .only_with_option = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.keep_zeros_if(g.live.processes_read > 0);
+       out.value(double(g.live.swapped_bytes), "memtype", "swapped");
+     }},
+    {.descriptor = {"procevents_threads", MetricType::Gauge,
+                    "Threads of the group's live processes. Per host unless per_group: [threads]."},
+     .per_host_unless = GroupDetail::kThreads,
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(double(g.live.threads)); }},
+    {.descriptor = {"procevents_page_faults_total", MetricType::Counter,
+                    "Page faults of the group's processes since the exporter started, live and finished, by fault (minor, major). Per host unless per_group: [faults]."},
+     .per_host_unless = GroupDetail::kFaults,
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(usage(g, UsageCounter::kMinorFaults), "fault", "minor");
+       out.value(usage(g, UsageCounter::kMajorFaults), "fault", "major");
+     }},
+    {.descriptor = {"procevents_storage_read_bytes_total", MetricType::Counter,
+                    "Bytes the group's processes caused to be read from storage since the exporter started, live and finished. With per_group: [storage] (reads /proc/<pid>/io, which needs ptrace rights over the process: see procevents_live_read_errors_total)."},
+     .per_host_unless = GroupDetail::kStorage,
+     .live = true,
+     .only_with_option = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(usage(g, UsageCounter::kReadBytes)); }},
+    {.descriptor = {"procevents_storage_written_bytes_total", MetricType::Counter,
+                    "Bytes the group's processes caused to be written to storage since the exporter started, live and finished. With per_group: [storage]."},
+     .per_host_unless = GroupDetail::kStorage,
+     .live = true,
+     .only_with_option = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(usage(g, UsageCounter::kWriteBytes)); }},
+    {.descriptor = {"procevents_context_switches_total", MetricType::Counter,
+                    "Context switches of the group's processes since the exporter started, live (each process's thread-group leader, as /proc/<pid>/status shows) and finished (every task), by ctxswitchtype. With per_group: [context_switches]."},
+     .per_host_unless = GroupDetail::kContextSwitches,
+     .live = true,
+     .only_with_option = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.value(usage(g, UsageCounter::kVoluntarySwitches), "ctxswitchtype", "voluntary");
+       out.value(usage(g, UsageCounter::kInvoluntarySwitches), "ctxswitchtype", "nonvoluntary");
+     }},
+    {.descriptor = {"procevents_open_fds", MetricType::Gauge,
+                    "Open file descriptors of the group's live processes. With per_group: [fds] (reads the fd table, which needs ptrace rights)."},
+     .per_host_unless = GroupDetail::kFds,
+     .live = true,
+     .only_with_option = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.keep_zeros_if(g.live.processes_read > 0);
+       out.value(double(g.live.open_fds));
+     }},
+    {.descriptor = {"procevents_worst_fd_ratio", MetricType::Gauge,
+                    "The highest ratio of open file descriptors to the soft limit among the group's live processes. With per_group: [fds]."},
+     .per_host_unless = GroupDetail::kFds,
+     .live = true,
+     .only_with_option = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.keep_zeros_if(g.live.processes_read > 0);
+       out.value(g.live.worst_fd_ratio);
+     }},
+    {.descriptor = {"procevents_oldest_start_time_seconds", MetricType::Gauge,
+                    "Start time (seconds since the epoch) of the group's oldest live process. Per host unless per_group: [states]."},
+     .per_host_unless = GroupDetail::kStates,
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) { out.value(g.live.oldest_start_seconds); }},
+    {.descriptor = {"procevents_process_states", MetricType::Gauge,
+                    "The group's live processes by state: Running, Sleeping, Waiting (uninterruptible), Zombie, Other. Per host unless per_group: [states]."},
+     .per_host_unless = GroupDetail::kStates,
+     .live = true,
+     .process_exporter_has_it = true,
+     .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
+       out.keep_zeros_if(g.live.processes_read > 0);
+       for (std::size_t s = 0; s < procfs::kProcessStateCount; ++s) {
+         out.value(double(g.live.states[s]), "state", procfs::kProcessStateNames[s]);
+       }
+     }},
     // What finished tasks cost (taskstats exit records): every task once, in its process's group.
     {.descriptor = {"procevents_exited_cpu_seconds_total", MetricType::Counter,
                     "CPU time used by tasks that have exited, by mode (user, system); threads count in their process's group."},
@@ -222,8 +279,21 @@ const GroupFamily kGroupFamilies[] = {
 }  // namespace
 
 /// Each row per group or, for the host, once over the sum of all groups.
-void group_families(const Snapshot& snapshot, bool exit_records, const config::GroupDetails& per_group,
-                    std::vector<MetricFamily>& out, NativeSamples* native) {
+namespace {
+
+/// Whether `row` is left out of this exposition; a continuation row follows its family's first.
+bool left_out(const GroupFamily& row, const Snapshot& snapshot, const GroupFamilyOptions& options) {
+  if (row.from_exit_records && !options.exit_records) return true;
+  if (row.live && !snapshot.live_read) return true;
+  if (row.process_exporter_has_it && options.process_exporter_names) return true;
+  return row.only_with_option && row.per_host_unless && !options.per_group.has(*row.per_host_unless);
+}
+
+}  // namespace
+
+void group_families(const Snapshot& snapshot, const GroupFamilyOptions& options, std::vector<MetricFamily>& out) {
+  const config::GroupDetails& per_group = options.per_group;
+  NativeSamples* native = options.native;
   std::vector<Labels> label_sets;  // built once: every row labels every group the same way
   label_sets.reserve(snapshot.groups.size());
   GroupSnapshot host;
@@ -231,12 +301,19 @@ void group_families(const Snapshot& snapshot, bool exit_records, const config::G
     label_sets.push_back(group_labels(snapshot, group));
     host.counters.add(group.counters);
     host.live_processes += group.live_processes;
+    host.live.add(group.live);
   }
   const Labels no_labels;
   std::vector<MetricFamily> families;
+  bool family_left_out = false;
   for (const GroupFamily& row : kGroupFamilies) {
-    if (row.from_exit_records && !exit_records) continue;
-    if (row.descriptor.name != nullptr) families.push_back(family(row.descriptor));
+    const bool continuation = row.descriptor.name == nullptr;
+    if (left_out(row, snapshot, options) || (continuation && family_left_out)) {
+      if (!continuation) family_left_out = true;
+      continue;
+    }
+    family_left_out = false;
+    if (!continuation) families.push_back(family(row.descriptor));
     MetricFamily& f = families.back();
     const bool per_host = row.per_host_unless && !per_group.has(*row.per_host_unless);
     // A native histogram costs one series whatever its buckets: per group for protobuf scrapers.
@@ -255,6 +332,7 @@ void group_families(const Snapshot& snapshot, bool exit_records, const config::G
   for (MetricFamily& f : families) {
     if (!f.metric.empty()) out.push_back(std::move(f));
   }
+  if (options.process_exporter_names && snapshot.live_read) process_exporter_families(snapshot, label_sets, out);
 }
 
 }  // namespace procevents::metrics::detail

@@ -83,7 +83,7 @@ def source_families():
     """{name: type} of every family the metrics layer defines (its Descriptors, in any of its .cpp files)."""
     text = ''.join(open(os.path.join(METRICS_DIR, f)).read() for f in sorted(os.listdir(METRICS_DIR)) if f.endswith('.cpp'))
     found = {}
-    pattern = r'"((?:procevents|process)_[a-z0-9_]+)"\s*,\s*(?:"(?:[^"\\]|\\.)*"\s*,\s*)?MetricType::(\w+)'
+    pattern = r'"((?:procevents|process|namedprocess)_[a-z0-9_]+)"\s*,\s*(?:"(?:[^"\\]|\\.)*"\s*,\s*)?MetricType::(\w+)'
     for name, kind in re.findall(pattern, text, re.S):
         found[name] = kind.lower()
     return found

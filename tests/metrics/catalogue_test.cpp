@@ -98,10 +98,20 @@ std::string everything() {
   snapshot.attribution_enabled.fill(true);
   for (auto& group : snapshot.groups) {
     for (std::size_t i = 0; i < attribution::kLabelCount; ++i) group.attribution[i] = "value";
+    group.live = {.processes_read = 1, .threads = 2, .resident_bytes = 3, .virtual_bytes = 4, .swapped_bytes = 5,
+                  .open_fds = 6, .worst_fd_ratio = 0.5, .oldest_start_seconds = 7};
+    group.live.usage.fill(1);
+    group.live.states.fill(1);
   }
+  snapshot.live_read = true;
   for (std::size_t s = 1; s <= aggregator::kMaxSignal; ++s) snapshot.groups[0].counters.signal_exits[s] = s;
   auto families = metrics::exporter_families(snapshot, testing::full_status(true), {"1", "r", "b", "c", "linux", "amd64"},
                                              config::GroupDetails::all());
+  // And process-exporter's names for the live families (--compat.process-exporter).
+  for (auto& family : metrics::exporter_families(snapshot, testing::full_status(true), {"1", "r", "b", "c", "linux", "amd64"},
+                                                 config::GroupDetails::all(), nullptr, true)) {
+    if (family.name.rfind("namedprocess_", 0) == 0) families.push_back(std::move(family));
+  }
   procfs::SelfUsage usage;
   usage.stat = procfs::SelfUsage::Stat{.cpu_seconds = 1, .virtual_memory_bytes = 2, .resident_memory_bytes = 3,
                                        .start_time_seconds = 4};
