@@ -130,7 +130,10 @@ ProcessEntry* Aggregator::track_seen(std::int32_t pid, const Identification& id)
   procfs::UsageVector seen{}, exited_tasks{};
   const bool read = inspector_.first_sight_usage(pid, seen, exited_tasks);
   ProcessEntry* entry = track(pid, *id.group, 0, id.ppid, read ? &seen : nullptr, read ? &exited_tasks : nullptr);
-  if (entry) usage_.set_start_ticks(*entry, id.usage.start_time_ticks);
+  if (entry) {
+    usage_.set_start_ticks(*entry, id.usage.start_time_ticks);
+    usage_.set_reaped_base(*entry, id.usage);
+  }
   return entry;
 }
 
@@ -323,8 +326,22 @@ void Aggregator::on_exit(const Event& event) {
   count_rate(RateEvent::kExit, group);
   count_exit(group, event, entry.start_ns);
   if (record) join_.charge(group, *record);
+  const UsageLedger::Cpu charged = usage_.charged_for_parent(entry, record ? &*record : nullptr);
   // Untracked (entry without books): its record alone.
   usage_.process_exited(entry, record ? &*record : nullptr, groups_.counters(group));
+  charge_teardown(event.tgid, event.parent_tgid, charged, group);
+}
+
+void Aggregator::charge_teardown(std::int32_t pid, std::int32_t parent_pid, const UsageLedger::Cpu& charged,
+                                 GroupId group) {
+  // The parent's stat tells what its reaped children used after their records (UsageLedger): one
+  // read per exit of a tracked parent's child, once the child is reaped (a zombie is not in the
+  // parent's stat yet), only where records are charged at all.
+  ProcessEntry* parent = parent_pid > 0 ? table_.find(parent_pid) : nullptr;
+  if (!parent || !join_.records_expected()) return;
+  procfs::StatUsage now;
+  const bool read = !inspector_.exists(pid) && inspector_.read_usage(parent_pid, now) == procfs::ReadError::kNone;
+  teardown_cpu_us_ += usage_.reaped(*parent, charged, read ? &now : nullptr, groups_.counters(group));
 }
 
 GroupId Aggregator::group_of_unseen(const Event& exit, const std::optional<taskstats::ExitRecord>& record) {
@@ -383,6 +400,7 @@ void Aggregator::fill_snapshot(Snapshot& out) const {
   out.audit = audit_.stats();
   out.exit_records_processed = join_.records_processed();
   out.exit_join = join_.stats();
+  out.teardown_cpu_us = teardown_cpu_us_;
   // A start time /proc gave, else the fork's (monotonic, to boot time and ticks), with the second of
   // slack the identification's pid-reuse check allows.
   const double tick = inspector_.seconds_per_tick();

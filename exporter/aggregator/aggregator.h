@@ -169,6 +169,9 @@ class Aggregator {
   void on_comm(const connector::Event& event);
   void on_exit(const connector::Event& event);
   void count_exit(GroupId group, const connector::Event& event, std::uint64_t start_ns);
+  /// Process `pid` exited (charged `charged`, in `group`) and is reaped by `parent_pid`: what its
+  /// teardown cost beyond its records, as the parent's stat shows, goes to `group` (UsageLedger).
+  void charge_teardown(std::int32_t pid, std::int32_t parent_pid, const UsageLedger::Cpu& charged, GroupId group);
 
   AggregatorOptions options_;
   procfs::ProcessInspector& inspector_;
@@ -185,6 +188,7 @@ class Aggregator {
   std::uint64_t events_processed_ = 0;
   std::uint64_t table_evictions_ = 0;
   std::uint64_t resyncs_ = 0;
+  std::int64_t teardown_cpu_us_ = 0;  // CPU charged from parents' stat beyond the exit records (net)
 };
 
 }  // namespace procevents::aggregator

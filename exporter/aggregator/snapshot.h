@@ -230,6 +230,9 @@ struct Snapshot {
   std::uint64_t resyncs = 0;
   TableAuditStats audit;
   ExitJoinStats exit_join;
+  /// CPU the exited processes' teardown cost beyond their exit records, net of the records' tick
+  /// sampling, charged to their groups from their parents' stat (UsageLedger), in microseconds.
+  std::int64_t teardown_cpu_us = 0;
 };
 
 }  // namespace procevents::aggregator

@@ -110,6 +110,46 @@ void UsageLedger::charge_untracked(const taskstats::ExitRecord& record, GroupCou
   add(group, usage_of(record), UsageVector{});
 }
 
+UsageLedger::Cpu UsageLedger::charged_for_parent(const ProcessEntry& entry, const taskstats::ExitRecord* record) const {
+  Cpu total{};
+  if (record) total = {record->user_cpu_us, record->system_cpu_us};
+  if (entry.usage_slot >= slots_.size() || slots_[entry.usage_slot].pid != entry.pid) return total;
+  const Slot& slot = slots_[entry.usage_slot];
+  total[0] += slot.exited_tasks[index(UsageCounter::kCpuUser)] + slot.reaped_charged[0];
+  total[1] += slot.exited_tasks[index(UsageCounter::kCpuSystem)] + slot.reaped_charged[1];
+  return total;
+}
+
+std::int64_t UsageLedger::reaped(ProcessEntry& parent, const Cpu& child, const procfs::StatUsage* now,
+                                 GroupCounters* child_group) {
+  Slot* slot = slot_of(parent);
+  if (!slot) return 0;
+  for (std::size_t mode = 0; mode < 2; ++mode) slot->reaped_charged[mode] += child[mode];
+  if (!now) return 0;
+  const UsageVector children = procfs::usage_vector(
+      procfs::StatUsage{.utime_ticks = now->children_utime_ticks, .stime_ticks = now->children_stime_ticks});
+  const Cpu reaped{children[index(UsageCounter::kCpuUser)], children[index(UsageCounter::kCpuSystem)]};
+  // On the total: the kernel splits getrusage's CPU between the modes in proportion (cputime_adjust),
+  // not as the records sampled it; the teardown itself is system time. It can be negative: records
+  // sample CPU at the scheduler tick and may overshoot what the kernel finally accounts (getrusage's
+  // precise runtime), and a sibling that has exited but is not reaped yet is charged but not in the
+  // parent's stat (a later reap evens that out).
+  const auto charged = static_cast<std::int64_t>(slot->reaped_base[0] + slot->reaped_base[1] +
+                                                 slot->reaped_charged[0] + slot->reaped_charged[1]);
+  const std::int64_t residue = static_cast<std::int64_t>(reaped[0] + reaped[1]) - charged;
+  slot->reaped_charged[1] = static_cast<std::uint64_t>(static_cast<std::int64_t>(slot->reaped_charged[1]) + residue);
+  if (child_group) child_group->usage[index(UsageCounter::kCpuSystem)] += residue;
+  return residue;
+}
+
+void UsageLedger::set_reaped_base(const ProcessEntry& entry, const procfs::StatUsage& first) {
+  Slot* slot = slot_of(entry);
+  if (!slot) return;
+  const UsageVector children = procfs::usage_vector(
+      procfs::StatUsage{.utime_ticks = first.children_utime_ticks, .stime_ticks = first.children_stime_ticks});
+  slot->reaped_base = {children[index(UsageCounter::kCpuUser)], children[index(UsageCounter::kCpuSystem)]};
+}
+
 void UsageLedger::set_start_ticks(const ProcessEntry& entry, std::uint64_t ticks) {
   if (Slot* slot = slot_of(entry)) slot->start_ticks = ticks;
 }

@@ -125,6 +125,8 @@ std::optional<StatUsage> parse_stat_usage(std::string_view text) {
       case 12: good = parse_number(token, usage.major_faults); break;
       case 20: good = parse_number(token, usage.threads); break;
       case 14: good = parse_number(token, usage.utime_ticks); break;
+      case 16: good = parse_number(token, usage.children_utime_ticks); break;
+      case 17: good = parse_number(token, usage.children_stime_ticks); break;
       case 15: good = parse_number(token, usage.stime_ticks); break;
       case 22: good = parse_number(token, usage.start_time_ticks); break;
       case 23: good = parse_number(token, usage.vsize_bytes); break;
@@ -133,7 +135,7 @@ std::optional<StatUsage> parse_stat_usage(std::string_view text) {
     }
     if (good) ++parsed;
   });
-  if (!split || parsed != 9) return std::nullopt;
+  if (!split || parsed != 11) return std::nullopt;
   return usage;
 }
 
@@ -225,6 +227,17 @@ ReadError ProcReader::read_stat(std::int32_t pid, std::uint64_t& start_time_tick
   const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
   if (dir.get() < 0) return error_from_errno(errno);
   return read_stat_at(dir.get(), start_time_ticks, ppid, comm);
+}
+
+ReadError ProcReader::read_stat_usage(std::int32_t pid, StatUsage& out) {
+  if (pid <= 0) return ReadError::kGone;
+  const UniqueFd dir(open_pid(pid, nullptr, O_PATH | O_DIRECTORY));
+  if (dir.get() < 0) return error_from_errno(errno);
+  if (const ReadError error = slurp(dir.get(), "stat", kMaxStatBytes); error != ReadError::kNone) return error;
+  const std::optional<StatUsage> usage = parse_stat_usage(std::string_view(buffer_.data(), used_));
+  if (!usage) return ReadError::kOther;
+  out = *usage;
+  return ReadError::kNone;
 }
 
 void ProcReader::read_cmdline_at(int dir_fd, ProcessInfo& out) {

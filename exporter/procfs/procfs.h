@@ -37,6 +37,10 @@ struct StatUsage {
   std::uint64_t major_faults = 0;      // field 12
   std::uint64_t utime_ticks = 0;       // field 14
   std::uint64_t stime_ticks = 0;       // field 15
+  // Fields 16, 17: CPU of the children it has reaped (and of theirs), as getrusage(RUSAGE_CHILDREN)
+  // counts it: after their teardown, which their exit records miss (see UsageLedger).
+  std::uint64_t children_utime_ticks = 0;
+  std::uint64_t children_stime_ticks = 0;
   std::uint64_t threads = 0;           // field 20
   std::uint64_t start_time_ticks = 0;  // field 22
   std::uint64_t vsize_bytes = 0;       // field 23
@@ -116,6 +120,9 @@ class ProcReader {
   /// Reads /proc/<pid>/cgroup only (the raw text, a cut last line dropped). kGone for an exiting
   /// process too: the kernel shows it in the root cgroup, which is not where it lived.
   ReadError read_cgroup(std::int32_t pid, std::string& out);
+
+  /// Reads /proc/<pid>/stat for what the process has used (CPU, faults, its reaped children's CPU).
+  ReadError read_stat_usage(std::int32_t pid, StatUsage& out);
 
   /// Reads /proc/<pid>/stat only: start time (ticks after boot), parent pid and comm.
   ReadError read_stat(std::int32_t pid, std::uint64_t& start_time_ticks, std::int32_t& ppid, std::string& comm);

@@ -36,6 +36,8 @@ class ProcessInspector {
   virtual std::int64_t boot_time_seconds() const { return 0; }
   /// The user name for a uid ("" when names are not wanted).
   virtual std::string_view user_name(std::uint32_t uid) = 0;
+  /// What process `pid` has used so far, from its stat (its reaped children's CPU included).
+  virtual ReadError read_usage(std::int32_t /*pid*/, StatUsage& /*out*/) { return ReadError::kGone; }
   /// What first_sight_usage() reads besides stat (what the live families count).
   virtual void set_usage_parts(UsageParts /*parts*/) {}
   /// A process first seen alive: its usage now and what its exited threads used (see
@@ -61,6 +63,7 @@ class ProcfsInspector final : public ProcessInspector {
   double boot_offset_seconds() const override { return boot_offset_seconds_; }
   std::int64_t boot_time_seconds() const override { return boot_time_seconds_; }
   std::string_view user_name(std::uint32_t uid) override;
+  ReadError read_usage(std::int32_t pid, StatUsage& out) override { return reader_->read_stat_usage(pid, out); }
   void set_usage_parts(UsageParts parts) override { usage_parts_ = parts; }
   bool first_sight_usage(std::int32_t pid, UsageVector& whole, UsageVector& exited_tasks) override;
 

@@ -8,6 +8,7 @@
 //   workload rename NAME   prctl(PR_SET_NAME, NAME), exit 0
 //   workload spin MS       burn MS milliseconds of CPU (user time), exit 0
 //   workload hold-memory MIB  touch MIB MiB of private memory, then wait until killed
+//   workload touch MIB        touch MIB MiB of private memory, burn 1 ms of CPU, exit 0
 //   workload hold-threads N   start N threads that block, then wait until killed
 //   workload hold-fds N       open N more descriptors (/dev/null), then wait until killed
 //   workload identity UID  (as root) a child is ptrace-attached and detached by us, then calls setsid,
@@ -33,6 +34,16 @@ void* thread_body(void* arg) { return arg; }
 void* blocked_thread(void* arg) {
   for (;;) pause();
   return arg;
+}
+/// Burns `ms` milliseconds of this process's CPU (user time).
+void spin_ms(long ms) {
+  timespec start{}, now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+  volatile unsigned long sink = 0;
+  do {
+    for (int i = 0; i < 10000; ++i) sink = sink + static_cast<unsigned long>(i);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
 }
 /// Says it is ready (a line on stdout, for tests that read /proc only once it is), then waits.
 [[noreturn]] void wait_until_killed() {
@@ -80,13 +91,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!std::strcmp(mode, "spin")) {
-    timespec start{}, now{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
-    volatile unsigned long sink = 0;
-    do {
-      for (int i = 0; i < 100000; ++i) sink = sink + static_cast<unsigned long>(i);
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < n);
+    spin_ms(n);
     return 0;
   }
   if (!std::strcmp(mode, "identity")) {
@@ -110,6 +115,14 @@ int main(int argc, char** argv) {
     if (write(go[1], "g", 1) != 1) return 74;
     waitpid(child, &status, 0);
     return traced && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 75;
+  }
+  if (!std::strcmp(mode, "touch")) {
+    const std::size_t bytes = static_cast<std::size_t>(n) << 20;
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return 76;
+    std::memset(memory, 1, bytes);
+    spin_ms(1);
+    return 0;  // the teardown unmaps it all: CPU the exit record does not see
   }
   if (!std::strcmp(mode, "hold-memory")) {
     const std::size_t bytes = static_cast<std::size_t>(n) << 20;
