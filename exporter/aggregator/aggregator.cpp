@@ -128,7 +128,9 @@ ProcessEntry* Aggregator::track(std::int32_t pid, GroupId group, std::uint64_t s
 
 ProcessEntry* Aggregator::track_seen(std::int32_t pid, const Identification& id) {
   procfs::UsageVector seen{}, exited_tasks{};
-  const bool read = inspector_.first_sight_usage(pid, seen, exited_tasks);
+  // A process counted nowhere (ignored, outside the scope) is never read for its usage.
+  const bool counted = *id.group != kIgnoredGroup && *id.group != kOutOfScopeGroup;
+  const bool read = counted && inspector_.first_sight_usage(pid, seen, exited_tasks);
   ProcessEntry* entry = track(pid, *id.group, 0, id.ppid, read ? &seen : nullptr, read ? &exited_tasks : nullptr);
   if (entry) {
     usage_.set_start_ticks(*entry, id.usage.start_time_ticks);

@@ -84,7 +84,7 @@ class UsageLedger {
     for (const Slot& slot : slots_) {
       if (slot.pid == 0) continue;
       const ProcessEntry* entry = table.find(slot.pid);
-      if (!entry || entry->group == kIgnoredGroup) continue;
+      if (!entry || entry->group == kIgnoredGroup || entry->group == kOutOfScopeGroup) continue;  // counted nowhere
       out.push_back({.pid = slot.pid, .group = entry->group, .started_by_ticks = started_by(*entry, slot.start_ticks),
                      .counted = slot.counted});
     }
