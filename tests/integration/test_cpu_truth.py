@@ -4,8 +4,10 @@ Exit records are sent before a task's teardown, so their sum misses it (10 % for
 for big address spaces); the exporter charges what the parent's stat says its reaped children used
 beyond their records to the children's group (aggregator/usage_ledger.h). Each case runs children of
 one parent (this test's own child, a Python script that forks and execs them and sums wait4's rusage)
-and requires the group's procevents_cpu_seconds_total to grow by getrusage's figure within 2 %; the
-records' own sum (procevents_exited_cpu_seconds_total) is printed beside it.
+and requires the group's procevents_cpu_seconds_total to grow by getrusage's figure within 2 %, or
+20 ms where that is more: the parent's stat counts its children's CPU in clock ticks (10 ms), and the
+last child's teardown waits for a reap the exporter sees after it (README, "CPU of finished
+processes"). The records' own sum (procevents_exited_cpu_seconds_total) is printed beside it.
 """
 import os
 import shutil
@@ -56,4 +58,4 @@ def test_cpu_of_finished_processes_equals_getrusage(start_exporter, tmp_path, na
     records = cpu(after, 'procevents_exited_cpu_seconds_total', name) - cpu(before, 'procevents_exited_cpu_seconds_total', name)
     print('%s: getrusage %.3f s; procevents_cpu_seconds_total %.3f s (%.3f); exit records alone %.3f s (%.3f)'
           % (name, getrusage, counted, counted / getrusage, records, records / getrusage))
-    assert counted == pytest.approx(getrusage, rel=0.02)
+    assert counted == pytest.approx(getrusage, rel=0.02, abs=0.02)
