@@ -118,6 +118,8 @@ UsageReader::UsageReader(std::string proc_root) : root_(std::move(proc_root)), b
   fd_count_in_size_ = ::statfs(root_.c_str(), &filesystem) == 0 && filesystem.f_type == PROC_SUPER_MAGIC;
 }
 
+ReadError UsageReader::slurp_path(const char* path) { return slurp(AT_FDCWD, path); }
+
 ReadError UsageReader::slurp(int dir_fd, const char* name) {
   used_ = 0;
   const UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
@@ -166,11 +168,21 @@ ReadError UsageReader::read(std::int32_t pid, std::uint64_t started_by_ticks, Us
   char digits[16];
   const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
   path_.assign(root_).append("/").append(digits, ec == std::errc() ? end : digits);
-  // One directory for every part: if the pid is reused meanwhile, the reads fail instead of mixing.
-  const UniqueFd dir(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0) return error_from_errno(errno);
-
-  if (const ReadError error = slurp(dir.get(), "stat"); error != ReadError::kNone) return error;
+  // stat alone (the default families): one open, no directory to pin, three system calls a process.
+  const bool stat_only = !parts.status && !parts.io && !parts.fds;
+  UniqueFd dir;
+  if (stat_only) {
+    const std::size_t root_length = path_.size();
+    path_.append("/stat");
+    const ReadError error = slurp_path(path_.c_str());
+    path_.resize(root_length);  // read_first_sight() reopens the directory by it
+    if (error != ReadError::kNone) return error;
+  } else {
+    // One directory for every part: if the pid is reused meanwhile, the reads fail instead of mixing.
+    dir.reset(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0) return error_from_errno(errno);
+    if (const ReadError error = slurp(dir.get(), "stat"); error != ReadError::kNone) return error;
+  }
   const std::optional<StatUsage> stat = parse_stat_usage(std::string_view(buffer_.data(), used_));
   if (!stat) return ReadError::kOther;
   if (stat->start_time_ticks > started_by_ticks) return ReadError::kGone;

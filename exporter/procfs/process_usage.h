@@ -96,6 +96,7 @@ class UsageReader {
 
  private:
   ReadError slurp(int dir_fd, const char* name);
+  ReadError slurp_path(const char* path);
   /// The sum of the usage of the live tasks of the process whose directory is `dir_fd`.
   bool read_live_tasks(int dir_fd, bool with_io, UsageVector& sum);
   ReadError read_fds(int dir_fd, ProcessUsage::Fds& out);
