@@ -42,7 +42,7 @@ Aggregator::Aggregator(AggregatorOptions options, std::shared_ptr<const naming::
       table_(options_.max_processes),
       usage_(options_.max_processes),
       groups_(registry_options(options_)),
-      identifier_(inspector, groups_, table_, namer, options_.read_cgroup),
+      identifier_(inspector, groups_, table_, namer, options_.read_cgroup, options_.kubelet),
       join_(join_options(options_), table_, groups_, identifier_, usage_),
       audit_(options_.audit_interval, inspector,
              {.forget_gone = [this](const ProcessEntry& entry) { forget_gone(entry); },

@@ -72,6 +72,7 @@ struct AggregatorOptions {
     for (std::size_t i = 0; i < kAttributionLabelCount; ++i) limits[i] = attribution::kLabels[i].default_limit;
     return limits;
   }();
+  attribution::KubeletDirectories kubelet;  // --path.pod-logs, --path.container-logs
   bool read_cgroup = false;  // also on for cgroup attribution labels or names (ProcessIdentifier::set_namer)
   /// Time between self-audits of the table against /proc (audit()); 0 turns them off.
   std::chrono::milliseconds audit_interval{30000};

@@ -31,12 +31,24 @@ bool uses_label_from(const GroupRegistry& groups, attribution::LabelSource sourc
   }
   return false;
 }
+/// The kubelet's names, when a label wants them (the labels enabled are fixed at start).
+std::unique_ptr<attribution::KubeletNames> kubelet_names(const GroupRegistry& groups,
+                                                         const attribution::KubeletDirectories& directories) {
+  for (std::size_t i = 0; i < kAttributionLabelCount; ++i) {
+    if (groups.attribution_enabled(i) && attribution::is_kubelet_name(i)) {
+      return std::make_unique<attribution::KubeletNames>(directories);
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 ProcessIdentifier::ProcessIdentifier(procfs::ProcessInspector& inspector, GroupRegistry& groups,
                                      const ProcessTable& table, std::shared_ptr<const naming::GroupNamer> namer,
-                                     bool read_cgroup)
-    : inspector_(inspector), groups_(groups), table_(table), read_cgroup_forced_(read_cgroup) {
+                                     bool read_cgroup, attribution::KubeletDirectories kubelet)
+    : inspector_(inspector), groups_(groups), table_(table), read_cgroup_forced_(read_cgroup),
+      kubelet_(std::move(kubelet)) {
   set_namer(std::move(namer));
 }
 
@@ -50,7 +62,7 @@ void ProcessIdentifier::set_namer(std::shared_ptr<const naming::GroupNamer> name
   // a namer, names are comm.
   const bool cgroup = read_cgroup_forced_ || !scope_.whole_host() || uses_label_from(groups_, attribution::LabelSource::kCgroup) ||
                       (namer_ && namer_->uses_cgroup());
-  if (cgroup && !cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096);
+  if (cgroup && !cgroups_) cgroups_ = std::make_unique<attribution::CgroupCache>(4096, kubelet_names(groups_, kubelet_));
   read_parts_.cmdline = namer_ && namer_->uses_cmdline();
   read_parts_.exe = namer_ && namer_->uses_exe();
   read_parts_.exe_identity = read_parts_.exe;

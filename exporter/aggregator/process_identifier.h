@@ -21,6 +21,7 @@
 #include "aggregator/process_table.h"
 #include "aggregator/snapshot.h"
 #include "attribution/cgroup_scope.h"
+#include "attribution/kubelet_names.h"
 #include "procfs/procfs.h"
 #include "procfs/procfs_inspector.h"
 #include "taskstats/exit_record.h"
@@ -57,9 +58,11 @@ struct Identification {
 
 class ProcessIdentifier {
  public:
-  /// `read_cgroup` forces cgroup reads on (the namer or attribution labels may too).
+  /// `read_cgroup` forces cgroup reads on (the namer or attribution labels may too); `kubelet` is
+  /// where the namespace, pod and container labels are looked up, when enabled.
   ProcessIdentifier(procfs::ProcessInspector& inspector, GroupRegistry& groups, const ProcessTable& table,
-                    std::shared_ptr<const naming::GroupNamer> namer, bool read_cgroup);
+                    std::shared_ptr<const naming::GroupNamer> namer, bool read_cgroup,
+                    attribution::KubeletDirectories kubelet = {});
   ~ProcessIdentifier();
   ProcessIdentifier(const ProcessIdentifier&) = delete;
   ProcessIdentifier& operator=(const ProcessIdentifier&) = delete;
@@ -122,6 +125,7 @@ class ProcessIdentifier {
   const ProcessTable& table_;
   std::shared_ptr<const naming::GroupNamer> namer_;
   bool read_cgroup_forced_;
+  attribution::KubeletDirectories kubelet_;
   std::unique_ptr<attribution::CgroupCache> cgroups_;  // present while cgroups are read
   attribution::CgroupScope scope_;
   procfs::ReadParts read_parts_;

@@ -34,9 +34,10 @@ namespace {
 
 constexpr auto kSelfCheckTimeout = std::chrono::milliseconds(5000);
 
-aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, bool exit_records, ResolvedScope scope,
-                                                procfs::UsageParts live_parts) {
+aggregator::AggregatorOptions aggregator_options(const config::Config& cfg, const Flags& flags, bool exit_records,
+                                                ResolvedScope scope, procfs::UsageParts live_parts) {
   aggregator::AggregatorOptions options;
+  options.kubelet = {.pod_logs = flags.pod_logs, .container_logs = flags.container_logs};
   options.scope = std::move(scope.scope);
   options.scope_directory = std::move(scope.directory);
   options.first_sight_parts = live_parts;
@@ -346,7 +347,7 @@ int run_exporter(const Flags& flags) {
   procfs::ProcfsInspector inspector(flags.proc_root);
   const procfs::UsageParts live_parts = live::usage_parts(cfg->per_group, flags.process_exporter_names);
   aggregator::AggregatorWorker worker(
-      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, exit_records, std::move(*scope), live_parts),
+      std::make_unique<aggregator::Aggregator>(aggregator_options(*cfg, flags, exit_records, std::move(*scope), live_parts),
                                                std::make_shared<const naming::GroupNamer>(*cfg), inspector),
       *ring, [&receiver] { return receiver.loss_signals(); });
 

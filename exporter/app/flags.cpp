@@ -82,6 +82,20 @@ const FlagSpec kFlags[] = {
        f.proc_root = v;
        return true;
      }},
+    {"path.pod-logs", "DIR",
+     "the kubelet's pod log directories, <namespace>_<pod>_<uid>, for the\n"
+     "namespace and pod labels (default /var/log/pods)",
+     [](Flags& f, const std::string& v, std::string&) {
+       f.pod_logs = v;
+       return true;
+     }},
+    {"path.container-logs", "DIR",
+     "the kubelet's container log links, <pod>_<namespace>_<container>-<id>.log,\n"
+     "for the container label (default /var/log/containers)",
+     [](Flags& f, const std::string& v, std::string&) {
+       f.container_logs = v;
+       return true;
+     }},
     {"no-self-check", "", "skip the start-up check that a probe child's fork/exit events arrive",
      [](Flags& f, const std::string&, std::string&) {
        f.self_check = false;

@@ -19,6 +19,8 @@ struct Flags {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   std::string proc_root = "/proc";
+  std::string pod_logs = "/var/log/pods";              // the kubelet's, for the namespace and pod labels
+  std::string container_logs = "/var/log/containers";  // the kubelet's, for the container label
   bool self_check = true;
   bool tail = false;
   double tail_seconds = 0;

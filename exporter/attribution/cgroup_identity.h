@@ -19,6 +19,10 @@ struct CgroupIdentity {
   std::string unit;          // innermost systemd unit ("nginx.service", "session-3.scope", "docker-<id>.scope"), or empty
   std::string container_id;  // docker/containerd/crio/podman id as found (usually 64 hex), or the LXC name
   std::string pod_uid;       // Kubernetes pod UID, with dashes (a static pod's UID is 32 hex without)
+  // Filled from the kubelet's log directories when asked for (kubelet_names.h), not from the path.
+  std::string pod_namespace;
+  std::string pod_name;
+  std::string container_name;
 };
 
 /// Classifies one cgroup path, e.g. "/system.slice/nginx.service". Empty or odd components

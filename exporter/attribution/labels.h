@@ -31,8 +31,19 @@ inline constexpr auto kLabels = std::to_array<AttributionLabel>({
     {"container_id", 200, LabelSource::kCgroup, &CgroupIdentity::container_id},
     {"pod_uid", 200, LabelSource::kCgroup, &CgroupIdentity::pod_uid},
     {"user", 100, LabelSource::kUser, nullptr},
+    // From the kubelet's log directories, by the cgroup's pod UID and container ID (kubelet_names.h).
+    {"namespace", 200, LabelSource::kCgroup, &CgroupIdentity::pod_namespace},
+    {"pod", 200, LabelSource::kCgroup, &CgroupIdentity::pod_name},
+    {"container", 200, LabelSource::kCgroup, &CgroupIdentity::container_name},
 });
 inline constexpr std::size_t kLabelCount = kLabels.size();
+
+/// Whether label `index` is named through the kubelet's directories (KubeletNames) rather than the path.
+constexpr bool is_kubelet_name(std::size_t index) {
+  const auto field = kLabels[index].cgroup_field;
+  return field == &CgroupIdentity::pod_namespace || field == &CgroupIdentity::pod_name ||
+         field == &CgroupIdentity::container_name;
+}
 
 /// The row index of label `name`; nullopt when there is no such label.
 constexpr std::optional<std::size_t> label_index(std::string_view name) {
@@ -42,7 +53,7 @@ constexpr std::optional<std::size_t> label_index(std::string_view name) {
   return std::nullopt;
 }
 
-/// "unit, container_id, pod_uid, user": for error messages.
+/// "unit, container_id, pod_uid, user, ...": for error messages.
 inline std::string label_names() {
   std::string names;
   for (const AttributionLabel& label : kLabels) {

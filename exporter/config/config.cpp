@@ -27,8 +27,6 @@ bool is_attribution_name(std::string_view name) { return attribution::label_inde
 
 std::string unknown_label(std::string_view key, const std::string& label) {
   std::string message = std::string(key) + ": unknown label \"" + label + "\" (known: " + attribution::label_names() + ")";
-  // Renamed in 0.2.0: the Prometheus operator's target label `container` made ours arrive as exported_container.
-  if (label == "container") message += "; \"container\" is now \"container_id\"";
   return message;
 }
 

@@ -169,6 +169,12 @@ TEST_CASE("the path is picked from /proc/<pid>/cgroup text", "[attribution]") {
   const CgroupIdentity id = classify_cgroup_path(select_cgroup_path("1:name=systemd:" + docker_scope + "\n0::/\n"));
   CHECK(id.container_id == kId);
   CHECK(id.path == docker_scope);
+  // cgroup v1 Kubernetes nodes: every controller line carries the pod and container (cgroupfs driver here).
+  const std::string v1_pod = "/kubepods/burstable/pod" + kUid + "/" + kId;
+  const CgroupIdentity v1 = classify_cgroup_path(
+      select_cgroup_path("12:pids:" + v1_pod + "\n4:cpu,cpuacct:" + v1_pod + "\n1:name=systemd:" + v1_pod + "\n"));
+  CHECK(v1.pod_uid == kUid);
+  CHECK(v1.container_id == kId);
 }
 
 TEST_CASE("random and hostile paths never crash and keep the identity consistent", "[attribution]") {

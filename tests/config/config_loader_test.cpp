@@ -93,7 +93,7 @@ TEST_CASE("the built-in defaults are the documented ones", "[config]") {
   CHECK(cfg.receive_buffer_bytes == 8388608);
   CHECK(cfg.events == std::vector<std::string>{"fork", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump"});
   CHECK(cfg.attribution.empty());
-  CHECK(cfg.attribution_limits == std::map<std::string, std::size_t>{{"unit", 200}, {"container_id", 200}, {"pod_uid", 200}, {"user", 100}});
+  CHECK(cfg.attribution_limits == std::map<std::string, std::size_t>{{"unit", 200}, {"container_id", 200}, {"pod_uid", 200}, {"user", 100}, {"namespace", 200}, {"pod", 200}, {"container", 200}});
   CHECK_FALSE(cfg.read_cgroup);
   CHECK(cfg.per_group.none());  // the series budget: per-host families stay per host
   std::uint32_t mask = 0;
@@ -115,7 +115,7 @@ TEST_CASE("every bad fixture fails with its file, line, column and reason", "[co
     const char* needle;
   };
   const Row rows[] = {
-      {"bad_attribution.yml", 1, 21, "unknown label \"namespace\""},
+      {"bad_attribution.yml", 1, 21, "unknown label \"node\""},
       {"bad_backreference.yml", 4, 9, "invalid escape sequence: \\1"},
       {"bad_bool.yml", 1, 14, "expected true or false"},
       {"bad_buckets.yml", 1, 23, "strictly increasing"},
@@ -287,8 +287,7 @@ TEST_CASE("out-of-range and mistyped values of our keys are errors", "[config]")
       {"events:\n", "at least one event"},
       {"events: exec\n", "expected a list, e.g. [exec]"},
       {"events: [[exec]]\n", "list items must be strings"},
-      {"attribution: [pod]\n", "unknown label \"pod\""},
-      {"attribution: [container]\n", "\"container\" is now \"container_id\""},
+      {"attribution: [pod_name]\n", "unknown label \"pod_name\""},
       {"attribution_limits: {unit: 100001}\n", "between 1 and 100000"},
       {"attribution_limits: {node: 5}\n", "unknown label \"node\""},
       {"attribution_limits: [unit]\n", "expected a mapping"},
@@ -329,6 +328,8 @@ TEST_CASE("read_cgroup is forced on by cgroup templates and cgroup attribution, 
       {"attribution: [unit]\n", true},
       {"attribution: [container_id]\n", true},
       {"attribution: [pod_uid]\n", true},
+      {"attribution: [namespace]\n", true},
+      {"attribution: [container]\n", true},
       {"process_names:\n  - name: '{{.Comm}}-{{.Username}}'\n    comm: [a]\n", false},
       {"process_names:\n  - name: '{{.Unit}}'\n    comm: [a]\n", true},
       {"process_names:\n  - name: '{{.Cgroup}}'\n    comm: [a]\n", true},
