@@ -41,7 +41,8 @@ struct FlagSpec {
 /// Every flag but -h/--help, in the usage text's order: parse_flags and usage_text both read it.
 const FlagSpec kFlags[] = {
     {"web.listen-address", "ADDR",
-     "address to listen on; repeatable (default \":9662\"; \"127.0.0.1:0\" picks a free port)",
+     "address to listen on; repeatable (default \":9662\": IPv4 and IPv6;\n"
+     "\"127.0.0.1:0\" picks a free port; \"[::1]:9662\" an IPv6 address)",
      [](Flags& f, const std::string& v, std::string&) {
        f.listen_addresses.push_back(v);
        return true;

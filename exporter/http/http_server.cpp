@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -86,7 +87,21 @@ std::shared_ptr<const LiveState> make_state(const WebConfig& web, std::string* e
   return std::make_shared<const LiveState>(web, std::move(tls));
 }
 
-/// A listening socket for `address`: names resolve to IPv4 first, as Go's listeners do. Null + `error`.
+/// One dual-stack socket on every interface ("::" with IPV6_V6ONLY off, whatever net.ipv6.bindv6only
+/// says), as Go listens for ":PORT"; null where the host has no IPv6 (the caller falls back to IPv4).
+std::unique_ptr<tcp::acceptor> listen_dual_stack(asio::io_context& io, const std::string& port) {
+  error_code failure;
+  auto acceptor = std::make_unique<tcp::acceptor>(io);
+  acceptor->open(tcp::v6(), failure);
+  if (!failure) acceptor->set_option(asio::ip::v6_only(false), failure);
+  if (!failure) acceptor->set_option(tcp::acceptor::reuse_address(true), failure);
+  if (!failure) acceptor->bind(tcp::endpoint(tcp::v6(), static_cast<unsigned short>(std::stoi(port))), failure);
+  if (!failure) acceptor->listen(asio::socket_base::max_listen_connections, failure);
+  return failure ? nullptr : std::move(acceptor);
+}
+
+/// A listening socket for `address`: ":PORT" on IPv4 and IPv6 where the host has IPv6; names resolve to
+/// IPv4 first, as Go's listeners do. Null + `error`.
 std::unique_ptr<tcp::acceptor> listen_on(asio::io_context& io, const std::string& address, std::string* error) {
   const std::optional<ListenAddress> parsed = parse_listen_address(address, error);
   if (!parsed) return nullptr;
@@ -94,6 +109,9 @@ std::unique_ptr<tcp::acceptor> listen_on(asio::io_context& io, const std::string
     if (error) *error = "cannot listen on " + address + ": " + why.message();
     return nullptr;
   };
+  if (parsed->host.empty()) {
+    if (auto acceptor = listen_dual_stack(io, parsed->port)) return acceptor;
+  }
   error_code failure;
   tcp::resolver resolver(io);
   const std::string host = parsed->host.empty() ? "0.0.0.0" : parsed->host;

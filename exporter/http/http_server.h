@@ -51,7 +51,7 @@ struct Health {
 inline constexpr int kIdleConnectionsTolerated = 1000;
 
 struct ServerOptions {
-  /// exporter-toolkit style: ":9662" (all IPv4 interfaces), "127.0.0.1:0" (ephemeral port), "host:9662",
+  /// exporter-toolkit style: ":9662" (all interfaces, IPv4 and IPv6), "127.0.0.1:0" (ephemeral port), "host:9662",
   /// "[::1]:9662" (IPv6).
   std::vector<std::string> listen_addresses{":9662"};
   std::string telemetry_path = "/metrics";  // must start with '/', and not be "/" or "/healthz"

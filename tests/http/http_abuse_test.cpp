@@ -99,31 +99,6 @@ TEST_CASE("several listen addresses are all served, in order", "[http]") {
   for (const int port : ports) CHECK(still_serves(port));
 }
 
-TEST_CASE("an IPv6 listen address is served", "[http]") {
-  ServerOptions options = local_options();
-  options.listen_addresses = {"[::1]:0"};
-  const RunningServer running = start_server(options, fixed_scrape(), always_healthy());
-  if (!running.server && running.error.find("Cannot assign requested address") != std::string::npos && !std::getenv("CI")) {
-    WARN("skipped: this host has no IPv6 loopback (" << running.error << ")");
-    return;
-  }
-  REQUIRE(running.server);
-  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in6 address{};
-  address.sin6_family = AF_INET6;
-  address.sin6_port = htons(static_cast<std::uint16_t>(running.port));
-  address.sin6_addr = in6addr_loopback;
-  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
-  const std::string request = request_text("GET", "/healthz");
-  REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
-  char buffer[512] = {};
-  const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
-  ::close(fd);
-  REQUIRE(got > 0);
-  CHECK(std::string(buffer).rfind("HTTP/1.1 200", 0) == 0);
-}
-
 TEST_CASE("the destructor returns promptly with idle and half-sent connections open", "[http]") {
   RunningServer running = start_server(local_options(), fixed_scrape(), always_healthy());
   REQUIRE(running.server);
