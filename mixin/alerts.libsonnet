@@ -129,6 +129,17 @@ local promql = import 'lib/promql.libsonnet';
           + 'though no loss was counted (procevents_events_lost_total). Steady drift is an exporter bug: report it '
           + "with the exporter's log and kernel version.",
         ),
+        alert(
+          'ProceventsConfigReloadFailed',
+          'procevents_config_last_reload_successful == 0',
+          'warning',
+          'procevents_exporter on {{ $labels.instance }} refused its reloaded {{ $labels.file }} file',
+          'The last reload of the {{ $labels.file }} file (on SIGHUP, or, for the web config, when it or a certificate '
+          + 'it names changed) failed: the previous configuration stays in force, and a restart would fail to start. '
+          + "The exporter's log gives the file, line, column and reason; procevents_exporter --config.check checks a "
+          + 'file before the SIGHUP.',
+          config.configReloadFailedFor,
+        ),
       ] + [
         // Opt-in (_config.expectedPrograms): a group declared with a fixed name exists at 0 from start-up, so
         // `== 0` is "not running"; summed over the attribution labels, where it may be 0 in one label set and

@@ -27,6 +27,7 @@
     exitsUnmatchedWindow: '10m',
     taskstatsDownFor: '5m',
     tableDriftWindow: '30m',
+    configReloadFailedFor: '10m',
 
     // Opt-in: one ProceventsProgramNotRunning alert per entry, a group name declared with a fixed name in
     // the exporter's process_names (such groups exist at 0 from start-up), or an object

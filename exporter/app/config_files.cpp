@@ -1,5 +1,7 @@
 #include "app/config_files.h"
 
+#include <chrono>
+
 #include "app/log.h"
 #include "http/web_config_loader.h"
 
@@ -28,6 +30,35 @@ decltype(Result::config) logged_config(Result result, const char* warning_messag
 }
 
 }  // namespace
+
+ConfigStatus::ConfigStatus(std::string text, bool web_config)
+    : text_(std::move(text)), reloads_{{{"config"}, {"web_config"}}}, web_config_(web_config) {
+  loaded(kConfig, true);  // both were loaded before anything started
+  loaded(kWebConfig, true);
+}
+
+void ConfigStatus::loaded(File file, bool successful) {
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::lock_guard lock(mutex_);
+  reloads_[file].successful = successful;
+  if (successful) reloads_[file].success_timestamp_seconds = now;
+}
+
+void ConfigStatus::set_text(std::string text) {
+  std::lock_guard lock(mutex_);
+  text_ = std::move(text);
+}
+
+std::string ConfigStatus::text() const {
+  std::lock_guard lock(mutex_);
+  return text_;
+}
+
+std::vector<metrics::ConfigReload> ConfigStatus::reloads() const {
+  std::lock_guard lock(mutex_);
+  if (!web_config_) return {reloads_[kConfig]};
+  return {reloads_.begin(), reloads_.end()};
+}
 
 std::optional<config::Config> load_config(const std::string& path) {
   if (path.empty()) return config::default_config();

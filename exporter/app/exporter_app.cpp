@@ -125,21 +125,26 @@ std::unique_ptr<taskstats::TaskstatsSource> open_taskstats(const config::Config&
 }
 
 std::string active_config_text(const config::Config& cfg, const Flags& flags) {
-  return config::describe(cfg) + "\nflags:\n  --web.listen-address=" + flags.listen_addresses.front() +
-         "\n  --web.telemetry-path=" + flags.telemetry_path + "\n  --config.file=" +
-         (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n";
+  std::string text = config::describe(cfg) + "\nflags:\n";
+  for (const std::string& address : flags.listen_addresses) text += "  --web.listen-address=" + address + "\n";
+  return text + "  --web.telemetry-path=" + flags.telemetry_path + "\n  --config.file=" +
+         (flags.config_file.empty() ? "(built-in defaults)" : flags.config_file) + "\n  --web.config.file=" +
+         (flags.web_config_file.empty() ? "(none)" : flags.web_config_file) + "\n";
 }
 
-void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker) {
+void reload_config(const Flags& flags, aggregator::AggregatorWorker& worker, ConfigStatus& status) {
   if (flags.config_file.empty()) {
     log(LogLevel::kInfo, "SIGHUP: no --config.file to reload");
     return;
   }
   std::optional<config::Config> fresh = load_config(flags.config_file);
+  status.loaded(ConfigStatus::kConfig, fresh.has_value());
   if (!fresh) {
     log(LogLevel::kError, "configuration reload failed; keeping the previous configuration", {{"file", flags.config_file}});
     return;
   }
+  // The landing page shows the file as loaded; pipeline sizes and events stay as started (see below).
+  status.set_text(active_config_text(*fresh, flags));
   auto namer = std::make_shared<const naming::GroupNamer>(*fresh);
   const std::vector<std::string> predeclared = namer->predeclared_groups();
   worker.with_aggregator([&](aggregator::Aggregator& a) { a.set_namer(namer, predeclared); });
@@ -265,14 +270,14 @@ http::Health health_report(const receiver::Receiver& receiver, HealthState& heal
 }
 
 /// Starts /metrics, /healthz and the landing page and logs each port; null after logging why not.
-std::unique_ptr<http::HttpServer> start_http(const Flags& flags, const config::Config& cfg, const http::WebConfig& web,
+std::unique_ptr<http::HttpServer> start_http(const Flags& flags, const ConfigStatus& config_status, const http::WebConfig& web,
                                              http::HttpServer::ScrapeFn scrape, http::HttpServer::HealthFn healthz) {
   http::ServerOptions server_options;
   server_options.listen_addresses = flags.listen_addresses;
   server_options.telemetry_path = flags.telemetry_path;
   server_options.web = web;
   server_options.version = kVersion;
-  server_options.active_config_text = active_config_text(cfg, flags);
+  server_options.active_config = [&config_status] { return config_status.text(); };
   std::string http_error;
   auto server = http::HttpServer::start(server_options, std::move(scrape), std::move(healthz), &http_error);
   if (!server) {
@@ -291,7 +296,7 @@ std::unique_ptr<http::HttpServer> start_http(const Flags& flags, const config::C
 /// file is re-read, and the event flow is watched.
 void serve_until_stopped(const sigset_t& signals, const Flags& flags, const http::WebConfig& web,
                          const receiver::Receiver& receiver, aggregator::AggregatorWorker& worker,
-                         http::HttpServer& server, HealthState& health) {
+                         http::HttpServer& server, HealthState& health, ConfigStatus& config_status) {
   EventFlowWatch watch(receiver, health);
   WebConfigWatch web_watch(flags.web_config_file, web);
   while (true) {
@@ -303,8 +308,10 @@ void serve_until_stopped(const sigset_t& signals, const Flags& flags, const http
       log(LogLevel::kInfo, "shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
       return;
     }
-    if (signal_number == SIGHUP) reload_config(flags, worker);
-    web_watch.check(server, signal_number == SIGHUP);
+    if (signal_number == SIGHUP) reload_config(flags, worker, config_status);
+    if (const std::optional<bool> reloaded = web_watch.check(server, signal_number == SIGHUP)) {
+      config_status.loaded(ConfigStatus::kWebConfig, *reloaded);
+    }
     watch.check();
   }
 }
@@ -353,22 +360,24 @@ int run_exporter(const Flags& flags) {
 
   // 5. Metrics -> HTTP.
   KernelForksReader kernel_forks(flags.proc_root);
+  ConfigStatus config_status(active_config_text(*cfg, flags), !flags.web_config_file.empty());
   const metrics::BuildInfo build = build_info();
   live::LiveCollector live_collector(
       {.proc_root = flags.proc_root, .parts = live_parts, .boot_time_seconds = double(inspector.boot_time_seconds())});
   auto scrape = [&](http::ExpositionFormat format) {
     aggregator::Snapshot snapshot = worker.snapshot();  // first: the status then counts at least as much
     live_collector.collect(snapshot);  // the live processes, read on this thread while events flow
-    return render_metrics(snapshot, pipeline_status(receiver, *ring, self_check_drops, kernel_forks), build,
-                          cfg->per_group, format, flags.process_exporter_names);
+    metrics::PipelineStatus status = pipeline_status(receiver, *ring, self_check_drops, kernel_forks);
+    status.config_reloads = config_status.reloads();
+    return render_metrics(snapshot, status, build, cfg->per_group, format, flags.process_exporter_names);
   };
   HealthState health;
   auto healthz = [&] { return health_report(receiver, health, taskstats_problem); };
-  auto server = start_http(flags, *cfg, *web, scrape, healthz);
+  auto server = start_http(flags, config_status, *web, scrape, healthz);
   if (!server) return 1;
 
   // 6. Signal loop; also watches that events keep flowing.
-  serve_until_stopped(signals, flags, *web, receiver, worker, *server, health);
+  serve_until_stopped(signals, flags, *web, receiver, worker, *server, health, config_status);
 
   // 7. Orderly stop: HTTP first (no scrape sees half-destroyed state), then the aggregator, then the
   // receiver (which unsubscribes and deregisters).

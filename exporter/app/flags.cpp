@@ -66,6 +66,13 @@ const FlagSpec kFlags[] = {
        f.config_file = v;
        return true;
      }},
+    {"config.check", "",
+     "check --config.file (and --web.config.file when given), print a one-line summary\n"
+     "or each error as file:line:col, exit 0 or 2; serves nothing",
+     [](Flags& f, const std::string&, std::string&) {
+       f.config_check = true;
+       return true;
+     }},
     {"log.level", "LEVEL", "debug, info, warn or error (default info)",
      [](Flags& f, const std::string& v, std::string& error) {
        if (parse_log_level(v, f.log_level)) return true;

@@ -16,6 +16,7 @@ struct Flags {
   std::string telemetry_path = "/metrics";
   std::string config_file;      // empty -> built-in defaults
   std::string web_config_file;  // empty -> no TLS, no auth
+  bool config_check = false;    // --config.check: check both files, exit 0 or 2, serve nothing
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
   std::string proc_root = "/proc";

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "app/build_info.h"
+#include "app/config_check.h"
 #include "app/exporter_app.h"
 #include "app/flags.h"
 #include "app/healthcheck.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
     std::fputs(version_text().c_str(), stdout);
     return 0;
   }
+  if (flags->config_check) return run_config_check(*flags);
   if (!flags->healthcheck_url.empty()) return run_healthcheck(flags->healthcheck_url);
   set_log_level(flags->log_level);
   set_log_format(flags->log_format);

@@ -91,22 +91,25 @@ void EventFlowWatch::check() {
 WebConfigWatch::WebConfigWatch(std::string path, const http::WebConfig& loaded)
     : path_(std::move(path)), files_(files_of(path_, loaded)), stamp_(fingerprint(files_)) {}
 
-void WebConfigWatch::check(http::HttpServer& server, bool forced) {
-  if (path_.empty()) return;
+std::optional<bool> WebConfigWatch::check(http::HttpServer& server, bool forced) {
+  if (path_.empty()) return std::nullopt;
   const std::string stamp = fingerprint(files_);
-  if (!forced && stamp == stamp_) return;
+  if (!forced && stamp == stamp_) return std::nullopt;
   stamp_ = stamp;
   const std::optional<http::WebConfig> web = load_web_config(path_);
   std::string error;
   if (!web) {
     log(LogLevel::kError, "web configuration reload failed; keeping the previous one", {{"file", path_}});
-  } else if (!server.reload(*web, &error)) {
-    log(LogLevel::kError, "web configuration reload failed; keeping the previous one", {{"file", path_}, {"err", error}});
-  } else {
-    files_ = files_of(path_, *web);
-    stamp_ = fingerprint(files_);
-    log(LogLevel::kInfo, "web configuration reloaded", {{"file", path_}, {"reason", forced ? "SIGHUP" : "changed"}});
+    return false;
   }
+  if (!server.reload(*web, &error)) {
+    log(LogLevel::kError, "web configuration reload failed; keeping the previous one", {{"file", path_}, {"err", error}});
+    return false;
+  }
+  files_ = files_of(path_, *web);
+  stamp_ = fingerprint(files_);
+  log(LogLevel::kInfo, "web configuration reloaded", {{"file", path_}, {"reason", forced ? "SIGHUP" : "changed"}});
+  return true;
 }
 
 }  // namespace procevents::app

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,8 @@ class WebConfigWatch {
   /// Whether there is a file to watch: the main loop then looks every second.
   bool active() const { return !path_.empty(); }
 
-  void check(http::HttpServer& server, bool forced);
+  /// Re-reads the file when forced or changed: whether that reload succeeded; nullopt when none was tried.
+  std::optional<bool> check(http::HttpServer& server, bool forced);
 
  private:
   const std::string path_;

@@ -33,7 +33,7 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string landing_page(const ServerOptions& options) {
+std::string landing_page(const ServerOptions& options, const std::string& active_config_text) {
   const std::string path = html_escape(options.telemetry_path);
   return "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>procevents_exporter</title></head>\n<body>\n"
          "<h1>procevents_exporter</h1>\n"
@@ -42,7 +42,7 @@ std::string landing_page(const ServerOptions& options) {
          "<p>Version: " + html_escape(options.version.empty() ? "unknown" : options.version) + "</p>\n"
          "<ul>\n<li><a href=\"" + path + "\">Metrics</a> (" + path + ")</li>\n"
          "<li><a href=\"/healthz\">Health</a> (/healthz)</li>\n</ul>\n"
-         "<h2>Active configuration</h2>\n<pre>" + html_escape(options.active_config_text) + "</pre>\n"
+         "<h2>Active configuration</h2>\n<pre>" + html_escape(active_config_text) + "</pre>\n"
          "</body>\n</html>\n";
 }
 
@@ -105,7 +105,8 @@ Endpoints::Endpoints(const ServerOptions& options, HttpServer::ScrapeFn scrape, 
     : telemetry_path_(options.telemetry_path),
       scrape_(std::move(scrape)),
       health_(std::move(health)),
-      landing_(landing_page(options)) {}
+      options_(options),
+      landing_(landing_page(options, options.active_config_text)) {}
 
 Response Endpoints::handle(const Request& request, const WebState& web) const {
   std::string path;
@@ -127,7 +128,9 @@ Response Endpoints::handle(const Request& request, const WebState& web) const {
   }
   if (metrics) return serve_metrics(request.accept, request.accept_encoding);
   if (path == kHealthPath) return serve_health();
-  return {200, "text/html; charset=utf-8", landing_, {}, false};
+  // The configuration in force may change (a reload): then the page is rendered per request.
+  const std::string& page = options_.active_config ? landing_page(options_, options_.active_config()) : landing_;
+  return {200, "text/html; charset=utf-8", page, {}, false};
 }
 
 Response Endpoints::serve_metrics(std::string_view accept, std::string_view accept_encoding) const {

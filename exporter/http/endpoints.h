@@ -53,6 +53,7 @@ class Endpoints {
   const std::string telemetry_path_;
   const HttpServer::ScrapeFn scrape_;
   const HttpServer::HealthFn health_;
+  const ServerOptions options_;
   const std::string landing_;
 };
 

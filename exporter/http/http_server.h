@@ -58,6 +58,9 @@ struct ServerOptions {
   WebConfig web;                    // TLS, basic auth, extra response headers
   std::string version;                      // shown on the landing page
   std::string active_config_text;           // plain text, shown (HTML-escaped) on the landing page
+  /// When set, replaces active_config_text: called for each landing page (concurrently, so thread-safe),
+  /// so that a reloaded configuration shows.
+  std::function<std::string()> active_config;
   // 1..64 event loop threads. Requests are served where they arrive, so more than one keeps a scrape
   // going while another thread renders a scrape or checks a bcrypt password.
   int num_threads = 2;

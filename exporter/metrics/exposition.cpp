@@ -228,6 +228,24 @@ void kernel_families(const PipelineStatus& status, std::vector<MetricFamily>& ou
   out.push_back(single(kReceiveBuffer, static_cast<double>(status.receive_buffer_bytes)));
 }
 
+// Prometheus' and Alertmanager's names, with a `file` label: one alert covers both files.
+constexpr Descriptor kReloadSuccessful{"procevents_config_last_reload_successful", MetricType::Gauge,
+                                      "Whether the last load of the configuration file succeeded (1) or was refused, the previous configuration staying (0)."};
+constexpr Descriptor kReloadTimestamp{"procevents_config_last_reload_success_timestamp_seconds", MetricType::Gauge,
+                                     "Unix time of the last successful load of the configuration file."};
+
+void config_reload_families(const PipelineStatus& status, std::vector<MetricFamily>& out) {
+  if (status.config_reloads.empty()) return;
+  MetricFamily successful = family(kReloadSuccessful);
+  MetricFamily timestamp = family(kReloadTimestamp);
+  for (const ConfigReload& reload : status.config_reloads) {
+    add(successful, reload.successful ? 1 : 0, {label("file", reload.file)});
+    add(timestamp, reload.success_timestamp_seconds, {label("file", reload.file)});
+  }
+  out.push_back(std::move(successful));
+  out.push_back(std::move(timestamp));
+}
+
 constexpr Descriptor kBuildInfo{"procevents_build_info", MetricType::Gauge,
                                "A metric with a constant '1' value labeled by version, revision, branch, compiler, os and arch from which procevents_exporter was built."};
 
@@ -301,6 +319,7 @@ std::vector<MetricFamily> exporter_families(const Snapshot& snapshot, const Pipe
   table_families(snapshot, out);
   group_registry_families(snapshot, out);
   kernel_families(status, out);
+  config_reload_families(status, out);
   out.push_back(build_info_family(build));
   return out;
 }

@@ -26,6 +26,13 @@
 
 namespace procevents::metrics {
 
+/// The last load of one configuration file: at start, then at each reload (SIGHUP, a web config change).
+struct ConfigReload {
+  std::string file;  // the `file` label: "config" or "web_config"
+  bool successful = true;
+  double success_timestamp_seconds = 0;  // Unix time of the last load that succeeded
+};
+
 /// What the sources, the receiver, the ring and the kernel say, copied at scrape time: each
 /// source's stats record whole, so a counter added there is one edit here.
 struct PipelineStatus {
@@ -40,6 +47,7 @@ struct PipelineStatus {
   bool kernel_filter_active = false;
   std::int64_t receive_buffer_bytes = 0;
   std::int64_t taskstats_receive_buffer_bytes = 0;
+  std::vector<ConfigReload> config_reloads;  // one per configuration file in use
 };
 
 /// procevents_build_info's labels, prometheus/common's set with C++ for Go (compiler for goversion, os and

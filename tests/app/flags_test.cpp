@@ -49,6 +49,9 @@ TEST_CASE("no flags: the defaults", "[app]") {
   CHECK(flags->web_config_file.empty());
   CHECK(flags->log_level == LogLevel::kInfo);
   CHECK(flags->proc_root == "/proc");
+  CHECK(flags->pod_logs == "/var/log/pods");
+  CHECK(flags->container_logs == "/var/log/containers");
+  CHECK_FALSE(flags->config_check);
   CHECK(flags->self_check);
   CHECK_FALSE(flags->tail);
   CHECK(flags->tail_seconds == 0);
@@ -77,6 +80,8 @@ TEST_CASE("every flag with a value, as --flag=value and as --flag value", "[app]
     add("--web.config.file", "/etc/web.yml");
     add("--log.level", "debug");
     add("--path.procfs", "/host/proc");
+    add("--path.pod-logs", "/host/pods");
+    add("--path.container-logs", "/host/containers");
     add("--tail.events", "fork,exit");
     add("--tail.seconds", "2.5");
     add("--healthcheck", "http://127.0.0.1:9662/healthz");
@@ -92,6 +97,8 @@ TEST_CASE("every flag with a value, as --flag=value and as --flag value", "[app]
     CHECK(flags->web_config_file == "/etc/web.yml");
     CHECK(flags->log_level == LogLevel::kDebug);
     CHECK(flags->proc_root == "/host/proc");
+    CHECK(flags->pod_logs == "/host/pods");
+    CHECK(flags->container_logs == "/host/containers");
     CHECK(flags->tail_events == "fork,exit");
     CHECK(flags->tail_seconds == 2.5);
     CHECK(flags->healthcheck_url == "http://127.0.0.1:9662/healthz");
@@ -99,9 +106,10 @@ TEST_CASE("every flag with a value, as --flag=value and as --flag value", "[app]
 }
 
 TEST_CASE("boolean flags and help", "[app]") {
-  const auto flags = parse({"--version", "--no-self-check", "--tail", "-h"});
+  const auto flags = parse({"--version", "--no-self-check", "--tail", "--config.check", "-h"});
   REQUIRE(flags);
   CHECK(flags->version);
+  CHECK(flags->config_check);
   CHECK_FALSE(flags->self_check);
   CHECK(flags->tail);
   CHECK(flags->help);
@@ -156,7 +164,8 @@ TEST_CASE("the usage text names every flag", "[app]") {
   const std::string usage = usage_text();
   for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--web.config.file", "--config.file",
                            "--log.level", "--log.format", "--path.procfs", "--no-self-check", "--tail", "--tail.events",
-                           "--tail.seconds", "--healthcheck", "--version", "--help"}) {
+                           "--tail.seconds", "--healthcheck", "--version", "--help", "--config.check",
+                           "--path.pod-logs", "--path.container-logs"}) {
     CAPTURE(flag);
     CHECK(usage.find(flag) != std::string::npos);
   }

@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import time
 
-from harness import BINARY
+from harness import BINARY, parse_metrics, value
 
 LOGFMT_PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^ "=]*)(?: |$)')
 LEVELS = {'DEBUG', 'INFO', 'WARN', 'ERROR'}
@@ -175,5 +175,73 @@ def test_web_config_reloads_without_a_restart(start_exporter, tmp_path):
     while 'web configuration reload failed' not in exporter.log():
         assert time.time() < deadline, exporter.log()
         time.sleep(0.1)
-    assert exporter.get('/metrics', headers=auth('bob', 'b-secret'), context=context)[0] == 200
+    status, _, body = exporter.get('/metrics', headers=auth('bob', 'b-secret'), context=context)
+    assert status == 200
+    assert value(parse_metrics(body), 'procevents_config_last_reload_successful', file='web_config') == 0
+    assert value(parse_metrics(body), 'procevents_config_last_reload_successful', file='config') == 1
     assert exporter.proc.poll() is None
+
+
+def test_config_check(config_file, tmp_path):
+    """--config.check: 0 and a one-line summary for good files, 2 and file:line:col: reason for a bad one;
+    it serves nothing (it returns at once, and the port it was given stays free)."""
+    good = config_file("process_names:\n  - name: '{{.Comm}}'\n    cmdline: ['.+']\nattribution: [unit]\n")
+    bad = config_file('max_groups: 5\nattribution: [unit, nosuchlabel]\n', name='bad.yml')
+    web = str(tmp_path / 'web.yml')
+    with open(web, 'w') as f:
+        f.write('basic_auth_users:\n  alice: %s\n' % bcrypt('a-secret'))
+    bad_web = str(tmp_path / 'bad_web.yml')
+    with open(bad_web, 'w') as f:
+        f.write('tls_server_config:\n  cert_file: x.crt\n')
+
+    def check(*args):
+        return subprocess.run([BINARY, '--config.check', '--web.listen-address=127.0.0.1:1'] + list(args),
+                              capture_output=True, text=True, timeout=20)
+
+    ok = check('--config.file=' + good, '--web.config.file=' + web)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count('\n') == 1 and ok.stdout.startswith('configuration OK: ' + good), ok.stdout
+    assert '1 basic auth users' in ok.stdout
+    assert check().returncode == 0  # the built-in defaults
+
+    failed = check('--config.file=' + bad)
+    assert failed.returncode == 2 and failed.stdout == ''
+    assert failed.stderr.startswith(bad + ':2:21: attribution: unknown label "nosuchlabel"'), failed.stderr
+    failed = check('--config.file=' + good, '--web.config.file=' + bad_web)
+    assert failed.returncode == 2
+    assert bad_web + ':2:3: ' in failed.stderr, failed.stderr
+    failed = check('--config.file=' + str(tmp_path / 'missing.yml'))
+    assert failed.returncode == 2 and 'missing.yml' in failed.stderr
+
+
+def test_config_reload_metrics_and_landing_page(start_exporter, config_file):
+    """A bad file on SIGHUP: successful 0, the success timestamp and the landing page stay; a good one
+    after it: successful 1, a later timestamp, and the landing page shows the new rules."""
+    path = config_file("process_names:\n  - name: 'first-{{.Comm}}'\n    cmdline: ['.+']\n")
+    exporter = start_exporter('--config.file=' + path)
+    s = exporter.samples()
+    assert value(s, 'procevents_config_last_reload_successful', file='config') == 1
+    started = value(s, 'procevents_config_last_reload_success_timestamp_seconds', file='config')
+    assert abs(started - time.time()) < 60
+    assert 'web_config' not in exporter.scrape()  # no --web.config.file: nothing to report
+    assert 'first-{{.Comm}}' in exporter.get('/')[2]
+
+    def reload(text, wanted):
+        with open(path, 'w') as f:
+            f.write(text)
+        exporter.proc.send_signal(signal.SIGHUP)
+        return exporter.wait_for(
+            lambda s: value(s, 'procevents_config_last_reload_successful', file='config') == wanted and
+            value(s, 'procevents_config_last_reload_success_timestamp_seconds', file='config') != 0,
+            what='procevents_config_last_reload_successful %d' % wanted)
+
+    time.sleep(0.05)
+    s = reload("process_names:\n  - name: 'second'\n    bogus: [\n", 0)
+    assert value(s, 'procevents_config_last_reload_success_timestamp_seconds', file='config') == started
+    assert 'first-{{.Comm}}' in exporter.get('/')[2]
+
+    time.sleep(0.05)
+    s = reload("process_names:\n  - name: 'second-{{.Comm}}'\n    cmdline: ['.+']\n", 1)
+    assert value(s, 'procevents_config_last_reload_success_timestamp_seconds', file='config') > started
+    page = exporter.get('/')[2]
+    assert 'second-{{.Comm}}' in page and 'first-' not in page

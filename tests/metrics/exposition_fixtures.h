@@ -114,6 +114,7 @@ inline metrics::PipelineStatus full_status(bool taskstats) {
   status.ring_used = 605;
   status.ring_high_watermark = 606;
   status.kernel_forks = 607;
+  status.config_reloads = {{"config", false, 1764000000}, {"web_config", true, 1764000100}};
   status.connector_up = true;
   status.kernel_filter_active = true;
   status.receive_buffer_bytes = 608;
