@@ -43,6 +43,17 @@ bool split3(string_view s, string_view& a, string_view& b, string_view& c) {
   return true;
 }
 
+/// An entry of a directory appeared (`present`) or went away: into or out of `index`, which holds at
+/// most KubeletNames::kMaxEntries.
+template <class Index, class Value>
+void apply_entry(Index& index, string_view key, Value value, bool present) {
+  if (!present) {
+    if (const auto it = index.find(key); it != index.end()) index.erase(it);
+  } else if (index.size() < KubeletNames::kMaxEntries) {
+    index.insert_or_assign(std::string(key), std::move(value));
+  }
+}
+
 }  // namespace
 
 std::optional<PodLogName> parse_pod_log_directory(string_view name) {
@@ -105,23 +116,15 @@ bool KubeletNames::name(CgroupIdentity& id) {
 void KubeletNames::refresh() {
   pod_logs_.poll(
       [this](string_view entry, bool present) {
-        const std::optional<PodLogName> pod = parse_pod_log_directory(entry);
-        if (!pod) return;
-        if (!present) {
-          pods_.erase(std::string(pod->uid));
-        } else if (pods_.size() < kMaxEntries) {
-          pods_.insert_or_assign(std::string(pod->uid), PodNames{std::string(pod->pod_namespace), std::string(pod->pod)});
+        if (const std::optional<PodLogName> pod = parse_pod_log_directory(entry)) {
+          apply_entry(pods_, pod->uid, PodNames{std::string(pod->pod_namespace), std::string(pod->pod)}, present);
         }
       },
       [this] { pods_.clear(); });
   container_logs_.poll(
       [this](string_view entry, bool present) {
-        const std::optional<ContainerLogName> log = parse_container_log_file(entry);
-        if (!log) return;
-        if (!present) {
-          containers_.erase(std::string(log->id));
-        } else if (containers_.size() < kMaxEntries) {
-          containers_.insert_or_assign(std::string(log->id), std::string(log->container));
+        if (const std::optional<ContainerLogName> log = parse_container_log_file(entry)) {
+          apply_entry(containers_, log->id, std::string(log->container), present);
         }
       },
       [this] { containers_.clear(); });
