@@ -197,22 +197,20 @@ ReadError UsageReader::read(std::int32_t pid, std::uint64_t started_by_ticks, Us
     if (error != ReadError::kNone && error != ReadError::kGone) out.unreadable |= unreadable_bit;
     return error != ReadError::kGone;
   };
-  if (parts.status) {
-    const ReadError error = slurp(dir.get(), "status");
-    if (!part(error, ProcessUsage::kUnreadableStatus)) return ReadError::kGone;
+  // A text part: read, parsed into `field`; false when the process went away meanwhile.
+  const auto text_part = [&](const char* name, std::uint8_t unreadable_bit, auto parse, auto& field) {
+    const ReadError error = slurp(dir.get(), name);
+    if (!part(error, unreadable_bit)) return false;
     if (error == ReadError::kNone) {
-      out.status = parse_status_usage(std::string_view(buffer_.data(), used_));
-      if (!out.status) out.unreadable |= ProcessUsage::kUnreadableStatus;
+      field = parse(std::string_view(buffer_.data(), used_));
+      if (!field) out.unreadable |= unreadable_bit;
     }
+    return true;
+  };
+  if (parts.status && !text_part("status", ProcessUsage::kUnreadableStatus, parse_status_usage, out.status)) {
+    return ReadError::kGone;
   }
-  if (parts.io) {
-    const ReadError error = slurp(dir.get(), "io");
-    if (!part(error, ProcessUsage::kUnreadableIo)) return ReadError::kGone;
-    if (error == ReadError::kNone) {
-      out.io = parse_io(std::string_view(buffer_.data(), used_));
-      if (!out.io) out.unreadable |= ProcessUsage::kUnreadableIo;
-    }
-  }
+  if (parts.io && !text_part("io", ProcessUsage::kUnreadableIo, parse_io, out.io)) return ReadError::kGone;
   if (parts.fds) {
     ProcessUsage::Fds fds;
     const ReadError error = read_fds(dir.get(), fds);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fake_inspector.h"
+#include "snapshot_lookup.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/process_table.h"
 #include "config/config.h"
@@ -26,6 +27,7 @@ using connector::EventType;
 namespace {
 
 using testing::FakeInspector;
+using testing::group;
 
 constexpr std::uint64_t kSecond = 1'000'000'000;
 
@@ -59,13 +61,6 @@ Event simple(EventType type, std::int32_t pid) {
   e.type = type;
   e.pid = e.tgid = pid;
   return e;
-}
-
-const GroupSnapshot* group(const Snapshot& s, const std::string& name) {
-  for (const auto& g : s.groups) {
-    if (g.name == name) return &g;
-  }
-  return nullptr;
 }
 
 struct Fixture {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fake_inspector.h"
+#include "snapshot_lookup.h"
 #include "aggregator/aggregator.h"
 
 using namespace procevents;
@@ -19,6 +20,7 @@ using aggregator::RateEvent;
 using aggregator::Snapshot;
 using connector::Event;
 using connector::EventType;
+using testing::group;
 
 namespace {
 
@@ -29,13 +31,6 @@ Event event(EventType type, std::int32_t pid, std::int32_t parent = 0) {
   e.parent_pid = e.parent_tgid = parent;
   e.timestamp_ns = 1'000'000'000;
   return e;
-}
-
-const GroupSnapshot* group(const Snapshot& s, const std::string& name) {
-  for (const auto& g : s.groups) {
-    if (g.name == name) return &g;
-  }
-  return nullptr;
 }
 
 struct Fixture {
