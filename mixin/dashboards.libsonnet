@@ -20,6 +20,8 @@ local rateSum(metric, by=null, selector=gsel) =
   (if by == null then 'sum' else 'sum by (%s) ' % by) + '(rate(%s{%s}[%s]))' % [metric, selector, ri];
 // The ten groups with the highest rate of `metric`.
 local top10(metric) = 'topk(10, %s)' % rateSum(metric, 'groupname');
+// The ten groups with the highest value of the gauge `metric` now.
+local top10now(metric, selector=gsel) = 'topk(10, sum by (groupname) (%s{%s}))' % [metric, selector];
 // p50, p90 and p99 targets of a histogram family: its native histograms where the server ingests them (a
 // Prometheus with --enable-feature=native-histograms scrapes protobuf and gets them per group), else its
 // classic _bucket series; each server has only one of the two.
@@ -120,7 +122,7 @@ local variable(name, label, query, extra={}) = {
           unit='ops',
           description="Forks by kind: new processes and new threads, attributed to the parent's group."),
     panel('Live processes (top 10 groups)',
-          [target('topk(10, sum by (groupname) (procevents_processes{%s}))' % gsel, '{{groupname}}')],
+          [target(top10now('procevents_processes'), '{{groupname}}')],
           description='Processes alive now, by group.'),
     panel("Exporter's own rates (load-average style)",
           [target('sum by (event, window) (procevents_event_rate{%s})' % sel, '{{event}} {{window}}')],
@@ -128,6 +130,52 @@ local variable(name, label, query, extra={}) = {
           h=7,
           unit='ops',
           description='procevents_event_rate: events per second, exponentially weighted over 1, 5 and 15 minutes by the exporter itself.'),
+
+    // Read at scrape time from the live processes the exporter tracks (no /proc walk), and CPU counted
+    // live + finished. CPU and resident memory are always per group; the others are the host's unless
+    // per_group names them, so each query sums the same way either way (a per-host series has no
+    // groupname, which the "All" groups value still matches).
+    row('Processes now'),
+    panel('CPU by group, live and finished (top 10)',
+          [target(top10('procevents_cpu_seconds_total'), '{{groupname}}')],
+          unit='percentunit',
+          description="CPU seconds per second (100 % = one core) of each group's processes: live ones read at each "
+                      + 'scrape, finished ones from their exit records, so processes too short-lived for any scrape '
+                      + 'count too. A process that execs into another group leaves what it used before with the old one.'),
+    panel('CPU by mode',
+          [target(rateSum('procevents_cpu_seconds_total', 'mode'), '{{mode}}')],
+          unit='percentunit',
+          description='User and system CPU of the chosen groups, live and finished (100 % = one core).'),
+    panel('Resident memory (top 10 groups)',
+          [target(top10now('procevents_memory_bytes', gsel + ',memtype="resident"'), '{{groupname}}')],
+          unit='bytes',
+          description="Resident memory of each group's live processes now (shared pages count in every process "
+                      + 'that maps them, as in top).'),
+    panel('Memory by type',
+          [target('sum by (memtype) (procevents_memory_bytes{%s})' % gsel, '{{memtype}}')],
+          unit='bytes',
+          description="resident: per group; virtual: the host's unless per_group: [memory]; swapped: only with "
+                      + 'per_group: [memory] (it reads status).'),
+    panel('Threads', [
+      target('sum(procevents_threads{%s})' % gsel, 'all'),
+      target(top10now('procevents_threads', gsel + ',groupname!=""'), '{{groupname}}'),
+    ], description="Threads of the live processes. The host's total unless per_group: [threads], which adds the "
+                  + 'ten groups with the most.'),
+    panel('Process states',
+          [target('sum by (state) (procevents_process_states{%s})' % gsel, '{{state}}')],
+          description="Live processes by state (Other: idle kernel threads, stopped, traced). The host's unless "
+                      + 'per_group: [states].'),
+    panel('Page faults, live and finished',
+          [target(rateSum('procevents_page_faults_total', 'fault'), '{{fault}}')],
+          unit='ops',
+          description="Minor and major page faults per second. The host's unless per_group: [faults]."),
+    panel('Live read errors',
+          [target(rateSum('procevents_live_read_errors_total', 'part', sel), '{{part}}')],
+          unit='ops',
+          description='Live processes whose /proc entry could not be read at a scrape, by part (process: stat itself; '
+                      + "status; io; fds): refused without ptrace rights over the process, e.g. another user's under the "
+                      + 'least-privilege capability set. Their figures are missing from the panels above; a process '
+                      + 'that exited meanwhile is no error.'),
 
     row('Exits and crashes'),
     panel('Exits by outcome',

@@ -76,6 +76,17 @@
           record: 'procevents:exited_storage_written_bytes:rate5m',
           expr: 'sum by (instance, groupname) (rate(procevents_exited_storage_written_bytes_total[5m]))',
         },
+        // CPU of each group's processes, live and finished (a live process's from /proc at each scrape, a
+        // finished one's from its exit record): cores kept busy, what process-exporter's
+        // rate(namedprocess_namegroup_cpu_seconds_total) gives, without losing the processes no scrape saw.
+        {
+          record: 'procevents:cpu_seconds:rate5m',
+          expr: 'sum by (instance, groupname) (rate(procevents_cpu_seconds_total[5m]))',
+        },
+        {
+          record: 'instance:procevents_cpu_seconds:rate5m',
+          expr: 'sum by (instance, mode) (rate(procevents_cpu_seconds_total[5m]))',
+        },
         // Peak resident memory of the processes that exited in the last 5 minutes.
         {
           record: 'procevents:exited_peak_resident_memory_bytes:p90_5m',

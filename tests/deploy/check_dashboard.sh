@@ -56,7 +56,7 @@ overlaps=$(q "$all | map(.gridPos + {id}) | [combinations(2) | select(.[0].id < 
   | \"\(.[0].id)/\(.[1].id)\"] | unique | .[]")
 [[ -z $overlaps ]] || error "overlapping panels: $overlaps"
 
-# What the dashboard promises to show (issue 4): each needs a query containing the text.
+# What the dashboard promises to show (issues 4 and 20): each needs a query containing the text.
 exprs=$(q "$all[] | .targets[]? | .expr")
 for wanted in 'procevents_events_total{job=~"$job",instance=~"$instance",event=~"fork|exec|exit"}' 'topk(10, sum by (groupname) (rate(procevents_execs_total' \
   'sum by (outcome) (rate(procevents_exits_total' 'sum by (signal) (rate(procevents_signal_exits_total' \
@@ -69,7 +69,9 @@ for wanted in 'procevents_events_total{job=~"$job",instance=~"$instance",event=~
   'procevents_exited_storage_read_bytes_total' 'procevents_exited_storage_written_bytes_total' \
   'procevents_exited_context_switches_total' 'procevents_taskstats_up' 'procevents_taskstats_records_total' \
   'procevents_taskstats_socket_overruns_total' 'procevents_exits_unmatched_total' \
-  'procevents_execs_named_from_exit_record_total'; do
+  'procevents_execs_named_from_exit_record_total' 'topk(10, sum by (groupname) (rate(procevents_cpu_seconds_total' \
+  'topk(10, sum by (groupname) (procevents_memory_bytes{job=~"$job",instance=~"$instance",groupname=~"$groupname",memtype="resident"}))' \
+  'sum(procevents_threads{' 'procevents_live_read_errors_total'; do
   grep -qF -- "$wanted" <<<"$exprs" || error "no panel queries $wanted"
 done
 [[ -n $(q "$all[] | select(.type == \"heatmap\") | .targets[] | select(.format == \"heatmap\" and (.expr | test(\"_bucket\")))") ]] ||

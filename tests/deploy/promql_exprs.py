@@ -66,6 +66,9 @@ DETAILED_HOST_DEPENDENT = {
 # per_group says otherwise (then with a non-empty groupname). Queries ask for both, joined by `or`.
 NATIVE_HISTOGRAMS = {'procevents_process_lifetime_seconds', 'procevents_exited_peak_resident_memory_bytes'}
 CLASSIC_SERIES = {name + suffix for name in NATIVE_HISTOGRAMS for suffix in ('_bucket', '_count', '_sum')}
+# Gauges per host (no groupname) unless per_group names them: a leg that keeps only per-group series
+# (groupname!="") has data only with per_group, like the classic per-group buckets above.
+PER_HOST_BY_DEFAULT = {'procevents_threads'}
 
 
 class ShapeError(Exception):
@@ -159,8 +162,9 @@ def substitute(expr, where):
 
 def leg_can_have_data(leg, detailed, native):
     """False when a top-level `or` leg reads a histogram form this server does not store (native histograms on a
-    classic server, classic series on a native one, classic per-group series (groupname!="") without
-    per_group), or reads only HOST_DEPENDENT series (DETAILED_HOST_DEPENDENT ones in the detailed setting)."""
+    classic server, classic series on a native one), per-group series (groupname!="") of a family that is
+    per host without per_group (CLASSIC_SERIES, PER_HOST_BY_DEFAULT), or only HOST_DEPENDENT series
+    (DETAILED_HOST_DEPENDENT ones in the detailed setting)."""
     tokens = tokenize(leg)
     names = {text for kind, text, _ in tokens if kind == 'ident' and text.startswith(('procevents_', 'process_'))}
     absent = CLASSIC_SERIES if native else NATIVE_HISTOGRAMS
@@ -168,7 +172,7 @@ def leg_can_have_data(leg, detailed, native):
         return False
     per_group_classic = any(tokens[i][1] == 'groupname' and tokens[i + 1][1] == '!=' and tokens[i + 2][1] == '""'
                             for i in range(len(tokens) - 2))
-    if per_group_classic and names & CLASSIC_SERIES and not detailed:
+    if per_group_classic and names & (CLASSIC_SERIES | PER_HOST_BY_DEFAULT) and not detailed:
         return False
     sparse = set(HOST_DEPENDENT) | (set(DETAILED_HOST_DEPENDENT) if detailed else set())
     return not (names and names <= sparse)
