@@ -8,6 +8,9 @@ legs are checked without their threshold since a healthy test host fires none, a
 empty), the rules must load healthy, and the workload's exec count must
 arrive in Prometheus exactly. With native histograms, 40 runs of one more program must show as a count of 40
 in its group's lifetime and peak-memory histograms, with a 0.9 quantile where those runs put it.
+The workload's group also burns CPU and holds memory and threads while Prometheus watches: its
+procevents:cpu_seconds:rate5m must be above 0, its CPU seconds at least the spin's, its resident memory
+at least what it holds and, with per_group: [all], its threads as many as it runs.
 
 Run by ctest through pytest with PROCEVENTS_BINARY and PROCEVENTS_WORKLOAD set.
 """
@@ -53,6 +56,9 @@ def query(port, expr):
 SETTINGS = {'default': ('', False), 'detailed': ('per_group: [all]\n', False), 'native': ('', True)}
 NATIVE_RUNS = 40
 NATIVE_SLEEP_MS = 30
+HELD_MIB = 32
+HELD_THREADS = 8
+SPIN_MS = 1500  # longer than a scrape interval: some scrapes read it live
 
 
 def wait_for_value(port, expr, want, timeout=30):
@@ -66,6 +72,37 @@ def wait_for_value(port, expr, want, timeout=30):
             break
         time.sleep(0.5)
     return got
+
+
+def wait_for_data(port, expr, timeout=30):
+    """The result of `expr` once it has a series, else []."""
+    deadline = time.time() + timeout
+    while True:
+        result = query(port, expr)
+        if result or time.time() >= deadline:
+            return result
+        time.sleep(0.5)
+
+
+def check_live(prom_port, group, detailed):
+    """The group's live figures: CPU rate (the recording rule) above 0 and CPU seconds at least the spin's,
+    resident memory at least HELD_MIB,
+    and with per_group: [all] at least HELD_THREADS + 2 threads (the holders' main threads)."""
+    failures = []
+    checks = [('procevents:cpu_seconds:rate5m{groupname="%s"} > 0' % group, 'its CPU rate, live and finished'),
+              ('sum(procevents_cpu_seconds_total{groupname="%s"}) >= %g' % (group, 0.95 * SPIN_MS / 1000),
+               'the CPU of its finished spin'),
+              ('procevents_memory_bytes{groupname="%s",memtype="resident"} >= %d' % (group, HELD_MIB << 20),
+               'the resident memory it holds')]
+    if detailed:
+        checks.append(('procevents_threads{groupname="%s"} >= %d' % (group, HELD_THREADS + 2), 'the threads it runs'))
+    for expr, what in checks:
+        result = wait_for_data(prom_port, expr)
+        if not result:
+            failures.append('%s: no data for %s' % (expr, what))
+        else:
+            print('live: %s -> %s' % (expr, result[0]['value'][1]))
+    return failures
 
 
 def check_native_histograms(prom_port, group):
@@ -93,6 +130,7 @@ def test_prometheus(setting):
     name = 'pe2e' + str(os.getpid())[-6:]
     work = tempfile.mkdtemp(prefix='procevents-e2e-')
     prometheus = None
+    holders = []
     try:
         program = os.path.join(work, name)
         shutil.copy(WORKLOAD, program)
@@ -127,10 +165,13 @@ def test_prometheus(setting):
                 raise AssertionError('Prometheus never scraped the exporter:\n' +
                                      open(os.path.join(work, 'prometheus.log')).read())
 
-            runs = 0
+            # Live processes of the group while Prometheus watches (each one exec, counted in runs).
+            holders = [subprocess.Popen([program, 'hold-memory', str(HELD_MIB)]),
+                       subprocess.Popen([program, 'hold-threads', str(HELD_THREADS)])]
+            runs = len(holders)
             # Every kind of event once at least, so that per-group series exist in the detailed setting too.
             workload = ([('exit', '0')] * 6 + [('exit', '2')] * 2 + [('signal', '11')] * 2 + [('signal', '9')] +
-                        [('identity', '65534'), ('threads', '2')])
+                        [('identity', '65534'), ('threads', '2'), ('spin', str(SPIN_MS))])
             for args in workload:
                 subprocess.run([program] + list(args))
                 runs += 1
@@ -144,8 +185,10 @@ def test_prometheus(setting):
             assert got == runs, 'exec count in Prometheus: %s, expected %d' % (got, runs)
             time.sleep(4)  # a few more scrapes: rate() over 1m needs two samples after the workload
 
-            failures = check_native_histograms(prom_port, os.path.basename(native_program)) if native else []
             detailed = setting == 'detailed'
+            failures = check_live(prom_port, name, detailed)
+            if native:
+                failures += check_native_histograms(prom_port, os.path.basename(native_program))
             exprs = (promql_exprs.dashboard_exprs(detailed=detailed, native=native) +
                      promql_exprs.rule_exprs(RULES, detailed, native))
             for item in exprs:
@@ -174,6 +217,9 @@ def test_prometheus(setting):
                   (setting, len(exprs), ', '.join('%d %s' % (n, k) for k, n in sorted(kinds.items())), len(rules)))
             assert not failures, '\n'.join(failures)
     finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
         if prometheus:
             prometheus.terminate()
             prometheus.wait(timeout=20)
