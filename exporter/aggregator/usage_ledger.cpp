@@ -130,14 +130,15 @@ std::int64_t UsageLedger::reaped(ProcessEntry& parent, const Cpu& child, const p
       procfs::StatUsage{.utime_ticks = now->children_utime_ticks, .stime_ticks = now->children_stime_ticks});
   const Cpu reaped{children[index(UsageCounter::kCpuUser)], children[index(UsageCounter::kCpuSystem)]};
   // On the total: the kernel splits getrusage's CPU between the modes in proportion (cputime_adjust),
-  // not as the records sampled it; the teardown itself is system time. It can be negative: records
-  // sample CPU at the scheduler tick and may overshoot what the kernel finally accounts (getrusage's
-  // precise runtime), and a sibling that has exited but is not reaped yet is charged but not in the
-  // parent's stat (a later reap evens that out).
-  const auto charged = static_cast<std::int64_t>(slot->reaped_base[0] + slot->reaped_base[1] +
-                                                 slot->reaped_charged[0] + slot->reaped_charged[1]);
-  const std::int64_t residue = static_cast<std::int64_t>(reaped[0] + reaped[1]) - charged;
-  slot->reaped_charged[1] = static_cast<std::uint64_t>(static_cast<std::int64_t>(slot->reaped_charged[1]) + residue);
+  // not as the records sampled it; the teardown itself is system time. Below what was charged: a
+  // sibling that has exited is charged but not reaped yet (make -j), or the records' tick sampling
+  // overshot; nothing is taken back (the group it would come from may have been reported already,
+  // and counters never go down), and a later reap charges what the parent's stat then shows beyond.
+  const std::uint64_t charged =
+      slot->reaped_base[0] + slot->reaped_base[1] + slot->reaped_charged[0] + slot->reaped_charged[1];
+  if (reaped[0] + reaped[1] <= charged) return 0;
+  const auto residue = static_cast<std::int64_t>(reaped[0] + reaped[1] - charged);
+  slot->reaped_charged[1] += static_cast<std::uint64_t>(residue);
   if (child_group) child_group->usage[index(UsageCounter::kCpuSystem)] += residue;
   return residue;
 }

@@ -71,7 +71,8 @@ class UsageLedger {
   Cpu charged_for_parent(const ProcessEntry& entry, const taskstats::ExitRecord* record) const;
   /// Parent `parent` reaped a child charged `child` in all: what its stat `now` (null: not read)
   /// says its reaped children used beyond what was charged for them goes to `child_group`'s system
-  /// CPU (the teardown the records miss, net of their sampling). Returns that CPU in microseconds.
+  /// CPU (the teardown the records miss, and what their tick sampling missed). Returns that CPU in
+  /// microseconds, never below 0.
   std::int64_t reaped(ProcessEntry& parent, const Cpu& child, const procfs::StatUsage* now, GroupCounters* child_group);
   /// Remembers the reaped children's CPU the first reading of `entry` showed (counted from there).
   void set_reaped_base(const ProcessEntry& entry, const procfs::StatUsage& first);
