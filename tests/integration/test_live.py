@@ -239,3 +239,39 @@ def test_compat_serves_every_process_exporter_family_under_its_name(crafted, sta
     # And what has no counterpart stays.
     assert 'procevents_execs_total' in ours_families
     assert value(parse_metrics(our_text), 'namedprocess_namegroup_num_procs', groupname='lvcompat') == 1
+
+
+def test_live_families_under_the_shipped_capability_set(crafted, start_exporter, config_file, tmp_path):
+    """uid 0 with CAP_NET_ADMIN alone (the unit's and the DaemonSet's set): memory, threads and fds of root's
+    and another user's processes are read (stat and limits are world-readable, the fd count is the fd
+    directory's size); io needs ptrace rights, so it is refused, and counted (README, "Least privilege")."""
+    if not shutil.which('setpriv'):
+        message = 'setpriv (util-linux) is not installed'
+        if os.environ.get('CI'):
+            pytest.fail(message)
+        pytest.skip(message)
+    path = config_file(CONFIG + 'per_group: [all]\n')
+    os.chmod(os.path.dirname(path), 0o755)
+    os.chmod(path, 0o644)
+    crafted.start('lvlproot', 'hold-fds', '7')
+    # Another user's process: the workload copy must be executable by that user.
+    os.chmod(crafted.directory, 0o755)
+    program = os.path.join(crafted.directory, 'lvlpuser')
+    shutil.copy(WORKLOAD, program)
+    os.chmod(program, 0o755)
+    user = subprocess.Popen(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', program, 'hold-fds', '7'],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert user.stdout.readline().strip() == 'ready'
+        ours = start_exporter('--config.file=' + path, wrapper=['setpriv', '--bounding-set=-all,+net_admin',
+                                                               '--inh-caps=-all', '--no-new-privs', '--'])
+        s = settled(ours)
+        for group in ('lvlproot', 'lvlpuser'):
+            assert value(s, 'procevents_memory_bytes', groupname=group, memtype='resident') > 0, group
+            assert value(s, 'procevents_threads', groupname=group) == 1, group
+            assert value(s, 'procevents_open_fds', groupname=group) == 10, group  # 3 standard + 7
+        assert value(s, 'procevents_live_read_errors_total', part='io') > 0
+        assert value(s, 'procevents_live_read_errors_total', part='fds') == 0
+    finally:
+        os.killpg(user.pid, signal.SIGKILL)
+        user.wait()
