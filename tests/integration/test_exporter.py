@@ -72,7 +72,7 @@ def test_counts_are_exact(start_exporter, config_file, w, setting):
     # The landing page says which families are per group.
     landing = exporter.get('/')[2]
     assert ('per_group: [threads, identity, coredumps, lifetime_buckets, peak_memory, storage, context_switches, '
-            'delays]' if detailed else 'per_group: []   # per host: threads, identity,') in landing, landing
+            'delays, memory, faults, states, fds]' if detailed else 'per_group: []   # per host: threads, identity,') in landing, landing
     g = dict(groupname=w.name)
     assert value(s, 'procevents_execs_total', **g) == runs, value(s, 'procevents_execs_total', **g)
     assert value(s, 'procevents_exits_total', outcome='success', **g) == 8
@@ -92,7 +92,8 @@ def test_counts_are_exact(start_exporter, config_file, w, setting):
         assert value(s, 'procevents_process_lifetime_seconds_sum', **g) >= 2.6
         return
     # The default budget: execs, one series per exit outcome and per killing signal, lifetime sum and
-    # count, CPU by mode, live processes. Threads, lifetime buckets and the rest are the host's.
+    # count, CPU by mode (exit records alone, and live + finished), live processes. Threads, lifetime
+    # buckets and the rest are the host's.
     mine = {(n, tuple(sorted((k, v) for k, v in ls if k != 'groupname'))) for (n, ls) in s
             if dict(ls).get('groupname') == w.name}
     assert mine == {
@@ -106,6 +107,8 @@ def test_counts_are_exact(start_exporter, config_file, w, setting):
         ('procevents_group_process_lifetime_seconds_sum', ()),
         ('procevents_exited_cpu_seconds_total', (('mode', 'system'),)),
         ('procevents_exited_cpu_seconds_total', (('mode', 'user'),)),
+        ('procevents_cpu_seconds_total', (('mode', 'system'),)),
+        ('procevents_cpu_seconds_total', (('mode', 'user'),)),
         ('procevents_processes', ()),
     }, sorted(mine)
     assert value(s, 'procevents_forks_total', kind='thread') >= 10  # the host's

@@ -192,7 +192,7 @@ def compare(ours, theirs, must_compare=(), rounds=5):
         caught_up(ours)
         # Both at once: a host's short-lived processes make counts taken moments apart differ.
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            ours_round, theirs_round = pool.submit(our_counts, ours), pool.submit(theirs.counts)
+            ours_round, theirs_round = pool.submit(our_counts, ours), pool.submit(their_counts, theirs)
             samples.append((ours_round.result(), theirs_round.result()))
     groups = {g for pair in samples for side in pair for g, n in side.items() if n > 0} - {'other'}
     agreeing = {g: sum(o.get(g, 0) == t.get(g, 0) for o, t in samples) for g in groups}
