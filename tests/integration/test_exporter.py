@@ -226,12 +226,16 @@ def test_attribution_by_cgroup(config_file, w):
     with scratch_cgroups(*[path for path, _ in cgroups.values()]) as procs_files:
         # Stopped before the cgroups are removed.
         with Exporter(BINARY, '--config.file=' + config) as exporter:
-            for procs in procs_files:
+            for procs, (_, labels) in zip(procs_files, cgroups.values()):
                 # A long-lived parent in the cgroup starts the workload, as a service's main process
                 # starts helpers; the workload exits at once (it is named from its exit record, and
-                # attributed by its parent's cgroup). The parent is this test process.
+                # attributed by its parent's cgroup). The parent is this test process: like a service's
+                # main process, it stays in its cgroup while its helper is handled, not a moment less.
                 with inside_cgroup(procs):
                     w.run('exit', 0)
+                    exporter.wait_for(lambda s, labels=labels: value(s, 'procevents_execs_total', groupname=w.name,
+                                                                     **labels) == 1,
+                                      what='the exec labelled %s' % labels)
             def all_there(s):
                 return all(value(s, 'procevents_execs_total', groupname=w.name, **labels) == 1
                            for _, labels in cgroups.values())
