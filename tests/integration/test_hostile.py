@@ -82,7 +82,7 @@ def require(tool):
 
 class Owners:
     """Per owner (root, and nobody as "other"): a long-lived copy of the workload, started in a service-shaped
-    cgroup with argv[0] differing from the file name, and a copy of exit_now run 100 times. File names are
+    cgroup with argv[0] differing from the file name, and a copy of exit_now run 300 times. File names are
     longer than comm's 15 characters, so a name shows where it came from: exit_now runs gone before /proc is
     read are named from their exit record, whose binary path is known only if the exporter could read the exe
     link of an earlier run (else comm stands in)."""
@@ -111,8 +111,10 @@ class Owners:
                                                    preexec_fn=self.as_owner(owner)))
 
     def run_quitters(self):
+        # A program that exits at once is caught alive by /proc only now and then; its binary's path, for the
+        # runs named from their exit record, is learned from such a run: enough runs that one comes early.
         for owner, name in self.quitters.items():
-            for _ in range(100):
+            for _ in range(300):
                 subprocess.run([ARGV0], executable=os.path.join(self.directory, name), preexec_fn=self.as_owner(owner))
 
     def stop(self):
