@@ -124,7 +124,10 @@ const GroupFamily kGroupFamilies[] = {
      .live = true,
      .process_exporter_has_it = true,
      .series = [](const GroupSnapshot& g, const Snapshot&, SeriesOut& out) {
-       out.keep_zeros_if(usage(g, UsageCounter::kCpuUser) + usage(g, UsageCounter::kCpuSystem) > 0);
+       // Both modes once either is above 0 or a process of the group has exited (as exited_cpu: a short
+       // process often ends before the scheduler's first tick).
+       out.keep_zeros_if(usage(g, UsageCounter::kCpuUser) + usage(g, UsageCounter::kCpuSystem) > 0 ||
+                         g.counters.peak_rss.count > 0);
        out.value(usage(g, UsageCounter::kCpuUser), "mode", "user");
        out.value(usage(g, UsageCounter::kCpuSystem), "mode", "system");
      }},
